@@ -1,0 +1,1 @@
+"""A support-line IVR: YAML call flows, local speech, warm transfer with context."""

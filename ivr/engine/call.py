@@ -1,0 +1,106 @@
+"""One engine step in progress: the session being built and the actions collected.
+
+A ``Call`` lives only inside ``ivr.engine.engine.step``; node kinds receive it to say
+things, listen, move on or hand the caller to a person. It does no I/O and reads no
+clock (``at`` comes from the event).
+"""
+from __future__ import annotations
+
+import string
+from datetime import datetime
+from typing import Any, Callable, Mapping, Sequence
+
+from ivr.flows.model import Flow, Prompt
+
+from .actions import Action, Listen, Speak
+from .session import Session
+
+
+class _Fields(dict):
+    """Template values; a field that is not set renders as nothing rather than failing."""
+
+    def __missing__(self, key: str) -> str:
+        return ""
+
+
+class _Formatter(string.Formatter):
+    def get_field(self, field_name: str, args: Sequence[Any], kwargs: Mapping[str, Any]) -> Any:
+        return kwargs.get(field_name, ""), field_name
+
+    def format_field(self, value: Any, format_spec: str) -> str:
+        try:
+            return super().format_field(value, format_spec)
+        except (ValueError, TypeError):
+            return str(value)
+
+
+_FORMATTER = _Formatter()
+
+
+class Call:
+    def __init__(self, flow: Flow, session: Session, at: datetime, enter: Callable[["Call", str], None]):
+        self.flow = flow
+        self.session = session
+        self.at = at
+        self.actions: list[Action] = []
+        self._enter = enter
+        self.hops = 0  # nodes entered in this step: a guard against a loop with no prompt
+
+    # --- state --------------------------------------------------------------------
+    def update(self, **changes: Any) -> None:
+        self.session = self.session.evolve(**changes)
+
+    @property
+    def language(self) -> str:
+        return self.session.language or self.flow.language
+
+    def fields(self) -> dict[str, str]:
+        values = _Fields(self.session.slots)
+        for key, value in self.session.lookup.items():
+            values[f"lookup.{key}"] = "" if value is None else str(value)
+        values["caller"] = self.session.caller
+        return values
+
+    def fill(self, text: str) -> str:
+        return _FORMATTER.vformat(text, (), self.fields())
+
+    # --- what the caller hears --------------------------------------------------------
+    def render(self, prompt: Prompt) -> Speak:
+        chosen = prompt.for_language(self.language)
+        return Speak(text=self.fill(chosen.text), audio=chosen.audio, language=self.language, voice=self.flow.voice)
+
+    def speak(self, prompt: Prompt | str) -> None:
+        if isinstance(prompt, str):
+            self.actions.append(Speak(text=self.fill(prompt), language=self.language, voice=self.flow.voice))
+        elif prompt:
+            self.actions.append(self.render(prompt))
+
+    def listen(self, node: str, prompts: Sequence[Prompt | str], phrases: Sequence[str] = (),
+               max_digits: int | None = None, finish_on_key: str = "#", timeout: int | None = None) -> None:
+        """Wait for the caller, playing ``prompts`` (interruptible). Operator phrases are
+        added to what the recogniser should expect unless the node opted out."""
+        spoken = []
+        for p in prompts:
+            if isinstance(p, str):
+                spoken.append(Speak(text=self.fill(p), language=self.language, voice=self.flow.voice))
+            elif p:
+                spoken.append(self.render(p))
+        expected = tuple(dict.fromkeys((*phrases, *self.operator_phrases(node))))
+        self.actions.append(Listen(node=node, prompts=tuple(spoken), phrases=expected, max_digits=max_digits,
+                                   finish_on_key=finish_on_key, timeout=timeout or self.flow.timeout,
+                                   language=self.language))
+
+    def operator_phrases(self, node_id: str) -> tuple[str, ...]:
+        node = self.flow.nodes.get(node_id)
+        if node is not None and getattr(node, "operator_off", ""):
+            return ()
+        return self.flow.operator.phrases
+
+    # --- moving on ----------------------------------------------------------------
+    def goto(self, node_id: str) -> None:
+        self._enter(self, node_id)
+
+    def escalate(self, reason: str, to: str = "") -> None:
+        """Hand the caller to a person: the escalation target, else the operator's."""
+        self.update(transfer_reason=reason)
+        self.goto(to or self.flow.escalation.to or self.flow.operator.to)

@@ -1,0 +1,329 @@
+"""The call engine: ``step(flow, session, event) -> (session, actions)``.
+
+Pure: no I/O, no clock, no Flask or Twilio. Every shell (webhooks, media socket,
+simulator, tests) drives the same function.
+
+Rules of this file:
+* What may happen in which phase is the table ``_HANDLERS`` (phase x event type). An
+  event a phase does not expect raises ``UnexpectedEvent`` naming both; shells answer a
+  duplicate or stray webhook with ``resume`` (the current prompt again, nothing changed).
+* Every step that leaves the call live ends with exactly one waiting action.
+* At a prompt, the operator escape is checked first, then the node makes sense of the
+  input, then the escalation detector scores the call; retries are bounded by the flow's
+  retry policy, after which the caller goes to a person.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Callable
+
+from ivr.escalation import assess
+from ivr.flows.model import Flow
+from ivr.nodes import BY_CLASS
+from ivr.nodes.base import SORRY_NO_INPUT, SORRY_NO_MATCH, Handled, Heard, Matched
+from ivr.nodes.collect import CollectNode
+from ivr.nodes.hours import status as hours_status
+from ivr.understanding.person import asks_for_person
+from ivr.understanding.text import yes_no
+
+from .actions import WAITING_ACTIONS, Action, DataLookup, Hangup, Listen, Record, Transfer
+from .call import Call
+from .context import MASK
+from .events import (CallEnded, CallStarted, DigitsPressed, Event, LookupResult, NoInput, RecordingDone,
+                     SpeechHeard, TransferResult)
+from .session import Session, Turn
+
+MAX_HOPS = 60
+OPERATOR_REASON = "Caller asked for a person"
+
+
+class UnexpectedEvent(Exception):
+    """An event the call's phase does not accept (e.g. keys while the call is ringing an agent)."""
+
+    def __init__(self, phase: str, event: Event):
+        self.phase, self.event = phase, event
+        super().__init__(f"{type(event).__name__} is not expected while the call is in phase '{phase}'")
+
+
+class FlowLoop(Exception):
+    """The flow went round without ever waiting for the caller (validation prevents this)."""
+
+
+def new_session(flow: Flow, event: CallStarted) -> Session:
+    return Session(call_sid=event.call_sid, flow=flow.name, flow_version=flow.version,
+                   started_at=event.at.isoformat(), caller=event.caller, to=event.to, language=flow.language)
+
+
+def step(flow: Flow, session: Session | None, event: Event) -> tuple[Session, list[Action]]:
+    """Apply ``event`` to the call; return the new session and what the caller gets next."""
+    if session is None:
+        if not isinstance(event, CallStarted):
+            raise UnexpectedEvent("none", event)
+        session = new_session(flow, event)
+    handler = _HANDLERS.get((_phase_group(session.phase), type(event)))
+    if handler is None:
+        raise UnexpectedEvent(session.phase, event)
+    call = Call(flow, session.evolve(t=_elapsed(session, event.at)), event.at, _enter)
+    handler(call, event)
+    _check_ends_waiting(call)
+    return call.session, call.actions
+
+
+def enter_flow(flow: Flow, session: Session, at: datetime) -> tuple[Session, list[Action]]:
+    """Continue a call in ``flow`` after a ``SwitchFlow`` (the shell re-pins the session)."""
+    session = session.evolve(flow=flow.name, flow_version=flow.version, language=flow.language,
+                             node="", phase="listening", no_input=0, no_match=0)
+    call = Call(flow, session.evolve(t=_elapsed(session, at)), at, _enter)
+    call.goto(flow.start)
+    _check_ends_waiting(call)
+    return call.session, call.actions
+
+
+def resume(flow: Flow, session: Session, at: datetime) -> tuple[Session, list[Action]]:
+    """The current waiting action again, without changing anything that counts (for a
+    duplicate or stray webhook)."""
+    call = Call(flow, session, at, _enter)
+    node = flow.nodes.get(session.node)
+    phase = session.phase
+    if phase in ("listening", "confirming") and node is not None and node.listens:
+        BY_CLASS[type(node)].listen(node, call, 0)
+    elif phase == "offering":
+        _offer(call)
+    elif phase == "lookup" and node is not None:
+        BY_CLASS[type(node)].enter(node, call)
+    elif phase == "transfer" and node is not None and hasattr(node, "targets"):
+        from ivr.nodes.transfer import _dial
+        _dial(node, call, max(session.transfer_attempt - 1, 0))
+    elif phase == "recording":
+        call.actions.append(Record(node=session.node))
+    else:
+        call.actions.append(Hangup())
+    return session, call.actions
+
+
+# --- handlers ------------------------------------------------------------------------
+
+def _on_start(call: Call, event: CallStarted) -> None:
+    flow = call.flow
+    if flow.hours is not None and flow.after_hours and hours_status(flow.hours, event.at) != "open":
+        call.goto(flow.after_hours)
+    else:
+        call.goto(flow.start)
+
+
+def _on_input(call: Call, event: DigitsPressed | SpeechHeard | NoInput) -> None:
+    node = call.flow.nodes[call.session.node]
+    module = BY_CLASS[type(node)]
+    operator = call.flow.operator
+    heard = None
+    if isinstance(event, DigitsPressed):
+        heard = Heard("keys", event.digits.strip())
+    elif isinstance(event, SpeechHeard):
+        heard = Heard("speech", event.text.strip(), event.confidence)
+        if not heard.text:
+            heard = None  # an empty transcript is silence
+    secret = isinstance(node, CollectNode) and node.slot.secret
+    shown = "" if heard is None else (MASK if secret and heard.kind == "keys" else heard.text)
+    turn = Turn(t=call.session.t, node=node.id, kind=heard.kind if heard else "silence", text=shown,
+                confidence=getattr(event, "confidence", 1.0), loudness_dbfs=getattr(event, "loudness_dbfs", None),
+                duration=getattr(event, "duration", None))
+
+    if call.session.phase == "offering":
+        _on_offer_answer(call, node, module, heard, turn)
+        return
+    wants_person = heard is not None and not getattr(node, "operator_off", "") and (
+        (heard.kind == "keys" and operator.digit and heard.text.rstrip("#") == operator.digit)
+        or (heard.kind == "speech" and asks_for_person(heard.text, operator.phrases)))
+    if wants_person:
+        _record(call, turn, "operator", "person")
+        call.escalate(OPERATOR_REASON, to=operator.to)
+        return
+    if heard is None:
+        _record(call, turn, "silence")
+        count = call.session.no_input + 1
+        call.update(no_input=count)
+        if _escalated(call):
+            return
+        if count > call.flow.retry.no_input:
+            call.escalate(f"No response {count} times at '{node.id}'", to=call.flow.retry.then)
+            return
+        module.listen(node, call, count, SORRY_NO_INPUT)
+        return
+    understood = module.interpret(node, call, heard)
+    if isinstance(understood, Matched):
+        _record(call, turn, "matched", understood.intent)
+        call.update(slots={**call.session.slots, **understood.slots}, no_input=0, no_match=0)
+        if _escalated(call):
+            return
+        if understood.human:
+            call.escalate(understood.human)
+            return
+        call.goto(understood.go)
+    elif isinstance(understood, Handled):
+        _record(call, turn, "matched", understood.intent)
+        _escalated(call)
+    else:
+        _record(call, turn, understood.result)
+        count = call.session.no_match + 1
+        call.update(no_match=count)
+        if _escalated(call):
+            return
+        if count > call.flow.retry.no_match:
+            call.escalate(f"Not understood {count} times at '{node.id}' ({understood.why})", to=call.flow.retry.then)
+            return
+        module.listen(node, call, count, SORRY_NO_MATCH)
+
+
+def _on_offer_answer(call: Call, node, module, heard: Heard | None, turn: Turn) -> None:
+    answer = None
+    if heard is not None:
+        answer = {"1": True, "2": False}.get(heard.text) if heard.kind == "keys" else yes_no(heard.text)
+        if heard.kind == "speech" and answer is None and asks_for_person(heard.text, call.flow.operator.phrases):
+            answer = True
+    _record(call, turn, "matched" if answer is not None else ("silence" if heard is None else "no_match"),
+            "offer accepted" if answer else "offer declined" if answer is False else "")
+    if answer:
+        call.escalate(_reason_text(call), to=call.flow.escalation.to)
+        return
+    if answer is None and call.session.no_match + call.session.no_input >= 1:
+        call.escalate(_reason_text(call) + "; no answer to the offer of a person", to=call.flow.escalation.to)
+        return
+    if answer is None:
+        call.update(no_match=call.session.no_match + 1)
+        _offer(call)
+        return
+    call.update(phase="listening", offered=True, no_input=0, no_match=0)
+    module.listen(node, call, 0, "")
+    call.actions.insert(0, _speak(call, "All right, let's keep going."))
+
+
+def _on_lookup(call: Call, event: LookupResult) -> None:
+    node = call.flow.nodes[call.session.node]
+    outcome = event.outcome if event.outcome in ("found", "not_found") else "error"
+    BY_CLASS[type(node)].on_result(node, call, outcome, event.data, event.detail)
+
+
+def _on_transfer(call: Call, event: TransferResult) -> None:
+    node = call.flow.nodes[call.session.node]
+    BY_CLASS[type(node)].on_result(node, call, event.status, event.target)
+
+
+def _on_connected_end(call: Call, event: TransferResult) -> None:
+    call.update(phase="ended")
+    call.actions.append(Hangup())
+
+
+def _on_recording(call: Call, event: RecordingDone) -> None:
+    from ivr.nodes import voicemail
+    node = call.flow.nodes.get(call.session.node)
+    voicemail.on_recording(node if isinstance(node, voicemail.VoicemailNode) else None, call, event.url, event.duration)
+
+
+def _on_late_recording(call: Call, event: RecordingDone) -> None:
+    call.update(recording={"url": event.url, "duration": event.duration},
+                outcome="voicemail" if event.url else call.session.outcome)
+
+
+def _on_end(call: Call, event: CallEnded) -> None:
+    outcome = call.session.outcome
+    if not outcome:
+        outcome = "abandoned" if call.session.phase not in ("transfer",) else "abandoned_on_hold"
+    call.update(phase="ended", outcome=outcome)
+
+
+# --- helpers -------------------------------------------------------------------------
+
+def _enter(call: Call, node_id: str) -> None:
+    call.hops += 1
+    if call.hops > MAX_HOPS:
+        raise FlowLoop(f"flow '{call.flow.name}' went through {MAX_HOPS} nodes without waiting for the caller")
+    node = call.flow.nodes[node_id]
+    call.update(node=node_id, path=(*call.session.path, node_id), no_input=0, no_match=0, pending="",
+                phase="listening")
+    module = BY_CLASS[type(node)]
+    if node.listens:
+        module.listen(node, call, 0)
+    else:
+        module.enter(node, call)
+
+
+def _record(call: Call, turn: Turn, result: str, intent: str = "") -> None:
+    call.update(turns=(*call.session.turns, Turn(**{**turn.__dict__, "result": result, "intent": intent})))
+
+
+def _escalated(call: Call) -> bool:
+    """Score the call; hand it to a person (or offer to) when the detector says so."""
+    settings = call.flow.escalation
+    verdict = assess(settings, call.session)
+    call.update(score=verdict.score, reasons=verdict.reasons)
+    if not (verdict.immediate or verdict.score >= settings.threshold):
+        return False
+    if call.session.offered and not verdict.immediate and verdict.score < min(1.0, settings.threshold + 0.2):
+        return False
+    call.actions.clear()
+    if settings.mode == "offer" and not verdict.immediate and not call.session.offered:
+        _offer(call)
+        return True
+    reason = f"Caller raised {verdict.topic}, which needs a person" if verdict.topic else _reason_text(call)
+    call.escalate(reason, to=settings.to)
+    return True
+
+
+def _reason_text(call: Call) -> str:
+    top = sorted(call.session.reasons, key=lambda r: -r.weight)[:2]
+    return "; ".join(r.detail for r in top) or "The caller seems to need a person"
+
+
+def _offer(call: Call) -> None:
+    call.update(phase="offering")
+    call.listen(call.session.node, ["It sounds like this isn't going well. Would you like to speak to someone? "
+                                    "Say yes or press 1, or say no or press 2 to keep going."],
+                ("yes", "no"), max_digits=1, finish_on_key="")
+
+
+def _speak(call: Call, text: str):
+    from .actions import Speak
+    return Speak(text=text, language=call.language, voice=call.flow.voice)
+
+
+def _elapsed(session: Session, at: datetime) -> float:
+    try:
+        return max((at - datetime.fromisoformat(session.started_at)).total_seconds(), session.t)
+    except (TypeError, ValueError):
+        return session.t
+
+
+def _phase_group(phase: str) -> str:
+    return "listening" if phase in ("listening", "confirming", "offering") else phase
+
+
+def _check_ends_waiting(call: Call) -> None:
+    if call.session.phase in ("ended", "connected") and (not call.actions or isinstance(call.actions[-1], Hangup)):
+        return
+    if not call.actions or not isinstance(call.actions[-1], WAITING_ACTIONS):
+        raise AssertionError(f"step left the call without a next step at '{call.session.node}': {call.actions}")
+    if sum(isinstance(a, WAITING_ACTIONS) for a in call.actions) != 1:
+        raise AssertionError(f"step produced more than one waiting action: {call.actions}")
+
+
+Handler = Callable[[Call, Event], None]
+_HANDLERS: dict[tuple[str, type], Handler] = {
+    ("new", CallStarted): _on_start,
+    ("listening", DigitsPressed): _on_input,
+    ("listening", SpeechHeard): _on_input,
+    ("listening", NoInput): _on_input,
+    ("listening", CallEnded): _on_end,
+    ("lookup", LookupResult): _on_lookup,
+    ("lookup", CallEnded): _on_end,
+    ("transfer", TransferResult): _on_transfer,
+    ("transfer", CallEnded): _on_end,
+    ("connected", TransferResult): _on_connected_end,
+    ("connected", CallEnded): _on_end,
+    ("recording", RecordingDone): _on_recording,
+    ("recording", CallEnded): _on_end,
+    ("ended", CallEnded): lambda call, event: None,
+    ("ended", RecordingDone): _on_late_recording,
+}
+
+__all__ = ["step", "resume", "enter_flow", "new_session", "UnexpectedEvent", "FlowLoop",
+           "Listen", "Transfer", "DataLookup"]

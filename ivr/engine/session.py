@@ -1,0 +1,92 @@
+"""The state of one call, as the engine sees it.
+
+A ``Session`` is immutable: the engine returns a new one from every step. It is plain
+data (strings, numbers, tuples, dicts) so that a store can keep it as JSON and any host
+can continue the call (``to_dict`` / ``from_dict`` round-trip exactly).
+
+Rules of this file: times are kept as seconds since the call started (``t``) plus the
+ISO start time, so nothing here needs a clock; slot values are strings; secret slots are
+stored (the call needs them) but masked everywhere they leave the engine.
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field, fields, replace
+from typing import Any, Mapping
+
+
+@dataclass(frozen=True)
+class Turn:
+    """One thing the caller did at a prompt.
+
+    ``kind`` is ``keys``, ``speech`` or ``silence``. ``text`` is the digits or the
+    transcript (already masked when it filled a secret slot). ``result`` is what the
+    engine made of it: ``matched``, ``no_match``, ``operator`` (asked for a person),
+    ``invalid`` (a slot value that failed validation) or ``silence``. ``intent`` names the
+    option or slot it matched.
+    """
+
+    t: float
+    node: str
+    kind: str
+    text: str = ""
+    confidence: float = 1.0
+    loudness_dbfs: float | None = None
+    duration: float | None = None
+    result: str = ""
+    intent: str = ""
+
+
+@dataclass(frozen=True)
+class Reason:
+    """Why the escalation score rose: a signal, its weight and a sentence for the agent."""
+
+    signal: str
+    weight: float
+    detail: str
+
+
+@dataclass(frozen=True)
+class Session:
+    call_sid: str
+    flow: str
+    flow_version: str
+    started_at: str
+    caller: str = ""
+    to: str = ""
+    language: str = ""
+    node: str = ""
+    phase: str = "new"  # new | listening | confirming | offering | lookup | transfer | recording | ended
+    t: float = 0.0  # seconds since start at the last event
+    slots: Mapping[str, str] = field(default_factory=dict)
+    lookup: Mapping[str, Any] = field(default_factory=dict)  # the latest lookup's data
+    lookups: tuple[Mapping[str, Any], ...] = ()  # every lookup: node, outcome, data
+    no_input: int = 0  # consecutive silences at the current prompt
+    no_match: int = 0  # consecutive misunderstandings at the current prompt
+    pending: str = ""  # a value awaiting read-back confirmation
+    path: tuple[str, ...] = ()
+    turns: tuple[Turn, ...] = ()
+    score: float = 0.0
+    reasons: tuple[Reason, ...] = ()
+    offered: bool = False  # a transfer was offered and the caller said no
+    transfer_reason: str = ""
+    transfer_attempt: int = 0
+    transfers: tuple[Mapping[str, Any], ...] = ()  # attempts: target, status, t
+    outcome: str = ""  # contained | transferred | voicemail | abandoned | error
+    verified: bool = False
+    recording: Mapping[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> "Session":
+        known = {f.name for f in fields(cls)}
+        values = {k: v for k, v in data.items() if k in known}
+        values["turns"] = tuple(Turn(**t) for t in values.get("turns", ()))
+        values["reasons"] = tuple(Reason(**r) for r in values.get("reasons", ()))
+        for name in ("path", "lookups", "transfers"):
+            values[name] = tuple(values.get(name, ()))
+        return cls(**values)
+
+    def evolve(self, **changes: Any) -> "Session":
+        return replace(self, **changes)

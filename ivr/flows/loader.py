@@ -1,0 +1,259 @@
+"""YAML call flows -> ``Flow`` objects, refusing any flow with a problem.
+
+``load_text`` reads one file's text; ``load_paths`` and ``load_directory`` read many and
+check what spans files (``goto`` targets, two flows claiming one number). Every problem
+of every file is collected before anything is refused, so ops see all mistakes at once.
+"""
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Iterable
+
+from ivr.escalation.settings import DEFAULT_TOPICS, SIGNALS, EscalationSettings
+from ivr.nodes import REGISTRY, collect, goto
+from ivr.nodes.hours import parse_schedule
+
+from .model import Flow, Operator, RetryPolicy
+from .problems import FlowError, Problem, Where, did_you_mean
+from .reader import Context, Reader, kind_name
+from .yamlpos import parse_yaml
+
+FLOW_KEYS = ("flow", "description", "numbers", "default", "language", "voice", "timeout", "hours", "operator",
+             "retry", "escalation", "env", "start", "nodes")
+
+
+@dataclass
+class Loaded:
+    """The outcome of loading many files: the good flows and every problem found."""
+
+    flows: dict[str, Flow] = field(default_factory=dict)
+    problems: list[Problem] = field(default_factory=list)
+    sources: dict[str, list[str]] = field(default_factory=dict)  # file -> its lines, for messages
+
+    @property
+    def errors(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity == "error"]
+
+
+def load_text(text: str, file: str, audio_dir: Path | None = None) -> tuple[Flow | None, list[Problem]]:
+    """One flow from the text of one file; (None, problems) when it has errors."""
+    ctx = Context(file, audio_dir)
+    y = parse_yaml(text, file, ctx.problems)
+    if y is None:
+        return None, ctx.problems
+    r = Reader(y, ctx, "the flow file")
+    if not r.ok:
+        return None, ctx.problems
+    flow = _read_flow(r, ctx, text)
+    if flow is not None:
+        from .checks import check_flow  # imported here: checks import node kinds, which import this package
+
+        check_flow(flow, ctx)
+    errors = [p for p in ctx.problems if p.severity == "error"]
+    return (None if errors else flow), sorted(ctx.problems, key=lambda p: p.where)
+
+
+def load_flow(path: str | Path, audio_dir: Path | None = None) -> Flow:
+    """One flow file; raises ``FlowError`` with every problem when it is not valid."""
+    path = Path(path)
+    flow, problems = load_text(path.read_text(encoding="utf-8"), str(path), audio_dir)
+    if flow is None:
+        raise FlowError([p for p in problems if p.severity == "error"])
+    return flow
+
+
+def load_paths(paths: Iterable[str | Path], audio_dir: Path | None = None) -> Loaded:
+    out = Loaded()
+    names: dict[str, str] = {}
+    for path in sorted(Path(p) for p in paths):
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            out.problems.append(Problem(Where(str(path), 1, 1), f"cannot read the file: {exc}"))
+            continue
+        out.sources[str(path)] = text.splitlines()
+        flow, problems = load_text(text, str(path), audio_dir)
+        out.problems.extend(problems)
+        if flow is None:
+            continue
+        if flow.name in names:
+            out.problems.append(Problem(Where(str(path), 1, 1), f"flow '{flow.name}' is also defined in {names[flow.name]}",
+                                        "each flow needs its own name"))
+            continue
+        names[flow.name] = str(path)
+        out.flows[flow.name] = flow
+    _check_across(out)
+    return out
+
+
+def load_directory(directory: str | Path, audio_dir: Path | None = None) -> Loaded:
+    directory = Path(directory)
+    files = [*directory.glob("*.yaml"), *directory.glob("*.yml")]
+    return load_paths(files, audio_dir)
+
+
+def _check_across(out: Loaded) -> None:
+    """What one file cannot know alone: goto targets and numbers claimed twice."""
+    claimed: dict[str, str] = {}
+    for flow in list(out.flows.values()):
+        bad = False
+        for node in flow.nodes.values():
+            if isinstance(node, goto.GotoNode) and node.flow not in out.flows:
+                out.problems.append(Problem(node.where, f"goto '{node.id}' names flow '{node.flow}', which is not loaded",
+                                            did_you_mean(node.flow, out.flows) or "flows are named by their 'flow:' line"))
+                bad = True
+        for number in flow.numbers:
+            if number in claimed and claimed[number] != flow.name:
+                out.problems.append(Problem(Where(flow.path, 1, 1), f"number {number} is served by both '{claimed[number]}' and '{flow.name}'"))
+                bad = True
+            claimed[number] = flow.name
+        if bad:
+            del out.flows[flow.name]
+    if sum(1 for f in out.flows.values() if f.default) > 1:
+        names = sorted(f.name for f in out.flows.values() if f.default)
+        out.problems.append(Problem(Where(out.flows[names[1]].path, 1, 1), f"more than one default flow: {', '.join(names)}"))
+
+
+def _read_flow(r: Reader, ctx: Context, text: str) -> Flow | None:
+    name = r.text("flow", required=True) or ""
+    description = r.text("description", "") or ""
+    numbers = r.words("numbers")
+    for number, item in zip(numbers, _items(r, "numbers")):
+        if not (number.startswith("+") and number[1:].isdigit() and 8 <= len(number) <= 16):
+            ctx.error(item.where, f"'{number}' is not a phone number in E.164 form", "write it like +15005550006")
+    default = r.flag("default", False)
+    language = r.text("language", "en-US") or "en-US"
+    voice = r.text("voice", "") or ""
+    timeout = r.integer("timeout", 5, 1, 60) or 5
+    env = r.get("env")
+    if env is not None:
+        if isinstance(env.value, dict):
+            ctx.env.update({k: str(v.value) for k, v in env.value.items()})
+        else:
+            ctx.error(env.where, "'env' must map variable names to default values")
+    hours, after_hours = None, ""
+    h = r.sub("hours", "the flow's hours")
+    if h is not None and h.ok:
+        hours = parse_schedule(h, ctx)
+        after_hours = h.ref("closed", "(flow)", required=False, label="hours.closed")
+        h.done()
+    operator = _operator(r, ctx)
+    retry = _retry(r, ctx)
+    escalation = _escalation(r, ctx)
+    start = r.ref("start", "(flow)", label="start")
+    nodes = {}
+    body = r.get("nodes")
+    if body is None:
+        r.missing("nodes", "a flow lists its nodes under 'nodes:'")
+    elif not isinstance(body.value, dict) or not body.value:
+        ctx.error(body.where, f"'nodes' must map node names to nodes, not {kind_name(body.value)}")
+    else:
+        for node_id, y in body.value.items():
+            node = _read_node(node_id, y, ctx)
+            if node is not None:
+                nodes[node_id] = node
+    r.done()
+    if not name:
+        return None
+    for ref in ctx.refs:
+        if ref.target and ref.target not in nodes and (body is None or ref.target not in (body.value or {})):
+            ctx.error(ref.where, f"'{ref.target}' is not a node of this flow ({ref.label} of {ref.source})",
+                      did_you_mean(ref.target, nodes) or "add the node under 'nodes:' or fix the name")
+    secrets = frozenset(n.slot.name for n in nodes.values() if isinstance(n, collect.CollectNode) and n.slot.secret)
+    version = hashlib.sha256(text.encode()).hexdigest()[:12]
+    return Flow(name=name, version=version, path=ctx.file, start=start, nodes=nodes, numbers=numbers, default=default,
+                language=language, voice=voice, operator=operator, retry=retry, escalation=escalation, hours=hours,
+                after_hours=after_hours, timeout=timeout, secrets=secrets, description=description, refs=tuple(ctx.refs))
+
+
+def _items(r: Reader, key: str) -> list:
+    y = r.y.value.get(key) if r.ok else None
+    return [] if y is None else (y.value if isinstance(y.value, list) else [y])
+
+
+def _read_node(node_id: str, y, ctx: Context):
+    owner = f"node '{node_id}'"
+    if not str(node_id).replace("_", "").replace("-", "").isalnum():
+        ctx.error(y.where, f"node name '{node_id}' may only use letters, digits, '_' and '-'")
+    r = Reader(y, ctx, owner)
+    if not r.ok:
+        return None
+    kinds = [k for k in y.value if k in REGISTRY]
+    if not kinds:
+        unknown = next((k for k in y.value if k != "go"), None)
+        if unknown is not None:
+            ctx.error(y.key_where[unknown], f"unknown node kind '{unknown}' in {owner}",
+                      did_you_mean(unknown, REGISTRY) or f"kinds: {', '.join(REGISTRY)}")
+        else:
+            ctx.error(y.where, f"{owner} has no kind", f"start it with one of: {', '.join(REGISTRY)}")
+        return None
+    if len(kinds) > 1:
+        ctx.error(y.key_where[kinds[1]], f"{owner} has two kinds, '{kinds[0]}' and '{kinds[1]}'", "split it into two nodes")
+    kind = kinds[0]
+    node = REGISTRY[kind].parse(node_id, r.get(kind), r, ctx)
+    r.done()
+    return node
+
+
+def _operator(r: Reader, ctx: Context) -> Operator:
+    o = r.sub("operator", "the operator escape")
+    if o is None or not o.ok:
+        return Operator()
+    digit = o.text("digit", "0")
+    if digit is not None and (len(digit) != 1 or digit not in "0123456789*#"):
+        ctx.error(o.get("digit").where, f"operator digit must be one key (0-9, * or #), not '{digit}'")
+    phrases = o.words("phrases") if o.has("phrases") else Operator.phrases
+    to = o.ref("to", "(operator)", label="operator.to")
+    o.done()
+    return Operator(digit or "", phrases, to)
+
+
+def _retry(r: Reader, ctx: Context) -> RetryPolicy:
+    t = r.sub("retry", "the retry policy")
+    if t is None or not t.ok:
+        return RetryPolicy()
+    policy = RetryPolicy(t.integer("no_input", 2, 0, 5), t.integer("no_match", 2, 0, 5),
+                         t.ref("then", "(retry)", required=False, label="retry.then"))
+    t.done()
+    return policy
+
+
+def _escalation(r: Reader, ctx: Context) -> EscalationSettings:
+    e = r.sub("escalation", "the escalation settings")
+    if e is None or not e.ok:
+        return EscalationSettings()
+    threshold = e.number("threshold", 0.7, 0.05, 1.0)
+    mode = e.choice("mode", ("transfer", "offer"), "transfer")
+    weights = {}
+    w = e.get("weights")
+    if w is not None and isinstance(w.value, dict):
+        for signal, value in w.value.items():
+            if signal not in SIGNALS:
+                ctx.error(w.key_where[signal], f"unknown signal '{signal}'", did_you_mean(signal, SIGNALS) or f"signals: {', '.join(SIGNALS)}")
+            elif isinstance(value.value, bool) or not isinstance(value.value, (int, float)) or not 0 <= value.value <= 1:
+                ctx.error(value.where, f"the weight of '{signal}' must be a number from 0 to 1")
+            else:
+                weights[signal] = float(value.value)
+    elif w is not None:
+        ctx.error(w.where, "'weights' must map signal names to numbers")
+    topics = dict(DEFAULT_TOPICS)
+    t = e.get("topics")
+    if t is not None:
+        if isinstance(t.value, list):
+            topics = {}
+            for item in t.value:
+                if item.value in DEFAULT_TOPICS:
+                    topics[item.value] = DEFAULT_TOPICS[item.value]
+                else:
+                    ctx.error(item.where, f"unknown topic '{item.value}'", did_you_mean(str(item.value), DEFAULT_TOPICS)
+                              or "give a mapping topic: [phrases] for a topic of your own")
+        elif isinstance(t.value, dict):
+            topics = {k: tuple(str(x.value) for x in (v.value if isinstance(v.value, list) else [v])) for k, v in t.value.items()}
+        else:
+            ctx.error(t.where, "'topics' must list topic names or map topics to phrases")
+    minutes = e.number("max_minutes", 5.0, 0.5, 120)
+    to = e.ref("to", "(escalation)", required=False, label="escalation.to")
+    e.done()
+    return EscalationSettings(threshold, mode, weights, topics, minutes * 60, to)

@@ -1,0 +1,137 @@
+"""A loaded call flow: typed, fully resolved, immutable.
+
+``ivr.flows.loader`` builds these from YAML and refuses a flow with any problem, so the
+engine can trust every name in here: every ``go`` target exists, every prompt's template
+fields are known, every audio file exists. Node kinds live one per module in
+``ivr.nodes``; this module holds what they share.
+"""
+from __future__ import annotations
+
+import string
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any, Mapping
+
+from ivr.escalation.settings import EscalationSettings
+
+from .problems import Where
+
+NOWHERE = Where("<built-in>", 0, 0)
+
+
+@dataclass(frozen=True)
+class Prompt:
+    """What the caller hears: an audio file (preferred) and/or text with ``{slot}`` fields.
+
+    ``variants`` holds the same prompt in other languages (language code -> Prompt).
+    """
+
+    text: str = ""
+    audio: str | None = None  # path relative to the audio directory, e.g. "main.wav"
+    where: Where = NOWHERE
+    variants: Mapping[str, "Prompt"] = field(default_factory=dict)
+
+    def for_language(self, language: str) -> "Prompt":
+        return self.variants.get(language, self)
+
+    @property
+    def fields(self) -> tuple[str, ...]:
+        """Template fields named in the text (and in every variant)."""
+        names: list[str] = []
+        for prompt in (self, *self.variants.values()):
+            names.extend(template_fields(prompt.text))
+        return tuple(dict.fromkeys(names))
+
+    def __bool__(self) -> bool:
+        return bool(self.text or self.audio or self.variants)
+
+
+def template_fields(text: str) -> list[str]:
+    """Names used as ``{name}`` or ``{lookup.field}`` in ``text`` (ValueError if malformed)."""
+    return [name for _, name, _, _ in string.Formatter().parse(text) if name]
+
+
+@dataclass(frozen=True)
+class Operator:
+    """The escape to a person, live at every prompt unless a node opts out with a reason."""
+
+    digit: str = "0"
+    phrases: tuple[str, ...] = ("agent", "representative", "operator", "human", "a person", "someone")
+    to: str = ""  # node id of the transfer that takes these callers
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How often a prompt is repeated before the caller is helped another way."""
+
+    no_input: int = 2
+    no_match: int = 2
+    then: str = ""  # node id; default: the operator's target
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """Business hours: ``open`` maps weekday (0 = Monday) to (start, end) minute ranges."""
+
+    timezone: str = "UTC"
+    open: Mapping[int, tuple[tuple[int, int], ...]] = field(default_factory=dict)
+    holidays: frozenset[date] = frozenset()
+    where: Where = NOWHERE
+
+
+@dataclass(frozen=True)
+class Ref:
+    """A reference from one node to another, kept for validation and the graph."""
+
+    source: str
+    label: str
+    target: str
+    where: Where
+
+
+@dataclass(frozen=True)
+class Node:
+    """Base of every node kind. ``id`` is the node's name in the flow file."""
+
+    id: str
+    where: Where
+
+    kind = "node"
+    listens = False  # True for nodes that wait for keys or speech
+
+    def edges(self) -> tuple[tuple[str, str], ...]:
+        """(label, target node id) for every way out of this node."""
+        return ()
+
+    def prompts(self) -> tuple[Prompt, ...]:
+        return ()
+
+    def slots_set(self) -> tuple[str, ...]:
+        """Slots this node fills when the caller passes through it."""
+        return ()
+
+
+@dataclass(frozen=True)
+class Flow:
+    name: str
+    version: str  # content hash of the file: a call stays on the version it began with
+    path: str
+    start: str
+    nodes: Mapping[str, Node]
+    numbers: tuple[str, ...] = ()
+    default: bool = False
+    language: str = "en-US"
+    voice: str = ""
+    operator: Operator = Operator()
+    retry: RetryPolicy = RetryPolicy()
+    escalation: EscalationSettings = EscalationSettings()
+    hours: Schedule | None = None
+    after_hours: str = ""  # node a call starts at when the line is closed (flow-level hours.closed)
+    timeout: int = 5
+    secrets: frozenset[str] = frozenset()  # slot names never shown outside the engine
+    description: str = ""
+    refs: tuple[Ref, ...] = ()
+    meta: Mapping[str, Any] = field(default_factory=dict)
+
+    def node(self, node_id: str) -> Node:
+        return self.nodes[node_id]

@@ -1,0 +1,162 @@
+"""``collect``: ask for one value (a slot), check it, optionally read it back.
+
+```yaml
+order:
+  collect:
+    prompt: "Please say or key in your six digit order number."
+    slot: {name: order_id, kind: digits, length: 6}
+    confirm: true
+    go: order_lookup
+```
+Slot kinds: ``digits`` (``length`` or ``min_length``/``max_length``), ``yes_no``,
+``number`` (``min``/``max``), ``date``. ``secret: true`` keeps the value out of every
+transcript, log and transfer context (PINs, card numbers).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ivr.flows.model import Node, Prompt
+from ivr.flows.reader import Context, Reader
+from ivr.flows.yamlpos import Y
+from ivr.understanding.text import date_in, digits_in, number_in, yes_no
+
+from .base import Handled, Heard, Matched, Unmatched
+
+SLOT_KINDS = ("digits", "yes_no", "number", "date")
+
+
+@dataclass(frozen=True)
+class Slot:
+    name: str
+    kind: str = "digits"
+    min_length: int = 1
+    max_length: int = 20
+    min: float | None = None
+    max: float | None = None
+    secret: bool = False
+
+    def describe(self) -> str:
+        if self.kind == "digits":
+            if self.min_length == self.max_length:
+                return f"{self.min_length} digits"
+            return f"{self.min_length} to {self.max_length} digits"
+        return {"yes_no": "yes or no", "number": "a number", "date": "a date"}[self.kind]
+
+
+@dataclass(frozen=True)
+class CollectNode(Node):
+    prompt: Prompt = Prompt()
+    reprompt: Prompt = Prompt()
+    slot: Slot = Slot("value")
+    confirm: bool = False
+    go: str = ""
+    timeout: int | None = None
+    operator_off: str = ""
+
+    kind = "collect"
+    listens = True
+
+    def edges(self) -> tuple[tuple[str, str], ...]:
+        return (("go", self.go),)
+
+    def prompts(self) -> tuple[Prompt, ...]:
+        return (self.prompt, self.reprompt)
+
+    def slots_set(self) -> tuple[str, ...]:
+        return (self.slot.name,)
+
+
+def parse(node_id: str, body: Y, node: Reader, ctx: Context) -> CollectNode:
+    r = Reader(body, ctx, f"collect '{node_id}'")
+    prompt = r.prompt("prompt", required=True)
+    reprompt = r.prompt("reprompt")
+    confirm = r.flag("confirm", False)
+    timeout = r.integer("timeout", None, 1, 60)
+    operator_off = r.text("operator_off", "") or ""
+    go = r.ref("go", node_id)
+    slot = Slot("value")
+    s = r.sub("slot", f"the slot of collect '{node_id}'")
+    if s is None:
+        r.missing("slot", "e.g. slot: {name: order_id, kind: digits, length: 6}")
+    elif s.ok:
+        name = s.text("name", "value", required=True) or "value"
+        if not name.isidentifier():
+            ctx.error(s.get("name").where, f"slot name '{name}' must be a single word (letters, digits, _)")
+        kind = s.choice("kind", SLOT_KINDS, "digits")
+        length = s.integer("length", None, 1, 30)
+        lo = s.integer("min_length", length or 1, 1, 30)
+        hi = s.integer("max_length", length or 20, 1, 30)
+        if lo > hi:
+            ctx.error(s.get("max_length").where if s.has("max_length") else s.y.where,
+                      f"max_length ({hi}) is smaller than min_length ({lo})")
+        low, high = s.number("min", None), s.number("max", None)
+        if kind != "digits" and (length or s.has("min_length") or s.has("max_length")):
+            ctx.error(s.y.where, f"length settings only apply to digits slots, not {kind}")
+        slot = Slot(name, kind, lo, hi, low, high, s.flag("secret", False))
+        s.done()
+    r.done()
+    return CollectNode(node_id, node.y.where, prompt, reprompt, slot, confirm, go, timeout, operator_off)
+
+
+def listen(node: CollectNode, call, attempt: int, sorry: str = "") -> None:
+    if call.session.phase == "confirming":
+        _read_back(node, call, call.session.pending, again=attempt > 0)
+        return
+    prompts: list = [node.prompt] if attempt == 0 else [p for p in (sorry, node.reprompt or node.prompt) if p]
+    if attempt >= 2 and node.slot.kind == "digits":
+        prompts.append(f"Please use your keypad to enter the {node.slot.describe()}, then press the pound key.")
+    phrases = ("yes", "no") if node.slot.kind == "yes_no" else ()
+    max_digits = node.slot.max_length if node.slot.kind == "digits" else (1 if node.slot.kind == "yes_no" else None)
+    call.listen(node.id, prompts, phrases, max_digits=max_digits, finish_on_key="#", timeout=node.timeout)
+
+
+def _read_back(node: CollectNode, call, value: str, again: bool = False) -> None:
+    shown = "that" if node.slot.secret else " ".join(value) if node.slot.kind == "digits" else value
+    call.update(phase="confirming", pending=value)
+    call.listen(node.id, [("Sorry. " if again else "") + f"I heard {shown}. If that's right, say yes or press 1. "
+                          "If not, say no or press 2."], ("yes", "no"), max_digits=1, finish_on_key="")
+
+
+def interpret(node: CollectNode, call, heard: Heard) -> Matched | Unmatched | Handled:
+    if call.session.phase == "confirming":
+        answer = {"1": True, "2": False}.get(heard.text) if heard.kind == "keys" else yes_no(heard.text)
+        if answer is None:
+            return Unmatched("did not say yes or no to the read-back")
+        value = call.session.pending
+        call.update(phase="listening", pending="")
+        if answer:
+            return Matched(node.go, node.slot.name, {node.slot.name: value})
+        call.listen(node.id, ["Let's try again.", node.prompt], max_digits=node.slot.max_length, finish_on_key="#")
+        return Handled(f"{node.slot.name} rejected on read-back")
+    value, problem = read_value(node.slot, heard)
+    if problem:
+        return Unmatched(problem, "invalid" if value is not None else "no_match")
+    if node.confirm:
+        _read_back(node, call, value)
+        return Handled(node.slot.name)
+    return Matched(node.go, node.slot.name, {node.slot.name: value})
+
+
+def read_value(slot: Slot, heard: Heard) -> tuple[str | None, str]:
+    """(value, '') when acceptable; (value or None, why not) otherwise."""
+    text = heard.text.strip()
+    if slot.kind == "digits":
+        digits = text.rstrip("#") if heard.kind == "keys" else digits_in(text)
+        if not digits or not digits.isdigit():
+            return None, f"no digits in '{text}'"
+        if not slot.min_length <= len(digits) <= slot.max_length:
+            return digits, f"expected {slot.describe()}, got {len(digits)}"
+        return digits, ""
+    if slot.kind == "yes_no":
+        answer = {"1": True, "2": False}.get(text) if heard.kind == "keys" else yes_no(text)
+        return (None, "not yes or no") if answer is None else ("yes" if answer else "no", "")
+    if slot.kind == "number":
+        number = int(text.rstrip("#")) if heard.kind == "keys" and text.rstrip("#").isdigit() else number_in(text)
+        if number is None:
+            return None, f"no number in '{text}'"
+        if (slot.min is not None and number < slot.min) or (slot.max is not None and number > slot.max):
+            return str(number), f"{number} is out of range"
+        return str(number), ""
+    found = date_in(text.rstrip("#"))
+    return (found.isoformat(), "") if found else (None, f"no date in '{text}'")

@@ -1,0 +1,135 @@
+"""``lookup``: fetch data about the caller's request, then branch on the outcome.
+
+```yaml
+order_lookup:
+  lookup:
+    http: {url: "${ORDER_API}/orders/{order_id}", timeout: 2}
+    found: order_status          # the JSON object is available as {lookup.FIELD}
+    not_found: order_retry
+    error: front_desk            # default: a person, with the reason "back end unavailable"
+```
+For demos a local table replaces ``http``:
+``table: {key: "{order_id}", rows: {"123456": {status: shipped, eta: Friday}}}``.
+``verifies: true`` marks the caller as verified when the lookup finds a record (e.g. an
+account number and PIN check).
+"""
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass, field
+from typing import Any, Mapping
+from urllib.parse import quote
+
+from ivr.engine.actions import DataLookup
+from ivr.flows.model import Node, template_fields
+from ivr.flows.reader import Context, Reader
+from ivr.flows.yamlpos import Y
+
+_ENV = re.compile(r"\$\{([A-Z_][A-Z0-9_]*)\}")
+BACKEND_DOWN = "back end unavailable"
+
+
+@dataclass(frozen=True)
+class LookupNode(Node):
+    url: str = ""
+    method: str = "GET"
+    timeout: float = 3.0
+    headers: Mapping[str, str] = field(default_factory=dict)
+    key: str = ""
+    rows: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    found: str = ""
+    not_found: str = ""
+    error: str = ""
+    verifies: bool = False
+
+    kind = "lookup"
+
+    def edges(self) -> tuple[tuple[str, str], ...]:
+        return tuple((k, v) for k, v in (("found", self.found), ("not_found", self.not_found), ("error", self.error)) if v)
+
+    @property
+    def templates(self) -> tuple[str, ...]:
+        return (self.url or self.key,)
+
+
+def parse(node_id: str, body: Y, node: Reader, ctx: Context) -> LookupNode:
+    r = Reader(body, ctx, f"lookup '{node_id}'")
+    url, method, timeout, headers, key, rows = "", "GET", 3.0, {}, "", {}
+    http, table = r.sub("http", f"the http of lookup '{node_id}'"), r.sub("table", f"the table of lookup '{node_id}'")
+    if http and table:
+        ctx.error(r.where("table"), f"lookup '{node_id}' has both 'http' and 'table'", "keep one data source")
+    elif not http and not table:
+        r.missing("http", "or 'table' for local data")
+    if http and http.ok:
+        url = http.text("url", "", required=True) or ""
+        for name in _ENV.findall(url):
+            if name not in os.environ and name not in ctx.env:
+                ctx.error(http.get("url").where, f"environment variable {name} is not set",
+                          f"set {name}, or give a default under 'env:' at the top of the flow")
+        url = _ENV.sub(lambda m: os.environ.get(m.group(1), ctx.env.get(m.group(1), "")), url)
+        if url and not re.match(r"https?://", url):
+            ctx.error(http.get("url").where, f"lookup url '{url}' must start with http:// or https://")
+        method = http.choice("method", ("GET", "POST"), "GET")
+        timeout = http.number("timeout", 3.0, 0.1, 10) or 3.0
+        h = http.get("headers")
+        headers = {k: str(v.value) for k, v in h.value.items()} if h is not None and isinstance(h.value, dict) else {}
+        http.done()
+    if table and table.ok:
+        key = table.text("key", "", required=True) or ""
+        r_rows = table.get("rows")
+        if r_rows is None:
+            table.missing("rows")
+        elif not isinstance(r_rows.value, dict):
+            ctx.error(r_rows.where, "'rows' must map each key to its record")
+        else:
+            for k, v in r_rows.value.items():
+                if not isinstance(v.value, dict):
+                    ctx.error(v.where, f"row '{k}' must be a mapping of fields, e.g. {{status: shipped}}")
+                else:
+                    rows[str(k)] = v.plain()
+        table.done()
+    for text in (url, key):
+        try:
+            template_fields(text)
+        except ValueError as exc:
+            ctx.error(body.where, f"bad template in lookup '{node_id}': {exc}")
+    found = r.ref("found", node_id)
+    not_found = r.ref("not_found", node_id)
+    error = r.ref("error", node_id, required=False)
+    verifies = r.flag("verifies", False)
+    r.done()
+    return LookupNode(node_id, node.y.where, url, method, timeout, headers, key, rows, found, not_found, error, verifies)
+
+
+def enter(node: LookupNode, call) -> None:
+    if node.url:
+        fields = {k: quote(v, safe="") for k, v in call.fields().items()}
+        url = call.fill(node.url) if not fields else _fill_quoted(node.url, call, fields)
+        call.update(phase="lookup")
+        call.actions.append(DataLookup(node=node.id, url=url, method=node.method, timeout=node.timeout,
+                                       headers=dict(node.headers)))
+        return
+    row = node.rows.get(call.fill(node.key))
+    on_result(node, call, "found" if row is not None else "not_found", row or {}, "")
+
+
+def _fill_quoted(template: str, call, quoted: dict[str, str]) -> str:
+    from ivr.engine.call import _FORMATTER, _Fields
+    return _FORMATTER.vformat(template, (), _Fields(quoted))
+
+
+def on_result(node: LookupNode, call, outcome: str, data: Mapping[str, Any], detail: str) -> None:
+    record = {"node": node.id, "outcome": outcome, "data": dict(data) if outcome == "found" else {}}
+    if detail:
+        record["detail"] = detail
+    call.update(lookups=(*call.session.lookups, record), phase="listening")
+    if outcome == "found":
+        call.update(lookup=dict(data), verified=call.session.verified or node.verifies)
+        call.goto(node.found)
+    elif outcome == "not_found":
+        call.goto(node.not_found)
+    elif node.error:
+        call.goto(node.error)
+    else:
+        call.escalate(f"{BACKEND_DOWN} ({detail})" if detail else BACKEND_DOWN)

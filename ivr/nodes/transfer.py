@@ -1,0 +1,107 @@
+"""``transfer``: hand the caller to a person, trying targets in order.
+
+```yaml
+front_desk:
+  transfer:
+    to: [client:alice, "+15005550010", "sip:desk@pbx.example.com", queue:support]
+    reason: "Caller asked for a person"
+    whisper: true
+    fallback: leave_message      # when nobody answers; default: take a voicemail
+```
+Targets: ``+E164`` numbers, ``client:NAME``, ``sip:URI``, ``queue:NAME``.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from ivr.engine.actions import Transfer
+from ivr.engine.context import build_context, summary
+from ivr.flows.model import Node, Prompt
+from ivr.flows.reader import Context, Reader
+from ivr.flows.yamlpos import Y
+
+from . import voicemail
+
+TARGET_FORMS = {
+    "number": re.compile(r"\+[1-9]\d{6,14}"),
+    "client": re.compile(r"client:[A-Za-z0-9_.@-]{1,121}"),
+    "sip": re.compile(r"sip:[^@\s]+@[A-Za-z0-9.-]+(:\d+)?(;[^\s]*)?"),
+    "queue": re.compile(r"queue:[A-Za-z0-9 _.-]{1,64}"),
+}
+DEFAULT_PROMPT = "Please hold while I connect you to someone who can help. I'll pass along what you've told me."
+
+
+def target_kind(target: str) -> str | None:
+    return next((kind for kind, form in TARGET_FORMS.items() if form.fullmatch(target)), None)
+
+
+@dataclass(frozen=True)
+class TransferNode(Node):
+    targets: tuple[str, ...] = ()
+    reason: str = ""
+    whisper: bool = True
+    timeout: int = 20
+    prompt: Prompt = Prompt()
+    fallback: str = ""
+
+    kind = "transfer"
+
+    def edges(self) -> tuple[tuple[str, str], ...]:
+        return (("fallback", self.fallback),) if self.fallback else ()
+
+    def prompts(self) -> tuple[Prompt, ...]:
+        return (self.prompt,)
+
+
+def parse(node_id: str, body: Y, node: Reader, ctx: Context) -> TransferNode:
+    r = Reader(body, ctx, f"transfer '{node_id}'")
+    targets = r.words("to", required=True)
+    to = r.get("to")
+    items = to.value if to is not None and isinstance(to.value, list) else [to] if to is not None else []
+    for target, item in zip(targets, items):
+        if target_kind(target) is None:
+            ctx.error(item.where, f"'{target}' is not a transfer target",
+                      "use +15551234567 (E.164), client:NAME, sip:user@host or queue:NAME")
+    if to is not None and not targets:
+        ctx.error(to.where, f"transfer '{node_id}' has no targets")
+    reason = r.text("reason", "") or ""
+    whisper = r.flag("whisper", True)
+    timeout = r.integer("timeout", 20, 5, 600)
+    prompt = r.prompt("prompt")
+    fallback = r.ref("fallback", node_id, required=False)
+    r.done()
+    return TransferNode(node_id, node.y.where, targets, reason, whisper, timeout, prompt, fallback)
+
+
+def enter(node: TransferNode, call) -> None:
+    reason = call.session.transfer_reason or node.reason or "Transferred by the call flow"
+    call.update(transfer_reason=reason, transfer_attempt=0, phase="transfer")
+    call.speak(node.prompt if node.prompt else DEFAULT_PROMPT)
+    _dial(node, call, 0)
+
+
+def _dial(node: TransferNode, call, index: int) -> None:
+    call.update(transfer_attempt=index + 1, phase="transfer")
+    context = build_context(call.flow, call.session)
+    call.actions.append(Transfer(target=node.targets[index], reason=call.session.transfer_reason,
+                                 attempt=index + 1, attempts=len(node.targets), whisper=node.whisper,
+                                 summary=summary(context), context=context, timeout=node.timeout))
+
+
+def on_result(node: TransferNode, call, status: str, target: str) -> None:
+    attempt = call.session.transfer_attempt
+    tried = node.targets[attempt - 1] if 0 < attempt <= len(node.targets) else target
+    call.update(transfers=(*call.session.transfers, {"target": target or tried, "status": status, "t": call.session.t}))
+    if status == "answered":
+        call.update(phase="connected", outcome="transferred")
+        return
+    if attempt < len(node.targets):
+        call.speak("Still trying to reach someone. Thank you for holding.")
+        _dial(node, call, attempt)
+        return
+    if node.fallback:
+        call.goto(node.fallback)
+        return
+    call.speak("I'm sorry, nobody is free to take your call right now.")
+    voicemail.enter(None, call, node_id=node.id)

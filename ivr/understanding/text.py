@@ -1,0 +1,234 @@
+"""Making sense of what a caller said: phrases, digits, yes/no, numbers, dates.
+
+Transcripts come from a recogniser (Vosk or Twilio's), so they are lower-case or not,
+with or without punctuation, with filler words ("um", "please", "I'd like to") and small
+slips ("order statis"). Everything here is pure and fast: it runs on every utterance.
+"""
+from __future__ import annotations
+
+import difflib
+import re
+from dataclasses import dataclass
+from datetime import date
+from typing import Sequence
+
+_PUNCT = re.compile(r"[^\w\s']+", re.UNICODE)
+_SPACES = re.compile(r"\s+")
+FILLERS = frozenset(
+    "um uh erm er ah hmm mm like please pls yeah okay ok so well just uhm oh hi hello hey".split()
+)
+_LEAD_INS = (
+    "i want to", "i would like to", "i'd like to", "i need to", "can i", "could i", "can you",
+    "could you", "i want", "i need", "i'd like", "i would like", "let me", "i'm calling about",
+    "i am calling about", "calling about", "it's about", "it is about", "check", "about",
+)
+
+_UNITS = {
+    "zero": 0, "oh": 0, "o": 0, "one": 1, "two": 2, "to": 2, "too": 2, "three": 3, "four": 4, "for": 4,
+    "five": 5, "six": 6, "seven": 7, "eight": 8, "ate": 8, "nine": 9, "ten": 10, "eleven": 11,
+    "twelve": 12, "thirteen": 13, "fourteen": 14, "fifteen": 15, "sixteen": 16, "seventeen": 17,
+    "eighteen": 18, "nineteen": 19,
+}
+_TENS = {"twenty": 20, "thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "seventy": 70, "eighty": 80, "ninety": 90}
+_DIGIT_WORDS = {k: v for k, v in _UNITS.items() if v < 10}
+_REPEATS = {"double": 2, "triple": 3}
+
+YES = frozenset("yes yeah yep yup correct right sure affirmative exactly true".split()) | {"that's right", "that is right", "it is", "yes please", "that's correct", "uh huh"}
+NO = frozenset("no nope nah wrong incorrect negative".split()) | {"that's wrong", "not right", "that's not right", "no it isn't", "it isn't"}
+
+
+def normalize(text: str) -> str:
+    """Lower-case, punctuation gone, fillers dropped, spaces single."""
+    words = _SPACES.sub(" ", _PUNCT.sub(" ", text.lower())).split()
+    return " ".join(w for w in words if w not in FILLERS)
+
+
+def _strip_lead_ins(text: str) -> str:
+    changed = True
+    while changed:
+        changed = False
+        for lead in _LEAD_INS:
+            if text.startswith(lead + " "):
+                text = text[len(lead) + 1:]
+                changed = True
+    return text
+
+
+@dataclass(frozen=True)
+class PhraseMatch:
+    index: int  # which choice matched
+    phrase: str  # the phrase of that choice that matched best
+    score: float  # 0..1
+
+
+def match_phrase(text: str, choices: Sequence[Sequence[str]], threshold: float = 0.78) -> PhraseMatch | None:
+    """The choice (a list of phrases) that ``text`` names, or None.
+
+    A phrase matches when it appears in the utterance word-for-word, or when the utterance
+    (without lead-ins such as "I'd like to") is close to it letter by letter (small ASR
+    slips). When two choices match equally well the caller was ambiguous: None.
+    """
+    said = normalize(text)
+    if not said:
+        return None
+    core = _strip_lead_ins(said)
+    padded = f" {said} "
+    best: list[PhraseMatch] = []
+    for index, phrases in enumerate(choices):
+        top = 0.0
+        top_phrase = ""
+        for phrase in phrases:
+            p = normalize(phrase)
+            if not p:
+                continue
+            if f" {p} " in padded:
+                score = 1.0 - 0.001 * max(len(said) - len(p), 0) / 10  # the tighter, the better
+            else:
+                score = max(_ratio(core, p), _window_ratio(core, p))
+            if score > top:
+                top, top_phrase = score, phrase
+        if top >= threshold:
+            best.append(PhraseMatch(index, top_phrase, top))
+    if not best:
+        return None
+    best.sort(key=lambda m: -m.score)
+    if len(best) > 1 and best[0].score - best[1].score < 0.02:
+        return None
+    return best[0]
+
+
+def _ratio(a: str, b: str) -> float:
+    return difflib.SequenceMatcher(None, a, b, autojunk=False).ratio()
+
+
+def _window_ratio(said: str, phrase: str) -> float:
+    """Best ratio of ``phrase`` against any run of as many words in ``said`` (+-1)."""
+    words = said.split()
+    n = len(phrase.split())
+    best = 0.0
+    for size in {max(n - 1, 1), n, n + 1}:
+        for i in range(0, max(len(words) - size + 1, 0)):
+            best = max(best, _ratio(" ".join(words[i:i + size]), phrase))
+    return best
+
+
+def digits_in(text: str) -> str:
+    """Digits said or typed: "one two three" -> "123", "double five" -> "55",
+    "4 5 6" -> "456", "twenty one" -> "21". Non-number words are skipped."""
+    words = normalize(text.replace("-", " ")).split()
+    out: list[str] = []
+    repeat = 1
+    i = 0
+    while i < len(words):
+        w = words[i]
+        if w.isdigit():
+            out.append(w * repeat)
+            repeat = 1
+        elif w in _REPEATS:
+            repeat = _REPEATS[w]
+        elif w in _TENS:
+            value = _TENS[w]
+            if i + 1 < len(words) and words[i + 1] in _DIGIT_WORDS and _DIGIT_WORDS[words[i + 1]] > 0:
+                value += _DIGIT_WORDS[words[i + 1]]
+                i += 1
+            out.append(str(value) * repeat)
+            repeat = 1
+        elif w in ("hundred",) and out:
+            out[-1] = out[-1] + "00"
+        elif w in _UNITS and (w not in ("to", "too", "for", "ate", "o", "oh") or _near_digits(words, i)):
+            out.append(str(_UNITS[w]) * repeat)
+            repeat = 1
+        i += 1
+    return "".join(out)
+
+
+def _near_digits(words: list[str], i: int) -> bool:
+    """Homophones ("to", "for", "oh") count as digits only between other digits."""
+    def is_digit(j: int) -> bool:
+        return 0 <= j < len(words) and (words[j].isdigit() or (words[j] in _UNITS and words[j] not in ("to", "too", "for", "ate", "o", "oh")))
+    return is_digit(i - 1) or is_digit(i + 1)
+
+
+def number_in(text: str) -> int | None:
+    """A quantity: "forty two" -> 42, "1,200" -> 1200, "three hundred" -> 300."""
+    cleaned = normalize(text.replace(",", ""))
+    plain = re.search(r"\b\d+\b", cleaned)
+    if plain:
+        return int(plain.group())
+    total = current = 0
+    seen = False
+    for w in cleaned.replace("-", " ").split():
+        if w in _UNITS and w not in ("to", "too", "for", "ate", "o", "oh"):
+            current += _UNITS[w]
+            seen = True
+        elif w in _TENS:
+            current += _TENS[w]
+            seen = True
+        elif w == "hundred" and seen:
+            current = max(current, 1) * 100
+        elif w == "thousand" and seen:
+            total += max(current, 1) * 1000
+            current = 0
+    return total + current if seen else None
+
+
+def yes_no(text: str) -> bool | None:
+    """True for yes, False for no, None when neither (or both) was said."""
+    said = normalize(text)
+    if said in YES:
+        return True
+    if said in NO:
+        return False
+    words = set(said.split())
+    yes = bool(words & YES) or any(p in said for p in YES if " " in p)
+    no = bool(words & NO) or any(p in said for p in NO if " " in p)
+    return yes if yes != no else None
+
+
+_MONTHS = {m: i + 1 for i, m in enumerate(
+    "january february march april may june july august september october november december".split())}
+_ORDINALS = {"first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "sixth": 6, "seventh": 7, "eighth": 8,
+             "ninth": 9, "tenth": 10, "eleventh": 11, "twelfth": 12, "thirteenth": 13, "fourteenth": 14,
+             "fifteenth": 15, "sixteenth": 16, "seventeenth": 17, "eighteenth": 18, "nineteenth": 19,
+             "twentieth": 20, "thirtieth": 30}
+
+
+def date_in(text: str, today: date | None = None) -> date | None:
+    """A date: "2026-03-14", "03142026" (keys: MMDDYYYY), "march fourteenth twenty twenty six"."""
+    raw = text.strip()
+    iso = re.fullmatch(r"(\d{4})-(\d{2})-(\d{2})", raw)
+    keyed = re.fullmatch(r"(\d{2})(\d{2})(\d{4})", raw)
+    try:
+        if iso:
+            return date(int(iso[1]), int(iso[2]), int(iso[3]))
+        if keyed:
+            return date(int(keyed[3]), int(keyed[1]), int(keyed[2]))
+    except ValueError:
+        return None
+    words = normalize(raw).replace("-", " ").split()
+    month = next((_MONTHS[w] for w in words if w in _MONTHS), None)
+    if month is None:
+        return None
+    rest = words[words.index(next(w for w in words if w in _MONTHS)) + 1:]
+    day = None
+    for i, w in enumerate(rest):
+        if w in _ORDINALS:
+            day = _ORDINALS[w]
+            if day >= 20 and i + 1 < len(rest) and rest[i + 1] in _ORDINALS:
+                day += _ORDINALS[rest[i + 1]]
+            rest = rest[i + 1:] if day < 20 else rest[i + 2:]
+            break
+        if re.fullmatch(r"\d{1,2}(st|nd|rd|th)?", w):
+            day = int(re.match(r"\d+", w).group())
+            rest = rest[i + 1:]
+            break
+    if day is None:
+        return None
+    year_digits = digits_in(" ".join(rest))
+    year = int(year_digits) if len(year_digits) == 4 else (2000 + int(year_digits) if len(year_digits) == 2 else None)
+    if year is None:
+        year = (today or date(2000, 1, 1)).year
+    try:
+        return date(year, month, day)
+    except ValueError:
+        return None
