@@ -28,7 +28,8 @@ def mood(score: float) -> str:
 
 
 def build_context(flow: Flow, session: Session) -> dict[str, Any]:
-    intents = [t.intent for t in session.turns if t.result == "matched" and t.intent]
+    intents = [t.intent for t in session.turns
+               if t.result == "matched" and t.intent and getattr(flow.nodes.get(t.node), "kind", "") == "menu"]
     return {
         "call_sid": session.call_sid,
         "caller": session.caller,

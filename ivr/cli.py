@@ -1,0 +1,154 @@
+"""The ``ivr`` command: a thin shell over the library.
+
+Each sub-command translates domain errors into a clean message and an exit code:
+0 success, 1 the thing checked is not right (an invalid flow, a failed script),
+2 a usage error. A flow author never sees a traceback.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Sequence
+
+EPILOG = """examples:
+  ivr validate                       check every flow in call_flows/
+  ivr validate call_flows/acme-support.yaml
+  ivr schema > flow.schema.json      JSON Schema for editors
+  ivr graph acme-support             Mermaid diagram (--dot for Graphviz)
+  ivr simulate acme-support          call the flow from the terminal
+  ivr simulate acme-support --script tests/scripts/order.yaml
+  ivr serve --port 8080              serve the Twilio webhooks
+  ivr eval escalation                measure the escalation detector
+  ivr models list                    speech models known and installed
+"""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="ivr", description="A support-line IVR: YAML call flows, local speech, "
+                                     "warm transfer with context.", epilog=EPILOG,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    p = sub.add_parser("validate", help="check flow files; every error at once with file:line:col",
+                       description="Check flow files and print every problem as file:line:col with a hint. "
+                       "Example: ivr validate call_flows/")
+    p.add_argument("paths", nargs="*", metavar="PATH", help="flow files or directories (default: call_flows/)")
+    p.add_argument("--audio", default="audio", help="folder of prompt recordings (default: audio/)")
+
+    p = sub.add_parser("schema", help="print the JSON Schema of the flow language",
+                       description="Print a JSON Schema of the flow language for editors. Example: ivr schema > flow.schema.json")
+
+    p = sub.add_parser("graph", help="print a flow as a Mermaid (or DOT) diagram",
+                       description="Print a flow as a diagram. Example: ivr graph acme-support --dot | dot -Tsvg > flow.svg")
+    p.add_argument("flow", help="flow name or file")
+    p.add_argument("--dot", action="store_true", help="Graphviz DOT instead of Mermaid")
+    p.add_argument("--flows", default="call_flows", help="flows folder (default: call_flows/)")
+    p.add_argument("--audio", default="audio")
+
+    p = sub.add_parser("simulate", help="call a flow from the terminal, or run a scripted call",
+                       description="Call a flow from the terminal. Type keys, words, an empty line for silence, "
+                       "'hangup' to hang up. Example: ivr simulate acme-support --script call.yaml")
+    p.add_argument("flow", help="flow name")
+    p.add_argument("--script", help="run a scripted call non-interactively (exit 1 when an expectation fails)")
+    p.add_argument("--at", help="the moment the call starts, ISO 8601 (default: now)")
+    p.add_argument("--caller", help="the caller's number (default +15551230000)")
+    p.add_argument("--flows", default="call_flows", help="flows folder (default: call_flows/)")
+    p.add_argument("--audio", default="audio")
+
+    p = sub.add_parser("serve", help="serve the Twilio webhooks (development server)",
+                       description="Serve the webhooks. Example: ivr serve --host 0.0.0.0 --port 8080")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8080)
+    p.add_argument("--reload", action="store_true", help="restart when code changes (development)")
+    p.add_argument("--debug", action="store_true")
+
+    p = sub.add_parser("eval", help="measure parts of the IVR (escalation)",
+                       description="Measure the escalation detector on a labelled corpus. Example: ivr eval escalation")
+    p.add_argument("what", choices=["escalation"])
+    p.add_argument("rest", nargs=argparse.REMAINDER)
+
+    p = sub.add_parser("models", help="speech models: list, pull NAME",
+                       description="Manage Vosk speech models. Example: ivr models pull vosk-model-small-en-us-0.15")
+    p.add_argument("rest", nargs=argparse.REMAINDER)
+
+    p = sub.add_parser("doctor", help="check a deployment and say what to fix",
+                       description="Check settings, store, flows, speech model and Twilio credentials. Example: ivr doctor")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return 2
+    try:
+        return COMMANDS[args.command](args)
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        return 0
+
+
+def _validate(args) -> int:
+    from pathlib import Path
+
+    from ivr.flows.report import run_validate
+    return run_validate(args.paths or ["call_flows"], sys.stdout, sys.stderr, audio_dir=Path(args.audio))
+
+
+def _schema(args) -> int:
+    from ivr.flows.schema import json_schema
+    print(json.dumps(json_schema(), indent=2))
+    return 0
+
+
+def _graph(args) -> int:
+    from pathlib import Path
+
+    from ivr.flows import graph
+    from ivr.flows.loader import load_directory, load_paths
+    from ivr.flows.problems import format_problem
+    path = Path(args.flow)
+    loaded = load_paths([path], Path(args.audio)) if path.suffix in (".yaml", ".yml") else load_directory(args.flows, Path(args.audio))
+    flow = next(iter(loaded.flows.values()), None) if path.suffix in (".yaml", ".yml") else loaded.flows.get(args.flow)
+    if flow is None:
+        for p in loaded.errors:
+            print(format_problem(p, loaded.sources.get(p.where.file)), file=sys.stderr)
+        print(f"error: no valid flow '{args.flow}' (run 'ivr validate' to see why)", file=sys.stderr)
+        return 1 if loaded.errors else 2
+    print(graph.dot(flow) if args.dot else graph.mermaid(flow))
+    return 0
+
+
+def _simulate(args) -> int:
+    from ivr.simulate import main_simulate
+    return main_simulate(args)
+
+
+def _serve(args) -> int:
+    from ivr.web.serve import serve
+    return serve(args)
+
+
+def _eval(args) -> int:
+    from ivr.escalation.evaluate import run_eval_cli
+    return run_eval_cli(list(args.rest))
+
+
+def _models(args) -> int:
+    from ivr.speech.models import run_models_cli
+    return run_models_cli(list(args.rest))
+
+
+def _doctor(args) -> int:
+    from ivr.doctor import run_doctor
+    return run_doctor(sys.stdout)
+
+
+COMMANDS = {"validate": _validate, "schema": _schema, "graph": _graph, "simulate": _simulate, "serve": _serve,
+            "eval": _eval, "models": _models, "doctor": _doctor}
+
+if __name__ == "__main__":
+    sys.exit(main())
