@@ -14,6 +14,7 @@ Rules of this file:
 """
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 from typing import Callable
 
@@ -254,6 +255,9 @@ def _record(call: Call, turn: Turn, result: str, intent: str = "") -> None:
 def _escalated(call: Call) -> bool:
     """Score the call; hand it to a person (or offer to) when the detector says so."""
     settings = call.flow.escalation
+    if getattr(call.flow.nodes.get(call.session.node), "operator_off", ""):
+        # the node opted out of the operator escape: its "0" or "agent" is an answer there
+        settings = replace(settings, weights={**settings.weights, "explicit_request": 0.0})
     verdict = assess(settings, call.session)
     call.update(score=verdict.score, reasons=verdict.reasons)
     if not (verdict.immediate or verdict.score >= settings.threshold):

@@ -43,6 +43,7 @@ def load_text(text: str, file: str, audio_dir: Path | None = None) -> tuple[Flow
     y = parse_yaml(text, file, ctx.problems)
     if y is None:
         return None, ctx.problems
+    ctx.root, ctx.lines = y, text.splitlines()
     r = Reader(y, ctx, "the flow file")
     if not r.ok:
         return None, ctx.problems
@@ -74,7 +75,12 @@ def load_paths(paths: Iterable[str | Path], audio_dir: Path | None = None) -> Lo
             out.problems.append(Problem(Where(str(path), 1, 1), f"cannot read the file: {exc}"))
             continue
         out.sources[str(path)] = text.splitlines()
-        flow, problems = load_text(text, str(path), audio_dir)
+        try:
+            flow, problems = load_text(text, str(path), audio_dir)
+        except Exception as exc:  # a bug of ours must not hide the other files' problems
+            out.problems.append(Problem(Where(str(path), 1, 1), f"internal error while checking this file: {exc!r}",
+                                        "this is a bug in the IVR, not in your flow; please report it with the file"))
+            continue
         out.problems.extend(problems)
         if flow is None:
             continue

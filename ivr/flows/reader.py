@@ -34,6 +34,8 @@ class Context:
         self.refs: list[Ref] = []
         self.languages = tuple(languages)
         self.env: dict[str, str] = {}  # the flow's 'env:' defaults for ${NAME} in URLs
+        self.root: Y | None = None  # the whole file with positions, for checks that point at a value
+        self.lines: list[str] = []  # the file's lines, for columns inside a text value
 
     def error(self, where: Where, message: str, hint: str = "") -> None:
         self.problems.append(Problem(where, message, hint))

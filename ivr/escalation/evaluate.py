@@ -1,0 +1,210 @@
+"""Measure the detector on the labelled corpus: ``ivr eval escalation [CORPUS]``.
+
+``evaluate(calls, driver)`` plays every call with a driver (``corpus.Driver``: call ->
+the 1-based turn at which it went to a person, or None) and returns an ``Evaluation``:
+the outcome of each call and the ``Metrics``:
+
+* precision: of the calls sent to a person, the share that needed one;
+* recall: of the calls that needed a person, the share sent to one;
+* false-escalation rate: of the routine calls, the share sent to a person;
+* within one turn: of the calls that needed a person, the share sent at most one turn
+  before or after the first clear sign (``by_turn``);
+* mean turns: the mean of (transfer turn - by_turn) over the calls rightly sent
+  (negative: before the sign, positive: after);
+
+and the confusion list: each call that was wrong or mistimed, with the reasons that
+fired. ``run_eval_cli(argv)`` is the command line: it reports the tuning set and the
+held-out set (``heldout.yaml``) separately and exits 1 when the held-out set misses a
+target in ``TARGETS``.
+"""
+from __future__ import annotations
+
+import argparse
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Sequence
+
+from ivr.escalation.corpus import (HELDOUT_FILE, Call, CorpusError, Driver, corpus_files,
+                                   load_corpus, play_transcript, transcript_driver)
+from ivr.escalation.settings import EscalationSettings
+
+__all__ = ["TARGETS", "Outcome", "Metrics", "Evaluation", "evaluate", "missed_targets",
+           "format_report", "transcript_explainer", "run_eval_cli"]
+
+# The bar the held-out set must clear. "at_most" targets are upper bounds.
+TARGETS: dict[str, float] = {"recall": 0.95, "precision": 0.90,
+                             "false_escalation_rate": 0.05, "within_one": 0.90}
+_AT_MOST = {"false_escalation_rate"}
+
+Explainer = Callable[[Call, "int | None"], str]
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What happened to one call: ``escalated_at`` is the transfer turn or None."""
+
+    call: Call
+    escalated_at: int | None
+
+    @property
+    def verdict(self) -> str:
+        """``right``, ``missed`` (needed a person, got none), ``false`` (routine, sent),
+        ``early`` or ``late`` (sent, but more than one turn away from by_turn)."""
+        if not self.call.needs_person:
+            return "right" if self.escalated_at is None else "false"
+        if self.escalated_at is None:
+            return "missed"
+        delta = self.escalated_at - self.call.by_turn
+        return "early" if delta < -1 else "late" if delta > 1 else "right"
+
+
+@dataclass(frozen=True)
+class Metrics:
+    calls: int
+    needing: int
+    routine: int
+    sent_right: int  # needed a person and was sent (any turn)
+    sent_wrong: int  # routine and was sent
+    precision: float
+    recall: float
+    false_escalation_rate: float
+    within_one: float
+    mean_turns: float
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    name: str
+    outcomes: tuple[Outcome, ...]
+    metrics: Metrics
+
+
+def _ratio(num: int, den: int, empty: float) -> float:
+    return num / den if den else empty
+
+
+def evaluate(calls: Sequence[Call], driver: Driver, name: str = "corpus") -> Evaluation:
+    """Play every call with ``driver`` and compute the metrics (see module doc)."""
+    outcomes = tuple(Outcome(call, driver(call)) for call in calls)
+    needing = [o for o in outcomes if o.call.needs_person]
+    routine = [o for o in outcomes if not o.call.needs_person]
+    sent_right = [o for o in needing if o.escalated_at is not None]
+    sent_wrong = [o for o in routine if o.escalated_at is not None]
+    within = [o for o in sent_right if o.verdict == "right"]
+    deltas = [o.escalated_at - o.call.by_turn for o in sent_right]
+    metrics = Metrics(
+        calls=len(outcomes), needing=len(needing), routine=len(routine),
+        sent_right=len(sent_right), sent_wrong=len(sent_wrong),
+        precision=_ratio(len(sent_right), len(sent_right) + len(sent_wrong), 1.0),
+        recall=_ratio(len(sent_right), len(needing), 1.0),
+        false_escalation_rate=_ratio(len(sent_wrong), len(routine), 0.0),
+        within_one=_ratio(len(within), len(needing), 1.0),
+        mean_turns=_ratio(sum(deltas), len(deltas), 0.0),
+    )
+    return Evaluation(name, outcomes, metrics)
+
+
+def missed_targets(metrics: Metrics, targets: dict[str, float] = TARGETS) -> list[str]:
+    """One line per target the metrics miss; empty when all are met."""
+    missed = []
+    for key, bar in targets.items():
+        value = getattr(metrics, key)
+        ok = value <= bar if key in _AT_MOST else value >= bar
+        if not ok:
+            sign = "<=" if key in _AT_MOST else ">="
+            missed.append(f"{key} is {value:.3f}, the target is {sign} {bar:.2f}")
+    return missed
+
+
+def transcript_explainer(settings: EscalationSettings | None = None) -> Explainer:
+    """Explain a call with the transcript model: the reasons at the transfer turn, or,
+    for a call never sent, at the turn where the score was highest."""
+    settings = settings or EscalationSettings()
+
+    def explain(call: Call, escalated_at: int | None) -> str:
+        best = None
+        for n, _, found in play_transcript(call, settings):
+            if escalated_at is not None and n == escalated_at:
+                best = (n, found)
+                break
+            if escalated_at is None and (best is None or found.score > best[1].score):
+                best = (n, found)
+        if best is None:
+            return "no turn was assessed"
+        n, found = best
+        where = "sent at turn" if escalated_at is not None else "highest at turn"
+        return f"{where} {n}, {found.summary()}"
+
+    return explain
+
+
+def format_report(evaluation: Evaluation, explain: Explainer | None = None) -> str:
+    """The report for one set: metrics, then the confusion list."""
+    m = evaluation.metrics
+    lines = [
+        f"== {evaluation.name}: {m.calls} calls ({m.needing} need a person, {m.routine} routine)",
+        f"  precision              {m.precision:.3f}  ({m.sent_right} of {m.sent_right + m.sent_wrong} transfers needed)",
+        f"  recall                 {m.recall:.3f}  ({m.sent_right} of {m.needing} sent to a person)",
+        f"  false-escalation rate  {m.false_escalation_rate:.3f}  ({m.sent_wrong} of {m.routine} routine calls sent)",
+        f"  within one turn        {m.within_one:.3f}",
+        f"  mean turns after sign  {m.mean_turns:+.2f}",
+    ]
+    wrong = [o for o in evaluation.outcomes if o.verdict != "right"]
+    lines.append(f"  confusion list ({len(wrong)}):" if wrong else "  confusion list: empty")
+    for o in wrong:
+        expected = f"needs a person by turn {o.call.by_turn}" if o.call.needs_person else "routine"
+        got = f"sent at turn {o.escalated_at}" if o.escalated_at else "never sent"
+        lines.append(f"    {o.verdict:6} {o.call.id}: {o.call.description} [{expected}; {got}]")
+        if explain is not None:
+            lines.append(f"           {explain(o.call, o.escalated_at)}")
+    return "\n".join(lines)
+
+
+def _default_corpus() -> Path:
+    here = Path("tests/escalation/corpus")
+    if here.is_dir():
+        return here
+    return Path(__file__).resolve().parents[2] / "tests" / "escalation" / "corpus"
+
+
+def run_eval_cli(argv: list[str]) -> int:
+    """``ivr eval escalation [CORPUS] [--threshold X]``: print the report.
+
+    CORPUS is a YAML file or a directory of them (default: tests/escalation/corpus). In
+    a directory, ``heldout.yaml`` is reported separately and is the set the targets are
+    checked on; otherwise the targets are checked on the whole corpus. Exit codes: 0 all
+    targets met, 1 a target missed, 2 the corpus could not be read.
+    Example: ``ivr eval escalation tests/escalation/corpus --threshold 0.6``
+    """
+    parser = argparse.ArgumentParser(
+        prog="ivr eval escalation",
+        description="Measure the escalation detector on a labelled corpus of scripted calls.",
+        epilog="example: ivr eval escalation tests/escalation/corpus --threshold 0.6")
+    parser.add_argument("corpus", nargs="?", default=None, help="a corpus YAML file or directory")
+    parser.add_argument("--threshold", type=float, default=None, help="score that sends a call to a person")
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:
+        return int(exc.code or 0)
+    settings = EscalationSettings() if args.threshold is None else EscalationSettings(threshold=args.threshold)
+    try:
+        files = corpus_files(args.corpus or _default_corpus())
+        held = [f for f in files if f.name == HELDOUT_FILE]
+        tuned = [f for f in files if f.name != HELDOUT_FILE]
+        sets = [(name, load_corpus(group)) for name, group in (("tuning set", tuned), ("held-out set", held)) if group]
+    except (CorpusError, OSError) as exc:
+        print(f"error: cannot read the corpus:\n{exc}")
+        return 2
+    driver = transcript_driver(settings)
+    explain = transcript_explainer(settings)
+    results = [evaluate(calls, driver, name) for name, calls in sets]
+    for result in results:
+        print(format_report(result, explain))
+        print()
+    judged = results[-1]
+    missed = missed_targets(judged.metrics)
+    for line in missed:
+        print(f"TARGET MISSED on the {judged.name}: {line}")
+    if not missed:
+        print(f"All targets met on the {judged.name}.")
+    return 1 if missed else 0

@@ -1,0 +1,166 @@
+"""A flow as a graph: its edges (the written ones and the escapes the engine adds), and
+drawings of it as Mermaid or Graphviz DOT for ``ivr graph``.
+
+Rules of this file: ``edges`` is the one place that knows where a call can go next.
+Besides each node's own ``go``/options/outcomes, the engine moves a call on its own:
+from every prompt to the operator's target (0 or "agent"), to the retry target when
+tries run out, to the escalation target when the caller is upset, and from a lookup
+without ``error:`` to a person. The checks walk these edges; the drawings show the
+prompt-wide escapes once, as dashed arrows from a box of their own, not on every node.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .model import Flow, Node
+
+# Kinds that pass the call on without waiting for the caller (a loop of these never ends).
+AUTOMATIC = ("say", "branch", "lookup", "hours")
+# Kinds where a call can end: a person, a message, a goodbye or another flow.
+ENDINGS = ("transfer", "voicemail", "hangup", "goto")
+
+
+@dataclass(frozen=True)
+class Edge:
+    source: str
+    label: str
+    target: str
+    implicit: bool = False  # taken by the engine (operator, retries, escalation), not written on the node
+
+
+def person_target(flow: Flow) -> str:
+    """Where the engine sends a call it escalates: the escalation target, else the operator's."""
+    return flow.escalation.to or flow.operator.to
+
+
+def retry_target(flow: Flow) -> str:
+    return flow.retry.then or person_target(flow)
+
+
+def entry_points(flow: Flow) -> list[tuple[str, str]]:
+    """(label, node id) of every node a call can begin at or be sent to by the engine."""
+    out = [("start", flow.start), ("hours.closed", flow.after_hours), ("operator.to", flow.operator.to),
+           ("retry.then", flow.retry.then), ("escalation.to", flow.escalation.to)]
+    return [(label, node) for label, node in out if node and node in flow.nodes]
+
+
+def edges(flow: Flow, implicit: bool = True) -> list[Edge]:
+    """Every way from one node to another, in file order; targets that are not nodes are left out."""
+    out: list[Edge] = []
+    for node in flow.nodes.values():
+        for label, target in node.edges():
+            if target in flow.nodes:
+                out.append(Edge(node.id, label, target))
+        if implicit:
+            out.extend(_escapes(flow, node))
+    return out
+
+
+def _escapes(flow: Flow, node: Node) -> list[Edge]:
+    found: list[tuple[str, str]] = []
+    if node.listens:
+        if not getattr(node, "operator_off", "") and flow.operator.to:
+            found.append(("operator", flow.operator.to))
+        found.append(("retries used up", retry_target(flow)))
+        found.append(("escalation", person_target(flow)))
+    if node.kind == "lookup" and not getattr(node, "error", ""):
+        found.append(("error", person_target(flow)))
+    return [Edge(node.id, label, target, True) for label, target in found if target in flow.nodes]
+
+
+def successors(flow: Flow, implicit: bool = True) -> dict[str, list[Edge]]:
+    out: dict[str, list[Edge]] = {node_id: [] for node_id in flow.nodes}
+    for edge in edges(flow, implicit):
+        out[edge.source].append(edge)
+    return out
+
+
+# --- drawings ------------------------------------------------------------------------
+
+def _edge_label(flow: Flow, node: Node, label: str, target: str) -> str:
+    if node.kind == "menu":
+        option = next((o for o in node.options if o.go == target and o.label == label), None)
+        if option is not None and option.keys:
+            return f"{option.keys}: {label}"
+    return label
+
+
+def _escape_boxes(flow: Flow) -> list[tuple[str, str]]:
+    """(text, target) for the prompt-wide escapes, each drawn once."""
+    boxes = []
+    if flow.operator.to in flow.nodes:
+        said = "/".join(f"'{p}'" for p in flow.operator.phrases[:2])
+        boxes.append((f"any prompt: {flow.operator.digit or 'no key'} or {said}", flow.operator.to))
+    if flow.retry.then in flow.nodes and flow.retry.then != flow.operator.to:
+        boxes.append(("retries used up", flow.retry.then))
+    if flow.escalation.to in flow.nodes and flow.escalation.to != flow.operator.to:
+        boxes.append(("caller upset (escalation)", flow.escalation.to))
+    return boxes
+
+
+def _plain_edges(flow: Flow) -> list[tuple[str, str, str, bool]]:
+    """(source, label, target, dashed) for the drawings: written edges plus lookup errors."""
+    out = []
+    for edge in edges(flow, implicit=True):
+        node = flow.nodes[edge.source]
+        if not edge.implicit:
+            out.append((edge.source, _edge_label(flow, node, edge.label, edge.target), edge.target, False))
+        elif edge.label == "error":
+            out.append((edge.source, "error", edge.target, True))
+    return out
+
+
+def mermaid(flow: Flow) -> str:
+    """A Mermaid flowchart: ``ivr graph NAME`` (paste into Markdown or mermaid.live)."""
+    ids = {node_id: f"n{i}" for i, node_id in enumerate(flow.nodes, 1)}
+    lines = ["flowchart TD", f"    %% flow {flow.name}"]
+    for node_id, node in flow.nodes.items():
+        text = _mm(f"{node_id}<br/><i>{node.kind}</i>")
+        shape = {"transfer": '{{"%s"}}', "hangup": '(["%s"])', "voicemail": '[/"%s"/]',
+                 "goto": '>"%s"]'}.get(node.kind, '["%s"]')
+        lines.append(f"    {ids[node_id]}{shape % text}")
+    lines.append(f'    call_starts(("call")) --> {ids[flow.start]}' if flow.start in ids else "")
+    if flow.after_hours in ids:
+        lines.append(f'    call_starts -->|"closed"| {ids[flow.after_hours]}')
+    for i, (text, target) in enumerate(_escape_boxes(flow), 1):
+        lines.append(f'    escape{i}(["{_mm(text)}"]) -.-> {ids[target]}')
+    for source, label, target, dashed in _plain_edges(flow):
+        arrow = "-.->" if dashed else "-->"
+        lines.append(f'    {ids[source]} {arrow}|"{_mm(label)}"| {ids[target]}')
+    lines.append("    classDef person fill:#e6f4ea,stroke:#188038")
+    people = [ids[n.id] for n in flow.nodes.values() if n.kind == "transfer"]
+    if people:
+        lines.append(f"    class {','.join(people)} person")
+    return "\n".join(line for line in lines if line) + "\n"
+
+
+def _mm(text: str) -> str:
+    return text.replace('"', "#quot;")
+
+
+def dot(flow: Flow) -> str:
+    """Graphviz DOT: ``ivr graph NAME --dot | dot -Tsvg > flow.svg``."""
+    lines = [f"digraph {_q(flow.name)} {{", "  rankdir=LR;", '  node [shape=box, fontname="Helvetica"];',
+             '  edge [fontname="Helvetica", fontsize=10];']
+    shapes = {"transfer": "doubleoctagon", "hangup": "oval", "voicemail": "parallelogram", "goto": "cds",
+              "menu": "box", "collect": "box", "branch": "diamond", "hours": "diamond"}
+    for node_id, node in flow.nodes.items():
+        extra = ', style=filled, fillcolor="#e6f4ea"' if node.kind == "transfer" else ""
+        lines.append(f"  {_q(node_id)} [label={_q(node_id + chr(10) + node.kind)}, shape={shapes.get(node.kind, 'box')}{extra}];")
+    if flow.start in flow.nodes:
+        lines.append('  "(call)" [shape=circle, label="call"];')
+        lines.append(f'  "(call)" -> {_q(flow.start)};')
+        if flow.after_hours in flow.nodes:
+            lines.append(f'  "(call)" -> {_q(flow.after_hours)} [label="closed"];')
+    for i, (text, target) in enumerate(_escape_boxes(flow), 1):
+        lines.append(f'  "(escape {i})" [shape=note, label={_q(text)}];')
+        lines.append(f'  "(escape {i})" -> {_q(target)} [style=dashed];')
+    for source, label, target, dashed in _plain_edges(flow):
+        style = ", style=dashed" if dashed else ""
+        lines.append(f"  {_q(source)} -> {_q(target)} [label={_q(label)}{style}];")
+    lines.append("}")
+    return "\n".join(lines) + "\n"
+
+
+def _q(text: str) -> str:
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'

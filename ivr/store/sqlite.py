@@ -1,0 +1,235 @@
+"""The SQLite session store: the embedded default for a single host.
+
+Rules of this file:
+
+* One connection per thread (``threading.local``), in autocommit mode, so every
+  statement below is its own transaction. The versioned save is ONE statement
+  (``UPDATE ... WHERE version = ?`` and a rowcount check; ``INSERT`` for create, the
+  primary key refusing a second one): no read-then-write window, hence no lost update,
+  across threads and across processes on the same file.
+* WAL journal (readers never block the writer) and ``busy_timeout`` (a writer waits for
+  another process's write instead of failing). A lock still held after the timeout, or
+  a file that cannot be opened, is ``StoreUnavailable``.
+* The hot state is never expired here; ``finish`` only marks the summary columns.
+* Times are Unix seconds from this host's clock.
+* The bus is in-process (``LocalBus``): SQLite means one host, and here one process.
+"""
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import threading
+import time
+from contextlib import contextmanager
+from typing import Iterator
+
+from .base import SessionStore, Stored, StoreUnavailable, VersionConflict, dump_json, summary_fields
+from .bus import Bus, LocalBus
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS calls (
+    call_sid    TEXT PRIMARY KEY,
+    data        TEXT NOT NULL,
+    version     INTEGER NOT NULL,
+    flow        TEXT NOT NULL DEFAULT '',
+    node        TEXT NOT NULL DEFAULT '',
+    phase       TEXT NOT NULL DEFAULT '',
+    score       REAL NOT NULL DEFAULT 0,
+    caller      TEXT NOT NULL DEFAULT '',
+    outcome     TEXT NOT NULL DEFAULT '',
+    started_at  REAL NOT NULL,
+    updated_at  REAL NOT NULL,
+    finished    INTEGER NOT NULL DEFAULT 0,
+    finished_at REAL
+);
+CREATE INDEX IF NOT EXISTS calls_by_start ON calls (finished, started_at);
+CREATE TABLE IF NOT EXISTS events (
+    id       INTEGER PRIMARY KEY AUTOINCREMENT,
+    call_sid TEXT NOT NULL,
+    at       REAL NOT NULL,
+    event    TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS events_by_call ON events (call_sid, id);
+"""
+
+# One LocalBus per database file per process, so that two store objects opened on the
+# same file (say, the webhooks' and the console's) talk to each other.
+_buses: dict[str, LocalBus] = {}
+_buses_lock = threading.Lock()
+
+_SUMMARY_COLUMNS = (
+    "call_sid, flow, node, phase, score, caller, outcome,"
+    " started_at, updated_at, finished, finished_at, version"
+)
+
+# The messages of sqlite3.OperationalError that mean "try again later", not a bug here.
+_TRANSIENT = ("locked", "busy", "unable to open", "disk i/o", "readonly", "no space")
+
+
+class SQLiteStore(SessionStore):
+    """A store in one SQLite file; safe for several threads and processes on one host."""
+
+    def __init__(self, path: str, *, busy_timeout: float = 5.0):
+        if path == ":memory:" or not path:
+            raise ValueError("an in-memory SQLite store is not shared between threads; use a file")
+        if not os.path.isdir(os.path.dirname(os.path.abspath(path))):
+            raise ValueError(
+                f"cannot create the session store {path!r}: its directory does not exist"
+                " (create it, or point the store URL elsewhere)"
+            )
+        self.path = path
+        self.busy_timeout = busy_timeout
+        self._local = threading.local()
+        self._all: list[sqlite3.Connection] = []
+        self._all_lock = threading.Lock()
+        self._bus: LocalBus | None = None
+        self._closed = False
+        with self._db() as db:
+            db.executescript(SCHEMA)
+
+    # -- connections ------------------------------------------------------------------
+
+    def _connect(self) -> sqlite3.Connection:
+        if self._closed:
+            raise RuntimeError("the session store is closed")
+        db = getattr(self._local, "db", None)
+        if db is None:
+            db = sqlite3.connect(
+                self.path,
+                timeout=self.busy_timeout,
+                isolation_level=None,  # autocommit: each statement is a transaction
+                check_same_thread=False,  # only so that close() may close it
+            )
+            db.execute(f"PRAGMA busy_timeout = {int(self.busy_timeout * 1000)}")
+            if db.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
+                db.execute("PRAGMA journal_mode = WAL")
+            db.execute("PRAGMA synchronous = NORMAL")
+            self._local.db = db
+            with self._all_lock:
+                self._all.append(db)
+        return db
+
+    @contextmanager
+    def _db(self) -> Iterator[sqlite3.Connection]:
+        try:
+            yield self._connect()
+        except sqlite3.OperationalError as exc:
+            if any(word in str(exc).lower() for word in _TRANSIENT):
+                raise StoreUnavailable(f"SQLite store {self.path}: {exc}") from exc
+            raise
+
+    # -- hot state --------------------------------------------------------------------
+
+    def load(self, call_sid: str) -> Stored | None:
+        with self._db() as db:
+            row = db.execute(
+                "SELECT data, version FROM calls WHERE call_sid = ?", (call_sid,)
+            ).fetchone()
+        if row is None:
+            return None
+        return Stored(data=json.loads(row[0]), version=row[1])
+
+    def save(self, call_sid: str, data: dict, expected_version: int | None) -> int:
+        text = dump_json(data)
+        fields = summary_fields(data)
+        now = time.time()
+        with self._db() as db:
+            if expected_version is None:
+                try:
+                    db.execute(
+                        "INSERT INTO calls (call_sid, data, version, flow, node, phase, score,"
+                        " caller, outcome, started_at, updated_at)"
+                        " VALUES (?, ?, 1, ?, ?, ?, ?, ?, ?, ?, ?)",
+                        (call_sid, text, fields["flow"], fields["node"], fields["phase"],
+                         fields["score"], fields["caller"], fields["outcome"], now, now),
+                    )
+                except sqlite3.IntegrityError:
+                    raise VersionConflict(call_sid, None, self._version(db, call_sid)) from None
+                return 1
+            cursor = db.execute(
+                "UPDATE calls SET data = ?, version = version + 1, flow = ?, node = ?,"
+                " phase = ?, score = ?, caller = ?,"
+                " outcome = CASE WHEN finished THEN outcome ELSE ? END, updated_at = ?"
+                " WHERE call_sid = ? AND version = ?",
+                (text, fields["flow"], fields["node"], fields["phase"], fields["score"],
+                 fields["caller"], fields["outcome"], now, call_sid, expected_version),
+            )
+            if cursor.rowcount != 1:
+                raise VersionConflict(call_sid, expected_version, self._version(db, call_sid))
+        return expected_version + 1
+
+    @staticmethod
+    def _version(db: sqlite3.Connection, call_sid: str) -> int | None:
+        row = db.execute("SELECT version FROM calls WHERE call_sid = ?", (call_sid,)).fetchone()
+        return None if row is None else row[0]
+
+    # -- event log --------------------------------------------------------------------
+
+    def append_event(self, call_sid: str, event: dict) -> None:
+        text = dump_json(event, "event")
+        with self._db() as db:
+            db.execute(
+                "INSERT INTO events (call_sid, at, event) VALUES (?, ?, ?)",
+                (call_sid, time.time(), text),
+            )
+
+    def events(self, call_sid: str) -> list[dict]:
+        with self._db() as db:
+            rows = db.execute(
+                "SELECT event FROM events WHERE call_sid = ? ORDER BY id", (call_sid,)
+            ).fetchall()
+        return [json.loads(row[0]) for row in rows]
+
+    # -- summaries --------------------------------------------------------------------
+
+    def finish(self, call_sid: str, outcome: str) -> None:
+        now = time.time()
+        with self._db() as db:
+            db.execute(
+                "UPDATE calls SET finished = 1, outcome = ?, updated_at = ?,"
+                " finished_at = COALESCE(finished_at, ?) WHERE call_sid = ?",
+                (outcome, now, now, call_sid),
+            )
+
+    def list_calls(self, *, active: bool | None = None, limit: int = 50) -> list[dict]:
+        where = "" if active is None else f"WHERE finished = {0 if active else 1}"
+        with self._db() as db:
+            rows = db.execute(
+                f"SELECT {_SUMMARY_COLUMNS} FROM calls {where}"
+                " ORDER BY started_at DESC, rowid DESC LIMIT ?",
+                (max(0, limit),),
+            ).fetchall()
+        return [
+            {
+                "call_sid": r[0], "flow": r[1], "node": r[2], "phase": r[3],
+                "score": float(r[4]), "caller": r[5], "outcome": r[6],
+                "started_at": r[7], "updated_at": r[8], "finished": bool(r[9]),
+                "finished_at": r[10], "version": r[11],
+            }
+            for r in rows
+        ]
+
+    # -- the rest ---------------------------------------------------------------------
+
+    @property
+    def bus(self) -> Bus:
+        """An in-process bus, shared by every store opened on this file in this process.
+
+        It does not cross processes: with several worker processes, use Redis.
+        """
+        if self._bus is None:
+            key = os.path.realpath(self.path)
+            with _buses_lock:
+                self._bus = _buses.setdefault(key, LocalBus())
+        return self._bus
+
+    def close(self) -> None:
+        self._closed = True
+        with self._all_lock:
+            connections, self._all = self._all, []
+        for db in connections:
+            db.close()
+
+    def __repr__(self) -> str:
+        return f"SQLiteStore({self.path!r})"

@@ -1,0 +1,164 @@
+"""Actions -> TwiML. The only place TwiML is built, and only with twilio's VoiceResponse.
+
+``Urls`` knows the absolute URLs Twilio must call back (the public base URL plus our
+paths); ``render`` turns one step's actions into one TwiML document.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from urllib.parse import urlencode
+
+from twilio.twiml.voice_response import Dial, Gather, VoiceResponse
+
+from ivr.engine.actions import Action, Hangup, Listen, Record, Speak, Transfer
+from ivr.nodes.transfer import target_kind
+
+MAX_HINTS = 500
+
+
+@dataclass(frozen=True)
+class Urls:
+    base: str  # e.g. https://ivr.example.com (no trailing slash)
+
+    def to(self, path: str, **query: object) -> str:
+        clean = {k: v for k, v in query.items() if v is not None and v != ""}
+        return f"{self.base}{path}" + (f"?{urlencode(clean)}" if clean else "")
+
+    def audio(self, name: str) -> str:
+        return self.to(f"/audio/{name}")
+
+
+@dataclass(frozen=True)
+class Speech:
+    """How speech is heard at this call: Twilio's recogniser (``stream_url`` empty) or our
+    own through a Media Stream started once per call."""
+
+    stream_url: str = ""
+    start_stream: bool = False
+    stream_parameters: tuple[tuple[str, str], ...] = ()
+
+
+def render(actions: list[Action], urls: Urls, call_sid: str, seq: int, speech: Speech = Speech()) -> str:
+    response = VoiceResponse()
+    if speech.start_stream and speech.stream_url and any(isinstance(a, Listen) for a in actions):
+        start = response.start()
+        stream = start.stream(url=speech.stream_url, name="ivr-speech", track="inbound_track")
+        for name, value in speech.stream_parameters:
+            stream.parameter(name=name, value=value)
+    for action in actions:
+        if isinstance(action, Speak):
+            _speak(response, action, urls)
+        elif isinstance(action, Listen):
+            _listen(response, action, urls, seq, local_speech=bool(speech.stream_url))
+        elif isinstance(action, Transfer):
+            _transfer(response, action, urls, call_sid)
+        elif isinstance(action, Record):
+            response.record(action=urls.to("/twilio/recording", seq=seq), method="POST",
+                            max_length=action.max_length, finish_on_key=action.finish_on_key, play_beep=True,
+                            recording_status_callback=urls.to("/twilio/recording-status"),
+                            recording_status_callback_method="POST")
+            response.redirect(urls.to("/twilio/recording", seq=seq, empty=1), method="POST")
+        elif isinstance(action, Hangup):
+            response.hangup()
+    return str(response)
+
+
+def _speak(parent, action: Speak, urls: Urls) -> None:
+    if action.audio:
+        parent.play(urls.audio(action.audio))
+    elif action.text:
+        kwargs = {"language": action.language}
+        if action.voice:
+            kwargs["voice"] = action.voice
+        parent.say(action.text[:3000], **kwargs)
+
+
+def _listen(response: VoiceResponse, action: Listen, urls: Urls, seq: int, local_speech: bool) -> None:
+    step = urls.to("/twilio/step", node=action.node, seq=seq)
+    kwargs = dict(action=step, method="POST", timeout=action.timeout, action_on_empty_result=True,
+                  language=action.language)
+    if local_speech:
+        kwargs["input"] = "dtmf"  # our own recogniser hears speech on the media stream
+    else:
+        kwargs.update(input="dtmf speech", speech_timeout=2,
+                      hints=", ".join(p.replace(",", " ") for p in action.phrases[:MAX_HINTS]) or None)
+    if action.max_digits:
+        kwargs["num_digits"] = action.max_digits
+    kwargs["finish_on_key"] = action.finish_on_key
+    gather = Gather(**{k: v for k, v in kwargs.items() if v is not None})
+    for prompt in action.prompts:
+        _speak(gather, prompt, urls)
+    response.append(gather)
+    # Twilio calls the action even on silence (actionOnEmptyResult); should it not, the
+    # redirect still brings the caller back instead of hanging up on them.
+    response.redirect(urls.to("/twilio/step", node=action.node, seq=seq, silence=1), method="POST")
+
+
+def _transfer(response: VoiceResponse, action: Transfer, urls: Urls, call_sid: str) -> None:
+    kind = target_kind(action.target)
+    after = urls.to("/twilio/dial", attempt=action.attempt)
+    if kind == "queue":
+        response.enqueue(action.target.split(":", 1)[1], action=after, method="POST",
+                         wait_url=urls.to("/twilio/queue-wait"), wait_url_method="POST")
+        return
+    whisper = urls.to("/twilio/whisper", call=call_sid, attempt=action.attempt) if action.whisper else None
+    dial = Dial(action=after, method="POST", timeout=action.timeout, answer_on_bridge=True)
+    if kind == "number":
+        dial.number(action.target, url=whisper, method="POST")
+    elif kind == "client":
+        dial.client(action.target.split(":", 1)[1], url=whisper, method="POST")
+    else:
+        dial.sip(action.target, url=whisper, method="POST")
+    response.append(dial)
+
+
+def whisper(summary: str, answer_url: str) -> str:
+    """What the agent hears before the caller is connected: the summary, then 1 or 2."""
+    response = VoiceResponse()
+    gather = response.gather(num_digits=1, action=answer_url, method="POST", timeout=8, input="dtmf")
+    gather.say(summary)
+    gather.say("Press 1 to take the call, or 2 to pass.")
+    response.say("No answer. Passing the call on.")
+    response.hangup()
+    return str(response)
+
+
+def simple(*texts: str, hangup: bool = False, dial: str = "") -> str:
+    response = VoiceResponse()
+    for text in texts:
+        response.say(text)
+    if dial:
+        response.dial(dial)
+    if hangup:
+        response.hangup()
+    return str(response)
+
+
+def empty() -> str:
+    return str(VoiceResponse())
+
+
+def queue_wait(position: str) -> str:
+    response = VoiceResponse()
+    where = f"You are number {position} in line. " if position and position.isdigit() else ""
+    response.say(f"{where}Thanks for holding. Someone will be with you as soon as possible.")
+    response.pause(length=20)
+    return str(response)
+
+
+def emergency(apology: str, target: str) -> str:
+    """Apologise and dial ``target`` (a number, client: or sip: target) directly."""
+    response = VoiceResponse()
+    response.say(apology)
+    dial = Dial(timeout=30)
+    kind = target_kind(target)
+    if kind == "client":
+        dial.client(target.split(":", 1)[1])
+    elif kind == "sip":
+        dial.sip(target)
+    else:
+        dial.number(target)
+    response.append(dial)
+    response.say("Sorry, nobody could take your call. Please call again in a few minutes. Goodbye.")
+    response.hangup()
+    return str(response)

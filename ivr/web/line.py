@@ -1,0 +1,128 @@
+"""The support line as the web shells see it: flows, store and lookups around the engine.
+
+``Line.apply`` is the one way an event reaches a call: load the call from the store,
+advance the engine, save with a version check (a concurrent request for the same call
+makes one of them re-run on the fresh state: nothing is lost), append the event to the
+call's log. It returns what the caller should get next.
+
+Rules of this file: what is saved per call is ``{"session": ..., "seq": N, ...}``. ``seq``
+counts applied prompt answers; every Gather action URL carries the ``seq`` it was
+rendered at, so a duplicate or late answer (a retried webhook, a speech redirect racing
+a key press) is recognised and answered with the current prompt instead of being applied
+twice.
+"""
+from __future__ import annotations
+
+import logging
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any, Callable
+
+from ivr.engine import engine
+from ivr.engine.actions import Action, DataLookup
+from ivr.engine.events import CallEnded, CallStarted, Event, LookupResult
+from ivr.engine.session import Session
+from ivr.flows.library import FlowLibrary
+from ivr.flows.model import Flow
+from ivr.runtime import advance
+from ivr.store import SessionStore
+
+log = logging.getLogger(__name__)
+Lookup = Callable[[DataLookup, datetime], LookupResult]
+
+
+@dataclass
+class Applied:
+    session: Session
+    actions: list[Action]
+    flow: Flow
+    seq: int
+    data: dict[str, Any]
+    stale: bool = False  # the request was a duplicate: nothing changed
+
+
+def event_record(event: Event) -> dict[str, Any]:
+    """An event as a log line (secrets are masked later, by the turn, not here)."""
+    out: dict[str, Any] = {"type": type(event).__name__}
+    for key, value in vars(event).items():
+        out[key] = value.isoformat() if isinstance(value, datetime) else value
+    return out
+
+
+class Line:
+    def __init__(self, library: FlowLibrary, store: SessionStore, lookup: Lookup):
+        self.library = library
+        self.store = store
+        self.lookup = lookup
+
+    def start(self, event: CallStarted) -> Applied:
+        """A new call (or Twilio's retry of the same incoming-call webhook)."""
+        holder: dict[str, Any] = {}
+
+        def change(current):
+            if current is not None:  # a retried incoming-call webhook: answer with where the call is
+                session = Session.from_dict(current.data["session"])
+                flow = self.library.pinned(session.flow, session.flow_version)
+                _, actions = engine.resume(flow, session, event.at)
+                holder.update(applied=Applied(session, actions, flow, current.data["seq"], current.data, stale=True))
+                return None
+            outcome = advance(self.library, None, event, self.lookup)
+            data = with_summary({"seq": 1, "stream_secret": secrets.token_urlsafe(18), "streaming": False},
+                                outcome.session)
+            holder.update(applied=Applied(outcome.session, outcome.actions, outcome.flow, 1, data))
+            return data
+
+        self.store.update(event.call_sid, change)
+        applied = holder["applied"]
+        if not applied.stale:
+            self.store.append_event(event.call_sid, event_record(event))
+        return applied
+
+    def apply(self, call_sid: str, event: Event, seq: int | None = None,
+              extra: dict[str, Any] | None = None) -> Applied | None:
+        """Apply ``event`` to a live call; None when the call is unknown."""
+        holder: dict[str, Any] = {}
+
+        def change(current):
+            if current is None:
+                return None
+            data = current.data
+            session = Session.from_dict(data["session"])
+            flow = self.library.pinned(session.flow, session.flow_version)
+            if seq is not None and seq != data.get("seq"):
+                again, actions = engine.resume(flow, session, event.at)
+                holder.update(applied=Applied(again, actions, flow, data["seq"], data, stale=True))
+                return None
+            outcome = advance(self.library, session, event, self.lookup)
+            new = with_summary({**data, **(extra or {}), "seq": data.get("seq", 0) + 1}, outcome.session)
+            holder.update(applied=Applied(outcome.session, outcome.actions, outcome.flow, new["seq"], new))
+            return new
+
+        self.store.update(call_sid, change)
+        applied = holder.get("applied")
+        if applied is not None and not applied.stale:
+            self.store.append_event(call_sid, event_record(event))
+            if applied.session.phase == "ended" or isinstance(event, CallEnded):
+                self.store.finish(call_sid, applied.session.outcome or "ended")
+        return applied
+
+    def mark(self, call_sid: str, **fields: Any) -> None:
+        """Merge ``fields`` into the call's saved data (not its session)."""
+        self.store.update(call_sid, lambda cur: None if cur is None else {**cur.data, **fields})
+
+    def load(self, call_sid: str) -> tuple[Session, dict[str, Any]] | None:
+        stored = self.store.load(call_sid)
+        if stored is None:
+            return None
+        return Session.from_dict(stored.data["session"]), stored.data
+
+
+def with_summary(data: dict[str, Any], session: Session) -> dict[str, Any]:
+    """The saved data with the fields a store indexes for listings (flow, node, score...)."""
+    return {**data, "session": session.to_dict(), "flow": session.flow, "node": session.node,
+            "phase": session.phase, "score": session.score, "caller": session.caller, "outcome": session.outcome}
+
+
+def now() -> datetime:
+    return datetime.now(timezone.utc)

