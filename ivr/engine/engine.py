@@ -21,7 +21,7 @@ from typing import Callable
 from ivr.escalation import assess
 from ivr.flows.model import Flow
 from ivr.nodes import BY_CLASS
-from ivr.nodes.base import SORRY_NO_INPUT, SORRY_NO_MATCH, Handled, Heard, Matched
+from ivr.nodes.base import Handled, Heard, Matched, sorry
 from ivr.nodes.collect import CollectNode
 from ivr.nodes.hours import status as hours_status
 from ivr.understanding.person import asks_for_person
@@ -137,6 +137,8 @@ def _on_input(call: Call, event: DigitsPressed | SpeechHeard | NoInput) -> None:
         or (heard.kind == "speech" and asks_for_person(heard.text, operator.phrases)))
     if wants_person:
         _record(call, turn, "operator", "person")
+        verdict = assess(call.flow.escalation, call.session)  # every step updates the score
+        call.update(score=verdict.score, reasons=verdict.reasons)
         call.escalate(OPERATOR_REASON, to=operator.to)
         return
     if heard is None:
@@ -148,7 +150,7 @@ def _on_input(call: Call, event: DigitsPressed | SpeechHeard | NoInput) -> None:
         if count > call.flow.retry.no_input:
             call.escalate(f"No response {count} times at '{node.id}'", to=call.flow.retry.then)
             return
-        module.listen(node, call, count, SORRY_NO_INPUT)
+        module.listen(node, call, _retries(call), SORRY_NO_INPUT)
         return
     understood = module.interpret(node, call, heard)
     if isinstance(understood, Matched):
@@ -172,7 +174,7 @@ def _on_input(call: Call, event: DigitsPressed | SpeechHeard | NoInput) -> None:
         if count > call.flow.retry.no_match:
             call.escalate(f"Not understood {count} times at '{node.id}' ({understood.why})", to=call.flow.retry.then)
             return
-        module.listen(node, call, count, SORRY_NO_MATCH)
+        module.listen(node, call, _retries(call), SORRY_NO_MATCH)
 
 
 def _on_offer_answer(call: Call, node, module, heard: Heard | None, turn: Turn) -> None:
@@ -181,6 +183,9 @@ def _on_offer_answer(call: Call, node, module, heard: Heard | None, turn: Turn) 
         answer = {"1": True, "2": False}.get(heard.text) if heard.kind == "keys" else yes_no(heard.text)
         if heard.kind == "speech" and answer is None and asks_for_person(heard.text, call.flow.operator.phrases):
             answer = True
+        if heard.kind == "keys" and answer is None and call.flow.operator.digit \
+                and heard.text.rstrip("#") == call.flow.operator.digit:
+            answer = True  # the operator key works at this prompt too
     _record(call, turn, "matched" if answer is not None else ("silence" if heard is None else "no_match"),
             "offer accepted" if answer else "offer declined" if answer is False else "")
     if answer:
@@ -248,6 +253,12 @@ def _enter(call: Call, node_id: str) -> None:
         module.enter(node, call)
 
 
+def _retries(call: Call) -> int:
+    """How many tries at this prompt have failed, silent or not: each reprompt gives more
+    direction than the one before, whatever went wrong."""
+    return call.session.no_input + call.session.no_match
+
+
 def _record(call: Call, turn: Turn, result: str, intent: str = "") -> None:
     call.update(turns=(*call.session.turns, Turn(**{**turn.__dict__, "result": result, "intent": intent})))
 
@@ -266,6 +277,7 @@ def _escalated(call: Call) -> bool:
         return False
     call.actions.clear()
     if settings.mode == "offer" and not verdict.immediate and not call.session.offered:
+        call.update(no_input=0, no_match=0)  # the offer is a new question: one re-ask before a person
         _offer(call)
         return True
     reason = f"Caller raised {verdict.topic}, which needs a person" if verdict.topic else _reason_text(call)

@@ -15,7 +15,13 @@ Rules of this file:
 * Signals about *how the call is going* (failures, revisits, repeats, confidence,
   loudness, time) read the history.
 * A negation in the three words before a phrase cancels it ("I don't want to cancel my
-  account", "this isn't a complaint").
+  account", "this isn't a complaint"). Topic phrases match by their content words, close
+  together in any order, with short suffixes ("card was stolen" ~ "stolen card",
+  "fraudulent" ~ "fraud"); a topic word right after a thing ("my phone died") is skipped.
+* Long and multi-request utterances count more when the menu could not place them (an
+  unservable story) than when it could (a chatty but routine caller).
+* Repeating an intent is weak evidence; giving the *same value* again (the same order
+  number after it was looked up) says the first answer did not help, and is strong.
 """
 from __future__ import annotations
 

@@ -9,6 +9,8 @@ phrase "agent", the ``{order_id}`` inside a prompt), falling back to the node.
 """
 from __future__ import annotations
 
+import difflib
+import re
 from collections import deque
 from typing import Iterable
 
@@ -20,7 +22,7 @@ from ivr.nodes.transfer import TransferNode, target_kind
 from ivr.understanding.person import asks_for_person
 from ivr.understanding.text import normalize
 
-from .graph import AUTOMATIC, Edge, entry_points, person_target, successors
+from .graph import AUTOMATIC, Edge, cycle_through, cycles, entry_points, successors
 from .model import Flow, Node, template_fields
 from .problems import Where, did_you_mean
 from .reader import Context
@@ -32,7 +34,7 @@ LOOKUP = "lookup"  # the dataflow fact "a lookup found a record on every path he
 def check_flow(flow: Flow, ctx: Context) -> None:
     """Append every problem of ``flow`` to ``ctx.problems``."""
     succ = successors(flow)
-    _reachable(flow, ctx, succ)
+    reached = _reachable(flow, ctx, succ)
     _loops(flow, ctx)
     _escape(flow, ctx)
     for node in flow.nodes.values():
@@ -45,7 +47,7 @@ def check_flow(flow: Flow, ctx: Context) -> None:
         elif node.kind == "hangup" and not node.prompt:
             ctx.warn(_node_where(ctx, node), f"hangup '{node.id}' ends the call without a word",
                      'say goodbye first, e.g. hangup: "Thanks for calling. Goodbye."')
-    _templates(flow, ctx, succ)
+    _templates(flow, ctx, succ, reached)
 
 
 # --- positions -----------------------------------------------------------------------
@@ -75,31 +77,26 @@ def _node_where(ctx: Context, node: Node) -> Where:
     return nodes.key_where.get(node.id, node.where) if nodes is not None else node.where
 
 
-def _top_where(ctx: Context, *path: str) -> Where:
-    """The key of a top-level setting (e.g. 'operator'), or the start of the file."""
-    y = ctx.root
-    for key in path:
-        if y is None or not isinstance(y.value, dict) or key not in y.value:
-            break
-        where = y.key_where[key]
-        y = y.value[key]
-    else:
-        return y.where if path else Where(ctx.file, 1, 1)
-    return where if path and y is not ctx.root else Where(ctx.file, 1, 1)
+def _top_where(ctx: Context, key: str = "") -> Where:
+    """The key of a top-level setting (e.g. 'operator'), else the first key of the file."""
+    root = ctx.root
+    if root is None or not isinstance(root.value, dict):
+        return Where(ctx.file, 1, 1)
+    return root.key_where.get(key, root.where) if key else root.where
 
 
 def _ref_where(flow: Flow, label: str, default: Where) -> Where:
     return next((r.where for r in flow.refs if r.label == label), default)
 
 
-def _in_text(ctx: Context, where: Where, needle: str) -> Where:
-    """Where ``needle`` stands inside a text value starting at ``where`` (folded text may
+def _in_text(ctx: Context, where: Where, field: str) -> Where:
+    """Where ``{field}`` stands inside a text value starting at ``where`` (folded text may
     run over the next lines); ``where`` itself when it cannot be found."""
+    pattern = re.compile(r"\{" + re.escape(field) + r"[}!:]")
     for n in range(where.line - 1, min(where.line + 12, len(ctx.lines))):
-        start = where.col - 1 if n == where.line - 1 else 0
-        col = ctx.lines[n].find(needle, start)
-        if col >= 0:
-            return Where(where.file, n + 1, col + 1)
+        found = pattern.search(ctx.lines[n], where.col - 1 if n == where.line - 1 else 0)
+        if found:
+            return Where(where.file, n + 1, found.start() + 1)
     return where
 
 
@@ -107,14 +104,23 @@ def _in_text(ctx: Context, where: Where, needle: str) -> Where:
 
 def _reachable(flow: Flow, ctx: Context, succ: dict[str, list[Edge]]) -> set[str]:
     seen = {node for _, node in entry_points(flow)}
+    # A 'go' with a typo was reported with "did you mean"; the node it meant is not
+    # reported again as unreachable (nor what follows it).
+    for ref in flow.refs:
+        if ref.target and ref.target not in flow.nodes:
+            seen.update(difflib.get_close_matches(ref.target, list(flow.nodes), n=1, cutoff=0.6))
     queue = deque(seen)
     while queue:
         for edge in succ[queue.popleft()]:
             if edge.target not in seen:
                 seen.add(edge.target)
                 queue.append(edge.target)
+    written = _y(ctx.root, "nodes")
+    unread = written is not None and isinstance(written.value, dict) and set(written.value) - set(flow.nodes)
+    if unread or flow.start not in flow.nodes:
+        return seen  # a node that could not be read hides its edges: reachability would guess
     for node in flow.nodes.values():
-        if node.id not in seen and flow.start in flow.nodes:
+        if node.id not in seen:
             ctx.error(_node_where(ctx, node), f"{node.kind} '{node.id}' can never be reached",
                       f"nothing leads here from start '{flow.start}': send a 'go' (or an option) to it, or delete it")
     return seen
@@ -125,74 +131,14 @@ def _loops(flow: Flow, ctx: Context) -> None:
     looping = AUTOMATIC + ("transfer",)
     graph = {n.id: [t for _, t in n.edges() if t in flow.nodes and flow.nodes[t].kind in looping]
              for n in flow.nodes.values() if n.kind in looping}
-    for component in _cycles(graph):
+    for component in cycles(graph):
         first = min(component, key=list(flow.nodes).index)
-        path = _path_within(graph, component, first)
+        path = cycle_through(graph, component, first)
         names = " -> ".join(path)
         node = flow.nodes[first]
         ctx.error(_node_where(ctx, node), f"endless loop without a prompt: {names}",
                   "the caller is never asked anything on this loop; put a menu or collect in it, "
                   "or end it with a transfer, voicemail or hangup")
-
-
-def _cycles(graph: dict[str, list[str]]) -> list[set[str]]:
-    """Strongly connected parts of ``graph`` that contain a cycle (Tarjan, iterative)."""
-    index: dict[str, int] = {}
-    low: dict[str, int] = {}
-    stack: list[str] = []
-    on_stack: set[str] = set()
-    out: list[set[str]] = []
-    for root in graph:
-        if root in index:
-            continue
-        work = [(root, iter(graph[root]))]
-        index[root] = low[root] = len(index)
-        stack.append(root)
-        on_stack.add(root)
-        while work:
-            node, children = work[-1]
-            child = next(children, None)
-            if child is not None:
-                if child not in index:
-                    index[child] = low[child] = len(index)
-                    stack.append(child)
-                    on_stack.add(child)
-                    work.append((child, iter(graph[child])))
-                elif child in on_stack:
-                    low[node] = min(low[node], index[child])
-                continue
-            work.pop()
-            if work:
-                low[work[-1][0]] = min(low[work[-1][0]], low[node])
-            if low[node] == index[node]:
-                part = set()
-                while True:
-                    member = stack.pop()
-                    on_stack.discard(member)
-                    part.add(member)
-                    if member == node:
-                        break
-                if len(part) > 1 or node in graph[node]:
-                    out.append(part)
-    return out
-
-
-def _path_within(graph: dict[str, list[str]], part: set[str], first: str) -> list[str]:
-    """A shortest cycle through ``first`` inside ``part``, as node ids (first ... first)."""
-    back = {first: None}
-    queue = deque([first])
-    while queue:
-        node = queue.popleft()
-        for child in graph[node]:
-            if child == first:
-                path = [node]
-                while back[path[-1]] is not None:
-                    path.append(back[path[-1]])
-                return [*reversed(path), first]
-            if child in part and child not in back:
-                back[child] = node
-                queue.append(child)
-    return [first, first]
 
 
 # --- the escape to a person ----------------------------------------------------------
@@ -228,22 +174,28 @@ def _not_a_person(flow: Flow, target: str) -> str:
 def _escape(flow: Flow, ctx: Context) -> None:
     listening = [n for n in flow.nodes.values() if n.listens]
     open_ = [n for n in listening if not getattr(n, "operator_off", "")]
-    if open_ and not flow.operator.to:
-        names = ", ".join(f"'{n.id}'" for n in open_[:3]) + (" ..." if len(open_) > 3 else "")
-        ctx.error(_top_where(ctx, "operator"), f"callers at {names} cannot reach a person: the operator escape has no 'to'",
-                  "add operator: {to: NODE} naming a transfer node; a prompt may opt out with operator_off: \"reason\"")
-    elif flow.operator.to in flow.nodes:
-        why = _not_a_person(flow, flow.operator.to)
-        if why:
-            ctx.error(_ref_where(flow, "operator.to", _top_where(ctx, "operator")), f"operator.to {why}",
-                      "callers who press the operator key or ask for a person must reach one: name a transfer node")
     for label, target in (("retry.then", flow.retry.then), ("escalation.to", flow.escalation.to)):
         if target in flow.nodes:
             why = _not_a_person(flow, target)
             if why:
                 ctx.warn(_ref_where(flow, label, _top_where(ctx)), f"{label} {why}",
                          "callers who get stuck or upset are usually best helped by a person: name a transfer node")
-    if person_target(flow):
+    if flow.operator.to in flow.nodes:
+        why = _not_a_person(flow, flow.operator.to)
+        if why:
+            ctx.error(_ref_where(flow, "operator.to", _top_where(ctx, "operator")), f"operator.to {why}",
+                      "callers who press the operator key or ask for a person must reach one: name a transfer node")
+    if flow.operator.to:
+        return
+    if open_:
+        names = ", ".join(f"'{n.id}'" for n in open_[:3]) + (" ..." if len(open_) > 3 else "")
+        ctx.error(_top_where(ctx, "operator"), f"callers at {names} cannot reach a person: the operator escape has no 'to'",
+                  "add operator: {to: NODE} naming a transfer node; a prompt may opt out with operator_off: \"reason\"")
+        return  # the same missing target would be reported again below
+    if listening and not flow.retry.then and not flow.escalation.to:
+        ctx.error(_top_where(ctx, "retry"), "when a caller's tries run out, the call has nowhere to go",
+                  "set retry: {then: NODE} or operator: {to: NODE}")
+    if flow.escalation.to:
         return
     for node in flow.nodes.values():
         if isinstance(node, LookupNode) and not node.error:
@@ -254,9 +206,6 @@ def _escape(flow: Flow, ctx: Context) -> None:
                 if option.human:
                     ctx.error(_at(ctx, node, "options", i, "human"), f"option '{option.label}' of menu '{node.id}' needs a person, "
                               "but the flow names no transfer for that", "set operator.to or escalation.to")
-    if listening and not flow.retry.then:
-        ctx.error(_top_where(ctx, "retry"), "when a caller's tries run out, the call has nowhere to go",
-                  "set retry: {then: NODE} or operator: {to: NODE}")
 
 
 # --- menus ---------------------------------------------------------------------------
@@ -333,7 +282,7 @@ def _must_have(flow: Flow, succ: dict[str, list[Edge]], universe: frozenset[str]
         node = queue.popleft()
         for edge in succ[node]:
             gen, kill = _gen_kill(flow, edge)
-            out = (facts[node] | {gen} - {""}) - {kill}
+            out = (facts[node] | ({gen} if gen else set())) - {kill}
             new = facts[edge.target] & out
             if new != facts[edge.target]:
                 facts[edge.target] = new
@@ -364,18 +313,14 @@ def _path_without(flow: Flow, succ: dict[str, list[Edge]], fact: str, goal: str)
     return []
 
 
-def _templates(flow: Flow, ctx: Context, succ: dict[str, list[Edge]]) -> None:
+def _templates(flow: Flow, ctx: Context, succ: dict[str, list[Edge]], reached: set[str]) -> None:
     slots = {n.slot.name for n in flow.nodes.values() if isinstance(n, CollectNode)}
     universe = frozenset(slots | {LOOKUP})
     facts = _must_have(flow, succ, universe)
 
     def check(node: Node, name: str, where: Where, what: str, exempt: bool = False) -> None:
         have = facts[node.id]
-        if have == universe and universe and flow.start in flow.nodes and node.id != flow.start:
-            entries = {n for _, n in entry_points(flow)}
-            if node.id not in entries and not any(e.target == node.id for es in succ.values() for e in es):
-                return  # unreachable: reported already
-        if name == "caller" or name in BUILT_IN_VARS and what == "variable":
+        if name == "caller" or (name in BUILT_IN_VARS and what == "variable"):
             return
         if name.startswith("lookup."):
             if LOOKUP not in have:
@@ -394,13 +339,15 @@ def _templates(flow: Flow, ctx: Context, succ: dict[str, list[Edge]]) -> None:
                       + "; collect it first or move the field")
 
     for node in flow.nodes.values():
+        if node.id not in reached:
+            continue  # reported as unreachable; nothing flows into it
         for prompt in node.prompts():
             for name in _fields(prompt.text, *(v.text for v in prompt.variants.values())):
-                check(node, name, _in_text(ctx, prompt.where, "{" + name), "field")
+                check(node, name, _in_text(ctx, prompt.where, name), "field")
         if isinstance(node, LookupNode):
             where = _at(ctx, node, "http", "url") if node.url else _at(ctx, node, "table", "key")
             for name in _fields(*node.templates):
-                check(node, name, _in_text(ctx, where, "{" + name), "field")
+                check(node, name, _in_text(ctx, where, name), "field")
         if isinstance(node, BranchNode):
             for var, where, only_set in _branch_vars(ctx, node):
                 check(node, var, where, "variable", exempt=only_set)
@@ -418,9 +365,11 @@ def _fields(*texts: str) -> list[str]:
 
 def _branch_vars(ctx: Context, node: BranchNode) -> Iterable[tuple[str, Where, bool]]:
     """(variable, where it is written, tested only with 'set') for each variable of each case."""
-    cases = _body(ctx, node)
+    body = _body(ctx, node)
+    items = [y for y in (body.value if body is not None and isinstance(body.value, list) else [])
+             if isinstance(y.value, dict) and "else" not in y.value]
     for i, case in enumerate(node.cases):
-        cond = _y(cases, i, "if")
+        cond = _y(items[i], "if") if i < len(items) else None
         for var in dict.fromkeys(t.var for t in case.tests):
             where = cond.key_where.get(var, cond.where) if cond is not None and isinstance(cond.value, dict) \
                 else _node_where(ctx, node)

@@ -10,6 +10,7 @@ prompt-wide escapes once, as dashed arrows from a box of their own, not on every
 """
 from __future__ import annotations
 
+from collections import deque
 from dataclasses import dataclass
 
 from .model import Flow, Node
@@ -73,6 +74,68 @@ def successors(flow: Flow, implicit: bool = True) -> dict[str, list[Edge]]:
     for edge in edges(flow, implicit):
         out[edge.source].append(edge)
     return out
+
+
+# --- loops -----------------------------------------------------------------------------
+
+def cycles(graph: dict[str, list[str]]) -> list[set[str]]:
+    """Strongly connected parts of ``graph`` that contain a cycle (Tarjan, iterative)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    out: list[set[str]] = []
+    for root in graph:
+        if root in index:
+            continue
+        work = [(root, iter(graph[root]))]
+        index[root] = low[root] = len(index)
+        stack.append(root)
+        on_stack.add(root)
+        while work:
+            node, children = work[-1]
+            child = next(children, None)
+            if child is not None:
+                if child not in index:
+                    index[child] = low[child] = len(index)
+                    stack.append(child)
+                    on_stack.add(child)
+                    work.append((child, iter(graph[child])))
+                elif child in on_stack:
+                    low[node] = min(low[node], index[child])
+                continue
+            work.pop()
+            if work:
+                low[work[-1][0]] = min(low[work[-1][0]], low[node])
+            if low[node] == index[node]:
+                part = set()
+                while True:
+                    member = stack.pop()
+                    on_stack.discard(member)
+                    part.add(member)
+                    if member == node:
+                        break
+                if len(part) > 1 or node in graph[node]:
+                    out.append(part)
+    return out
+
+
+def cycle_through(graph: dict[str, list[str]], part: set[str], first: str) -> list[str]:
+    """A shortest cycle through ``first`` inside ``part``, as node ids (first ... first)."""
+    back = {first: None}
+    queue = deque([first])
+    while queue:
+        node = queue.popleft()
+        for child in graph[node]:
+            if child == first:
+                path = [node]
+                while back[path[-1]] is not None:
+                    path.append(back[path[-1]])
+                return [*reversed(path), first]
+            if child in part and child not in back:
+                back[child] = node
+                queue.append(child)
+    return [first, first]
 
 
 # --- drawings ------------------------------------------------------------------------

@@ -48,3 +48,12 @@ class Handled:
 
 SORRY_NO_INPUT = "Sorry, I didn't hear anything."
 SORRY_NO_MATCH = "Sorry, I didn't get that."
+SORRY = {  # language -> (no input, no match)
+    "en": (SORRY_NO_INPUT, SORRY_NO_MATCH),
+    "ko": ("죄송합니다. 아무 말씀도 듣지 못했습니다.", "죄송합니다. 잘 알아듣지 못했습니다."),
+}
+
+
+def sorry(language: str, no_input: bool) -> str:
+    pair = SORRY.get(language.split("-")[0], SORRY["en"])
+    return pair[0] if no_input else pair[1]

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from ivr.flows.model import Node, Prompt
 from ivr.flows.reader import Context, Reader
 from ivr.flows.yamlpos import Y
-from ivr.understanding.text import date_in, digits_in, number_in, yes_no
+from ivr.understanding.text import DIGIT_WORDS, YES_NO_WORDS, date_in, digits_in, number_in, yes_no
 
 from .base import Handled, Heard, Matched, Unmatched
 
@@ -106,7 +106,9 @@ def listen(node: CollectNode, call, attempt: int, sorry: str = "") -> None:
     prompts: list = [node.prompt] if attempt == 0 else [p for p in (sorry, node.reprompt or node.prompt) if p]
     if attempt >= 2 and node.slot.kind == "digits":
         prompts.append(f"Please use your keypad to enter the {node.slot.describe()}, then press the pound key.")
-    phrases = ("yes", "no") if node.slot.kind == "yes_no" else ()
+    lang = call.language.split("-")[0]
+    phrases = YES_NO_WORDS.get(lang, ("yes", "no")) if node.slot.kind == "yes_no" else \
+        DIGIT_WORDS.get(lang, DIGIT_WORDS["en"]) if node.slot.kind == "digits" else ()
     max_digits = node.slot.max_length if node.slot.kind == "digits" else (1 if node.slot.kind == "yes_no" else None)
     call.listen(node.id, prompts, phrases, max_digits=max_digits, finish_on_key="#", timeout=node.timeout)
 

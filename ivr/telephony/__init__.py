@@ -1,0 +1,1 @@
+"""Outside systems we call: Twilio's REST API."""

@@ -1,11 +1,14 @@
 """A caller emulator that behaves like Twilio towards the app: the public test API.
 
->>> call = Caller(FlaskTransport(app), auth_token="secret")      # doctest: +SKIP
->>> call.dial()                                 # POST /twilio/voice, run the TwiML
->>> assert call.heard("press 1 for orders") and call.state == "listening"
->>> call.press("1")                             # POST Digits=1 to the Gather action
->>> call.dial_result("busy")                    # the <Dial> ends, its action runs
->>> call.hang_up(); assert not call.errors
+Usage::
+
+    call = Caller(FlaskTransport(app), auth_token="secret")
+    call.dial()                          # POST /twilio/voice, run the TwiML
+    assert call.heard("press 1 for orders") and call.state == "listening"
+    call.press("1")                      # POST Digits=1 to the Gather action
+    call.dial_result("busy")             # the <Dial> ends, its action runs
+    call.hang_up()
+    assert not call.all_errors
 
 The caller knows only the entry URL; everything else comes from the TwiML the app returns.
 What it sends is signed like Twilio's requests (``signature=``, ``sign_token=`` and
@@ -133,10 +136,12 @@ class CallLeg(Leg):
         if self.state == "ended":
             return None
         self.transcript.append(("caller", "hung up"))
-        if isinstance(self._pending, twiml.Record):
+        if isinstance(self._pending, twiml.Record):  # Twilio keeps what was recorded
             rec = self._pending
-            self._send(rec.method, rec.action, {"Digits": "hangup", "RecordingDuration": "0",
-                                                "RecordingUrl": ""})
+            self._send(rec.method, rec.action, {
+                "Digits": "hangup", "RecordingDuration": "1",
+                "RecordingUrl": f"https://api.twilio.com/2010-04-01/Accounts/"
+                                f"{self.params['AccountSid']}/Recordings/{new_sid('RE')}"})
         if isinstance(self._pending, twiml.Enqueue) and self._pending.action:
             self._send(self._pending.method, self._pending.action, {
                 "QueueResult": "hangup", "QueueSid": self.queue_sid, "QueueTime": "0"})
@@ -218,6 +223,11 @@ class Caller(CallLeg):
                          status_path=status_path)
         self.agents: list[AgentLeg] = []
         self._leg_sids: list[str] = []
+
+    @property
+    def all_errors(self) -> list:
+        """Errors of this call and of every agent leg opened from it."""
+        return self.errors + [error for agent in self.agents for error in agent.errors]
 
     @property
     def dial(self) -> _DialHandle:

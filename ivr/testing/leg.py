@@ -77,7 +77,8 @@ class Leg:
         #: Applied to every request of this leg; ``Forgery()`` signs correctly.
         self.forgery = forgery
         self.status_url = self.url_for(status_path) if status_path else None
-        #: new, listening, recording, dialing, queued, streaming, bridged (agent), ended.
+        #: new, ringing, listening, recording, dialing, queued, streaming, bridged (agent
+        #: leg only), ended.
         self.state = "new"
         self.ended_by: str | None = None
         self.errors: list[CallError] = []
@@ -123,7 +124,10 @@ class Leg:
         return " ".join(self._since_action)
 
     def heard(self, substring: str) -> bool:
-        """Whether a prompt since the last caller action contains ``substring`` (any case)."""
+        """Whether a prompt since the last caller action contains ``substring`` (any case).
+
+        A turn starts at each press/say/silence/record and at each dial_result, dequeue,
+        close_stream and update."""
         return _contains(self._since_action, substring)
 
     def heard_ever(self, substring: str) -> bool:
@@ -179,11 +183,13 @@ class Leg:
                 return self._fail(11200, "no HTTP response", url)
             if 300 <= reply.status < 400 and reply.location:
                 # Twilio follows redirects but drops the input (Digits, ...).
-                url, method, extra = urljoin(url, reply.location), "GET", {}
+                method = method if reply.status in (307, 308) else "GET"
+                url, extra = urljoin(url, reply.location), {}
                 continue
             break
-        if reply.status >= 400 or 300 <= reply.status < 400:
-            return self._fail(11200, f"HTTP {reply.status} from {method}", url)
+        if reply.status >= 300:
+            raised = f": {reply.exception}" if reply.exception else ""
+            return self._fail(11200, f"HTTP {reply.status} from {method}{raised}", url)
         if reply.mimetype not in TWIML_TYPES:
             return self._fail(12300, f"Content-Type {reply.content_type!r} is not TwiML", url)
         body = reply.body if isinstance(reply.body, str) else reply.body.decode("utf-8", "replace")

@@ -15,6 +15,7 @@ Neither transport follows redirects: the caller decides what Twilio would do wit
 """
 from __future__ import annotations
 
+import traceback
 from dataclasses import dataclass
 from typing import Iterator, Mapping, Protocol
 from urllib.parse import urlsplit
@@ -33,7 +34,8 @@ class Reply:
 
     ``body`` is ``str`` for text and XML content types and ``bytes`` otherwise (audio).
     It unpacks like the tuple ``(url, status, content_type, body)``; ``location`` holds
-    the ``Location`` header of a 3xx answer.
+    the ``Location`` header of a 3xx answer; ``exception`` the last line of the traceback
+    when an in-process app raised (the reply is then a 500, as Twilio would see it).
     """
 
     url: str
@@ -41,6 +43,7 @@ class Reply:
     content_type: str
     body: str | bytes
     location: str | None = None
+    exception: str | None = None
 
     def __iter__(self) -> Iterator[object]:
         return iter((self.url, self.status, self.content_type, self.body))
@@ -76,7 +79,9 @@ def _decode(content_type: str, raw: bytes) -> str | bytes:
 class FlaskTransport:
     """Runs requests in-process against a Flask (or any WSGI) app's test client.
 
-    >>> transport = FlaskTransport(create_app(test_config))   # doctest: +SKIP
+    An exception escaping the app (Flask propagates them when ``TESTING`` is on) becomes
+    a 500 reply whose ``exception`` names it, so the call fails as it would on Twilio.
+    Usage: ``FlaskTransport(create_app(test_config))``.
     """
 
     def __init__(self, app) -> None:
@@ -89,14 +94,19 @@ class FlaskTransport:
         path = parts.path or "/"
         if parts.query:
             path += "?" + parts.query
-        response = self.client.open(
-            path,
-            base_url=f"{parts.scheme}://{parts.netloc}",
-            method=method,
-            data=dict(form) if form is not None else None,
-            headers=dict(headers),
-            follow_redirects=False,
-        )
+        try:
+            response = self.client.open(
+                path,
+                base_url=f"{parts.scheme}://{parts.netloc}",
+                method=method,
+                data=dict(form) if form is not None else None,
+                headers=dict(headers),
+                follow_redirects=False,
+            )
+        except Exception:  # the app raised: Twilio would have got a 500
+            trace = traceback.format_exc()
+            return Reply(url, 500, "text/plain", trace,
+                         exception=trace.strip().splitlines()[-1])
         content_type = response.headers.get("Content-Type", "")
         return Reply(
             url=url,

@@ -115,6 +115,11 @@ class DialTarget:
     method: str
     attrs: Mapping[str, str]
 
+    @property
+    def type(self) -> str:
+        """Alias of ``kind``."""
+        return self.kind
+
 
 @dataclass(frozen=True)
 class Dial:

@@ -7,14 +7,17 @@ Rules of this file:
 
 * A *person word* is the last word of an operator phrase ("agent", "representative",
   "operator", "human", "person", "someone") or one of a few English synonyms
-  ("somebody", "anybody", "rep", ...). Multi-word phrases ("a person") contribute their
-  last word; the determiner is optional ("can I speak to a real person").
+  ("somebody", "anybody", "rep", "supervisor", ...), and "service"/"care" right after
+  "customer". Multi-word phrases ("a person") contribute their last word; determiners
+  and adjectives are optional ("can I speak to a real person").
 * A person word counts as a request in two shapes only:
   1. *bare*: the utterance is nothing but person words, polite fillers and
      determiners/adjectives ("agent", "representative please", "uh a real person").
   2. *framed*: a request verb stands at most a few words before it, with only
      determiners, adjectives and prepositions in between ("let me talk to someone",
      "can I speak to a real person", "I want a human", "put me through to an agent").
+     "get"/"give"/"have"/"like"/... count only with a subject or "me" ("can I get",
+     "get me"); "have" only as "can/could/may I have".
 * Either shape is cancelled by a negation in the three words before it ("no need for an
   agent", "I'm not asking for a person", "I don't want a human"), and a person word
   followed by "number", "id", "code", ... is a thing, not a person ("my agent number").

@@ -29,12 +29,19 @@ _UNITS = {
     "twelve": 12, "thirteen": 13, "fourteen": 14, "fifteen": 15, "sixteen": 16, "seventeen": 17,
     "eighteen": 18, "nineteen": 19,
 }
+# Sino-Korean digits, as callers read out numbers digit by digit.
+_UNITS.update({"영": 0, "공": 0, "일": 1, "이": 2, "삼": 3, "사": 4, "오": 5, "육": 6, "칠": 7, "팔": 8, "구": 9})
+DIGIT_WORDS = {
+    "en": ("zero", "oh", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"),
+    "ko": ("영", "공", "일", "이", "삼", "사", "오", "육", "칠", "팔", "구"),
+}
+YES_NO_WORDS = {"en": ("yes", "no"), "ko": ("예", "네", "아니요")}
 _TENS = {"twenty": 20, "thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "seventy": 70, "eighty": 80, "ninety": 90}
 _DIGIT_WORDS = {k: v for k, v in _UNITS.items() if v < 10}
 _REPEATS = {"double": 2, "triple": 3}
 
-YES = frozenset("yes yeah yep yup correct right sure affirmative exactly true".split()) | {"that's right", "that is right", "it is", "yes please", "that's correct", "uh huh"}
-NO = frozenset("no nope nah wrong incorrect negative".split()) | {"that's wrong", "not right", "that's not right", "no it isn't", "it isn't"}
+YES = frozenset("yes yeah yep yup correct right sure affirmative exactly true 예 네 맞아요".split()) | {"that's right", "that is right", "it is", "yes please", "that's correct", "uh huh"}
+NO = frozenset("no nope nah wrong incorrect negative 아니요 아니오 아니".split()) | {"that's wrong", "not right", "that's not right", "no it isn't", "it isn't"}
 
 
 def normalize(text: str) -> str:
@@ -115,7 +122,8 @@ def _window_ratio(said: str, phrase: str) -> float:
 def digits_in(text: str) -> str:
     """Digits said or typed: "one two three" -> "123", "double five" -> "55",
     "4 5 6" -> "456", "twenty one" -> "21". Non-number words are skipped."""
-    words = normalize(text.replace("-", " ")).split()
+    # not ``normalize``: it drops "oh" as a filler, and "oh" is a zero here ("oh one two")
+    words = _SPACES.sub(" ", _PUNCT.sub(" ", text.lower().replace("-", " "))).split()
     out: list[str] = []
     repeat = 1
     i = 0

@@ -75,7 +75,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
                     "account's auth token (or IVR_VALIDATE_SIGNATURES=false for local experiments only).")
 
     store = open_store(settings.store_url)
-    from .line import Line
+    from .line import Line, now
 
     line = Line(library, store, http_lookup)
     app.extensions.update({
@@ -83,12 +83,16 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         "ivr.library": library,
         "ivr.store": store,
         "ivr.line": line,
+        "ivr.clock": now,  # the only clock the webhooks read; tests replace it
         "ivr.signatures": SignatureGuard(settings),
         "ivr.urls": lambda: twiml.Urls(_base_url(settings)),
         "ivr.emergency": lambda: _emergency(settings, library),
         "ivr.speech_for": lambda applied: twiml.Speech(),
     })
     app.register_blueprint(hooks.bp)
+    from . import media
+
+    media.init_app(app, settings, library, line)
 
     @app.get("/audio/<path:name>")
     def audio(name: str) -> Response:

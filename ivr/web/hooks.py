@@ -24,7 +24,7 @@ from ivr.engine.events import (CallEnded, CallStarted, DigitsPressed, NoInput, R
                                TransferResult)
 from ivr.engine.session import Session
 
-from .line import Applied, Line, now
+from .line import Applied, Line
 
 log = logging.getLogger(__name__)
 bp = Blueprint("twilio", __name__)
@@ -33,6 +33,11 @@ ENDED_STATUSES = ("completed", "busy", "failed", "no-answer", "canceled")
 
 def _line() -> Line:
     return current_app.extensions["ivr.line"]
+
+
+def _now():
+    """The moment of this request: ``app.extensions["ivr.clock"]`` (tests set it)."""
+    return current_app.extensions["ivr.clock"]()
 
 
 def xml(body: str, status: int = 200) -> Response:
@@ -77,7 +82,7 @@ def voice():
     if not sid:
         log.warning("incoming call without CallSid from %s", request.remote_addr)
         return xml(current_app.extensions["ivr.emergency"]())
-    event = CallStarted(now(), sid, form.get("From", ""), form.get("To", ""), form.get("CallerName", ""))
+    event = CallStarted(_now(), sid, form.get("From", ""), form.get("To", ""), form.get("CallerName", ""))
     return respond(_line().start(event))
 
 
@@ -89,16 +94,16 @@ def step():
     digits = form.get("Digits", "")
     speech = form.get("SpeechResult", "")
     if digits:
-        event = DigitsPressed(now(), digits)
+        event = DigitsPressed(_now(), digits)
     elif speech.strip():
         try:
             confidence = min(max(float(form.get("Confidence", "") or 1.0), 0.0), 1.0)
         except ValueError:
             confidence = 1.0
         loudness = _float(form.get("LoudnessDbfs", ""))
-        event = SpeechHeard(now(), speech, confidence, loudness, _float(form.get("SpeechDuration", "")))
+        event = SpeechHeard(_now(), speech, confidence, loudness, _float(form.get("SpeechDuration", "")))
     else:
-        event = NoInput(now())
+        event = _pending_speech(sid) or NoInput(_now())
     applied = _line().apply(sid, event, seq=_seq())
     if applied is None:
         return _unknown_call(sid)
@@ -122,9 +127,9 @@ def dial():
     elif str(data.get("declined_attempt")) == request.args.get("attempt"):
         status = "declined"
     if status == "hangup":
-        applied = _line().apply(sid, CallEnded(now(), "completed"))
+        applied = _line().apply(sid, CallEnded(_now(), "completed"))
         return xml(twiml.empty())
-    applied = _line().apply(sid, TransferResult(now(), status or "failed", form.get("DialCallSid", "")))
+    applied = _line().apply(sid, TransferResult(_now(), status or "failed", form.get("DialCallSid", "")))
     return respond(applied) if applied else _unknown_call(sid)
 
 
@@ -157,7 +162,7 @@ def whisper_answer():
     if loaded is None or loaded[0].phase != "transfer" or str(loaded[0].transfer_attempt) != attempt:
         return xml(twiml.simple("This call is no longer waiting.", hangup=True))
     if request.form.get("Digits", "") == "1":
-        _line().apply(call, TransferResult(now(), "answered", request.form.get("To", "")))
+        _line().apply(call, TransferResult(_now(), "answered", request.form.get("To", "")))
         return xml(twiml.simple("Connecting you now."))
     _line().mark(call, declined_attempt=attempt)
     return xml(twiml.simple("Passing the call on.", hangup=True))
@@ -175,7 +180,7 @@ def recording():
     form = request.form
     sid = form.get("CallSid", "")
     url = "" if request.args.get("empty") else form.get("RecordingUrl", "")
-    applied = _line().apply(sid, RecordingDone(now(), url, _float(form.get("RecordingDuration", "")) or 0.0),
+    applied = _line().apply(sid, RecordingDone(_now(), url, _float(form.get("RecordingDuration", "")) or 0.0),
                             seq=_seq())
     return respond(applied) if applied else _unknown_call(sid)
 
@@ -199,10 +204,20 @@ def status():
     sid = form.get("CallSid", "")
     call_status = form.get("CallStatus", "")
     if sid and call_status in ENDED_STATUSES and _line().load(sid) is not None:
-        applied = _line().apply(sid, CallEnded(now(), call_status))
+        applied = _line().apply(sid, CallEnded(_now(), call_status))
         if applied is not None:
             _line().store.finish(sid, applied.session.outcome or call_status)
     return Response(status=204)
+
+
+def _pending_speech(sid: str) -> SpeechHeard | None:
+    """What our own recogniser heard for this prompt (saved by the media socket)."""
+    loaded = _line().load(sid)
+    pending = loaded[1].get("pending_speech") if loaded else None
+    if not pending or pending.get("seq") != _seq() or not str(pending.get("text", "")).strip():
+        return None
+    return SpeechHeard(_now(), str(pending["text"]), float(pending.get("confidence") or 1.0),
+                       pending.get("loudness_dbfs"), pending.get("duration"))
 
 
 def _unknown_call(sid: str) -> Response:

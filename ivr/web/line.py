@@ -20,7 +20,7 @@ from datetime import datetime, timezone
 from typing import Any, Callable
 
 from ivr.engine import engine
-from ivr.engine.actions import Action, DataLookup
+from ivr.engine.actions import Action, DataLookup, Listen
 from ivr.engine.events import CallEnded, CallStarted, Event, LookupResult
 from ivr.engine.session import Session
 from ivr.flows.library import FlowLibrary
@@ -69,7 +69,7 @@ class Line:
                 return None
             outcome = advance(self.library, None, event, self.lookup)
             data = with_summary({"seq": 1, "stream_secret": secrets.token_urlsafe(18), "streaming": False},
-                                outcome.session)
+                                outcome.session, outcome.actions)
             holder.update(applied=Applied(outcome.session, outcome.actions, outcome.flow, 1, data))
             return data
 
@@ -95,7 +95,9 @@ class Line:
                 holder.update(applied=Applied(again, actions, flow, data["seq"], data, stale=True))
                 return None
             outcome = advance(self.library, session, event, self.lookup)
-            new = with_summary({**data, **(extra or {}), "seq": data.get("seq", 0) + 1}, outcome.session)
+            new = with_summary({**data, **(extra or {}), "seq": data.get("seq", 0) + 1}, outcome.session,
+                               outcome.actions)
+            new.pop("pending_speech", None)
             holder.update(applied=Applied(outcome.session, outcome.actions, outcome.flow, new["seq"], new))
             return new
 
@@ -118,10 +120,13 @@ class Line:
         return Session.from_dict(stored.data["session"]), stored.data
 
 
-def with_summary(data: dict[str, Any], session: Session) -> dict[str, Any]:
-    """The saved data with the fields a store indexes for listings (flow, node, score...)."""
+def with_summary(data: dict[str, Any], session: Session, actions: list[Action] | None = None) -> dict[str, Any]:
+    """The saved data with the fields a store indexes for listings (flow, node, score...)
+    and what the recogniser should expect now (the media socket reads it)."""
+    listen = next((a for a in (actions or []) if isinstance(a, Listen)), None)
     return {**data, "session": session.to_dict(), "flow": session.flow, "node": session.node,
-            "phase": session.phase, "score": session.score, "caller": session.caller, "outcome": session.outcome}
+            "phase": session.phase, "score": session.score, "caller": session.caller, "outcome": session.outcome,
+            "listen_phrases": list(listen.phrases) if listen else [], "listening": listen is not None}
 
 
 def now() -> datetime:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass
 
-from flask import Flask, Response, abort, request
+from flask import Flask, Response, abort, redirect, request
 from twilio.request_validator import RequestValidator
 from twilio.twiml.voice_response import Connect, Dial, Gather, Start, VoiceResponse
 from werkzeug.serving import make_server
@@ -179,11 +179,19 @@ def create_demo_app() -> Flask:
         r.append(connect)
         return xml(r)
 
-    @app.post("/after-stream")
+    @app.route("/after-stream", methods=["GET", "POST"])
     def after_stream():
         r = VoiceResponse()
         r.say("Stream closed.")
         return xml(r)
+
+    @app.post("/moved")
+    def moved():
+        return redirect("/after-stream", 302)
+
+    @app.post("/boom")
+    def boom():
+        raise RuntimeError("kaboom")
 
     @app.post("/conference-entry")
     def conference_entry():

@@ -239,6 +239,29 @@ def test_application_errors_are_recorded_and_end_the_call(call, key, code, words
     assert call.heard("application error") and call.state == "ended"
 
 
+def test_exception_in_testing_app_is_a_500_naming_it(app):
+    app.testing = True  # Flask now propagates exceptions to the test client
+    call = Caller(FlaskTransport(app), auth_token=AUTH_TOKEN, public_url=PUBLIC_URL)
+    call.dial("/boom")
+    assert call.errors[0].code == 11200
+    assert call.errors[0].message == "HTTP 500 from POST: RuntimeError: kaboom"
+
+
+def test_302_is_followed_with_get(call, app):
+    call.dial("/moved")
+    assert call.heard("stream closed") and seen(app, "/after-stream")[0].method == "GET"
+    assert not call.errors
+
+
+def test_hang_up_while_recording_posts_action_with_digits_hangup(call, app):
+    call.dial()
+    call.press("3")
+    call.hang_up()
+    assert seen(app, "/recorded")[0].params["Digits"] == "hangup"
+    assert call.state == "ended" and call.ended_by == "caller"
+    assert ("caller", "hung up") in call.transcript
+
+
 def test_connect_stream_blocks_until_closed(call):
     call.dial("/stream-entry")
     assert call.state == "streaming" and call.streams[0].bidirectional
