@@ -229,7 +229,9 @@ def load_script(path: str) -> dict[str, Any]:
     return data
 
 
-def main_simulate(args, out: IO[str] = sys.stdout, err: IO[str] = sys.stderr, stdin: IO[str] = sys.stdin) -> int:
+def main_simulate(args, out: IO[str] | None = None, err: IO[str] | None = None, stdin: IO[str] | None = None) -> int:
+    # the streams are looked up at call time: defaults bound at import would miss a redirect
+    out, err, stdin = out or sys.stdout, err or sys.stderr, stdin or sys.stdin
     library = FlowLibrary(args.flows, args.audio)
     problems = library.reload()
     from ivr.flows.problems import format_problem

@@ -38,7 +38,10 @@ class Speech:
     stream_parameters: tuple[tuple[str, str], ...] = ()
 
 
-def render(actions: list[Action], urls: Urls, call_sid: str, seq: int, speech: Speech = Speech()) -> str:
+def render(actions: list[Action], urls: Urls, call_sid: str, seq: int, speech: Speech = Speech(),
+           warm: bool = False) -> str:
+    """One step's actions as TwiML. ``warm``: people are reached by warm transfer (the
+    caller waits in a conference while agent legs are dialled through the REST API)."""
     response = VoiceResponse()
     if speech.start_stream and speech.stream_url and any(isinstance(a, Listen) for a in actions):
         start = response.start()
@@ -51,7 +54,10 @@ def render(actions: list[Action], urls: Urls, call_sid: str, seq: int, speech: S
         elif isinstance(action, Listen):
             _listen(response, action, urls, seq, local_speech=bool(speech.stream_url))
         elif isinstance(action, Transfer):
-            _transfer(response, action, urls, call_sid)
+            if warm and target_kind(action.target) not in ("queue", "flex"):
+                _hold_in_conference(response, action, urls, call_sid)
+            else:
+                _transfer(response, action, urls, call_sid)
         elif isinstance(action, Record):
             response.record(action=urls.to("/twilio/recording", seq=seq), method="POST",
                             max_length=action.max_length, finish_on_key=action.finish_on_key, play_beep=True,
@@ -94,9 +100,67 @@ def _listen(response: VoiceResponse, action: Listen, urls: Urls, seq: int, local
     response.redirect(urls.to("/twilio/step", node=action.node, seq=seq, silence=1), method="POST")
 
 
+def conference_name(call_sid: str) -> str:
+    return f"ivr-{call_sid}"
+
+
+def _hold_in_conference(response: VoiceResponse, action: Transfer, urls: Urls, call_sid: str) -> None:
+    """The caller waits in a conference named for the call, hearing hold audio, until an
+    agent who accepted joins (or the call is redirected to a fallback)."""
+    dial = Dial(action=urls.to("/twilio/conference-left", attempt=action.attempt), method="POST")
+    dial.conference(conference_name(call_sid), start_conference_on_enter=False, end_conference_on_exit=True,
+                    beep=False, wait_url=urls.to("/twilio/hold"), wait_method="POST")
+    response.append(dial)
+
+
+def agent_joins(call_sid: str) -> str:
+    """The agent who pressed 1 joins the caller's conference (and ends it on leaving)."""
+    response = VoiceResponse()
+    response.say("Connecting you now.")
+    dial = Dial()
+    dial.conference(conference_name(call_sid), start_conference_on_enter=True, end_conference_on_exit=True, beep=False)
+    response.append(dial)
+    return str(response)
+
+
+def hold(music_url: str | None) -> str:
+    """What the caller hears while an agent is sought (Twilio repeats it)."""
+    response = VoiceResponse()
+    if music_url:
+        response.play(music_url)
+    else:
+        response.pause(length=15)
+    response.say("Thanks for holding. We're still connecting you, and we've passed along what you told us.")
+    return str(response)
+
+
+def sip_with_headers(target: str, context: dict) -> str:
+    """A SIP target with the transfer context as X- headers, within Twilio's 1024 bytes."""
+    from urllib.parse import quote
+
+    escalation = context.get("escalation", {})
+    headers = [("X-IVR-Call", context.get("call_sid", "")), ("X-IVR-Caller", context.get("caller", "")),
+               ("X-IVR-Verified", "yes" if context.get("verified") else "no"),
+               ("X-IVR-Score", str(escalation.get("score", ""))), ("X-IVR-Reason", context.get("reason", "")),
+               ("X-IVR-Intent", (context.get("intents") or [""])[-1]), ("X-IVR-Path", ">".join(context.get("path", [])))]
+    out = target
+    for name, value in headers:
+        piece = f"{'&' if '?' in out else '?'}{name}={quote(str(value), safe='')}"
+        if len(out.encode()) + len(piece.encode()) - len(target.encode()) > 1000:
+            break
+        out += piece
+    return out
+
+
 def _transfer(response: VoiceResponse, action: Transfer, urls: Urls, call_sid: str) -> None:
     kind = target_kind(action.target)
     after = urls.to("/twilio/dial", attempt=action.attempt)
+    if kind == "flex":
+        import json
+
+        enqueue = response.enqueue(None, workflow_sid=action.target.split(":", 1)[1], action=after, method="POST")
+        enqueue.task(json.dumps(flex_attributes(action.context))[:4000])
+        return
     if kind == "queue":
         response.enqueue(action.target.split(":", 1)[1], action=after, method="POST",
                          wait_url=urls.to("/twilio/queue-wait"), wait_url_method="POST")
@@ -108,8 +172,15 @@ def _transfer(response: VoiceResponse, action: Transfer, urls: Urls, call_sid: s
     elif kind == "client":
         dial.client(action.target.split(":", 1)[1], url=whisper, method="POST")
     else:
-        dial.sip(action.target, url=whisper, method="POST")
+        dial.sip(sip_with_headers(action.target, dict(action.context)), url=whisper, method="POST")
     response.append(dial)
+
+
+def flex_attributes(context: dict) -> dict:
+    """TaskRouter / Flex task attributes: the context record, trimmed of the long parts."""
+    return {"type": "inbound_call", "name": context.get("caller", ""), "from": context.get("caller", ""),
+            "call_sid": context.get("call_sid", ""), "ivr": {k: v for k, v in context.items() if k != "turns"},
+            "conversation": [f"{t['kind']}: {t['text']}" for t in context.get("turns", [])][-20:]}
 
 
 def whisper(summary: str, answer_url: str) -> str:

@@ -25,7 +25,7 @@ from ivr.nodes.base import Handled, Heard, Matched, sorry
 from ivr.nodes.collect import CollectNode
 from ivr.nodes.hours import status as hours_status
 from ivr.understanding.person import asks_for_person
-from ivr.understanding.text import yes_no
+from ivr.understanding.text import normalize, yes_no
 
 from .actions import WAITING_ACTIONS, Action, DataLookup, Hangup, Listen, Record, Transfer
 from .call import Call
@@ -134,7 +134,7 @@ def _on_input(call: Call, event: DigitsPressed | SpeechHeard | NoInput) -> None:
         return
     wants_person = heard is not None and not getattr(node, "operator_off", "") and (
         (heard.kind == "keys" and operator.digit and heard.text.rstrip("#") == operator.digit)
-        or (heard.kind == "speech" and asks_for_person(heard.text, operator.phrases)))
+        or (heard.kind == "speech" and _asks_for_person(heard.text, operator.phrases)))
     if wants_person:
         _record(call, turn, "operator", "person")
         verdict = assess(call.flow.escalation, call.session)  # every step updates the score
@@ -150,7 +150,7 @@ def _on_input(call: Call, event: DigitsPressed | SpeechHeard | NoInput) -> None:
         if count > call.flow.retry.no_input:
             call.escalate(f"No response {count} times at '{node.id}'", to=call.flow.retry.then)
             return
-        module.listen(node, call, _retries(call), SORRY_NO_INPUT)
+        module.listen(node, call, _retries(call), sorry(call.language, no_input=True))
         return
     understood = module.interpret(node, call, heard)
     if isinstance(understood, Matched):
@@ -174,14 +174,14 @@ def _on_input(call: Call, event: DigitsPressed | SpeechHeard | NoInput) -> None:
         if count > call.flow.retry.no_match:
             call.escalate(f"Not understood {count} times at '{node.id}' ({understood.why})", to=call.flow.retry.then)
             return
-        module.listen(node, call, _retries(call), SORRY_NO_MATCH)
+        module.listen(node, call, _retries(call), sorry(call.language, no_input=False))
 
 
 def _on_offer_answer(call: Call, node, module, heard: Heard | None, turn: Turn) -> None:
     answer = None
     if heard is not None:
         answer = {"1": True, "2": False}.get(heard.text) if heard.kind == "keys" else yes_no(heard.text)
-        if heard.kind == "speech" and answer is None and asks_for_person(heard.text, call.flow.operator.phrases):
+        if heard.kind == "speech" and answer is None and _asks_for_person(heard.text, call.flow.operator.phrases):
             answer = True
         if heard.kind == "keys" and answer is None and call.flow.operator.digit \
                 and heard.text.rstrip("#") == call.flow.operator.digit:
@@ -251,6 +251,16 @@ def _enter(call: Call, node_id: str) -> None:
         module.listen(node, call, 0)
     else:
         module.enter(node, call)
+
+
+def _asks_for_person(text: str, phrases: tuple[str, ...]) -> bool:
+    """The operator escape by voice. ``asks_for_person`` knows English requests; an
+    operator phrase said as it is written counts in any language (e.g. "상담원")."""
+    if asks_for_person(text, phrases):
+        return True
+    said = f" {normalize(text)} "
+    return any(p and (said.strip() == p or (not p.isascii() and f" {p} " in said))
+               for p in (normalize(x) for x in phrases))
 
 
 def _retries(call: Call) -> int:

@@ -72,6 +72,20 @@ def _at(ctx: Context, node: Node, *path) -> Where:
     return y.where if y is not None else _node_where(ctx, node)
 
 
+def _option_y(ctx: Context, node: MenuNode, i: int) -> Y | None:
+    """The YAML of ``node.options[i]`` (options that were not mappings were skipped)."""
+    items = _y(_body(ctx, node), "options")
+    read = [y for y in (items.value if items is not None and isinstance(items.value, list) else [])
+            if isinstance(y.value, dict)]
+    return read[i] if i < len(read) else None
+
+
+def _option_where(ctx: Context, node: MenuNode, i: int, key: str) -> Where:
+    y = _option_y(ctx, node, i)
+    found = _y(y, key)
+    return found.where if found is not None else y.where if y is not None else _node_where(ctx, node)
+
+
 def _node_where(ctx: Context, node: Node) -> Where:
     nodes = _y(ctx.root, "nodes")
     return nodes.key_where.get(node.id, node.where) if nodes is not None else node.where
@@ -204,7 +218,7 @@ def _escape(flow: Flow, ctx: Context) -> None:
         if isinstance(node, MenuNode):
             for i, option in enumerate(node.options):
                 if option.human:
-                    ctx.error(_at(ctx, node, "options", i, "human"), f"option '{option.label}' of menu '{node.id}' needs a person, "
+                    ctx.error(_option_where(ctx, node, i, "human"), f"option '{option.label}' of menu '{node.id}' needs a person, "
                               "but the flow names no transfer for that", "set operator.to or escalation.to")
 
 
@@ -222,7 +236,7 @@ def _menu(flow: Flow, ctx: Context, node: MenuNode) -> None:
     keys: dict[str, int] = {}
     phrases: dict[str, int] = {}
     for i, option in enumerate(node.options):
-        keys_where = _at(ctx, node, "options", i, "keys")
+        keys_where = _option_where(ctx, node, i, "keys")
         k = option.keys
         if k:
             if k in keys:
@@ -238,9 +252,9 @@ def _menu(flow: Flow, ctx: Context, node: MenuNode) -> None:
                     ctx.error(keys_where, f"keys '{long_}' start with '{short}', another option of menu '{node.id}'",
                               f"a caller pressing {short} would have to wait to see if more keys follow; use keys of one length")
                 keys.setdefault(k, i)
-        items = _phrase_items(_y(_body(ctx, node), "options", i, "say"))
+        items = _phrase_items(_y(_option_y(ctx, node, i), "say"))
         for j, phrase in enumerate(option.phrases):
-            where = items[j].where if j < len(items) else _at(ctx, node, "options", i)
+            where = items[j].where if j < len(items) else _option_where(ctx, node, i, "say")
             norm = normalize(phrase)
             if not norm:
                 continue

@@ -141,11 +141,23 @@ def cycle_through(graph: dict[str, list[str]], part: set[str], first: str) -> li
 # --- drawings ------------------------------------------------------------------------
 
 def _edge_label(flow: Flow, node: Node, label: str, target: str) -> str:
+    if node.kind == "branch" and label.startswith("case "):
+        case = node.cases[int(label.split()[1]) - 1]
+        return " and ".join(_condition(t.var, t.op, t.value) for t in case.tests) or label
     if node.kind == "menu":
         option = next((o for o in node.options if o.go == target and o.label == label), None)
         if option is not None and option.keys:
             return f"{option.keys}: {label}"
     return label
+
+
+def _condition(var: str, op: str, value) -> str:
+    if op == "set":
+        return f"{var} {'set' if value else 'not set'}"
+    words = {"equals": "=", "not": "≠", "gt": ">", "ge": "≥", "lt": "<", "le": "≤", "in": "in",
+             "starts_with": "starts with", "matches": "matches", "before": "before", "after": "after"}
+    shown = ", ".join(map(str, value)) if isinstance(value, list) else value
+    return f"{var} {words.get(op, op)} {shown}"
 
 
 def _escape_boxes(flow: Flow) -> list[tuple[str, str]]:

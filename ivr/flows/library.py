@@ -4,25 +4,48 @@
 its flow for new calls; a broken file is refused (its problems are returned for the log)
 and the last good version keeps serving; a call keeps the version it started with
 (``pinned``) until it ends.
+
+With an ``archive`` (the session store), every version loaded is also written there, as
+the text of its file (the event log of the key ``flow:NAME:VERSION``), and ``pinned``
+reads a version this process never loaded from there: the next webhook of a call may
+reach another host, or this one after a restart, and the call still gets the exact
+version it began on. A version that is neither here nor in the archive is refused
+(``UnknownVersion``) instead of being silently replaced by the current one.
 """
 from __future__ import annotations
 
+import hashlib
+import logging
 import threading
 from pathlib import Path
+from typing import Any
 
-from .loader import Loaded, load_directory
+from .loader import Loaded, load_directory, load_text
 from .model import Flow
-from .problems import Problem
+from .problems import Problem, Where
 
 
 class NoFlow(LookupError):
     """No flow serves this number, and no flow is marked ``default: true``."""
 
 
+class UnknownVersion(NoFlow):
+    """A call is pinned to a flow version that is neither loaded nor in the archive."""
+
+
+log = logging.getLogger(__name__)
+
+
+def archive_key(name: str, version: str) -> str:
+    return f"flow:{name}:{version}"
+
+
 class FlowLibrary:
-    def __init__(self, directory: str | Path, audio_dir: str | Path | None = None):
+    def __init__(self, directory: str | Path, audio_dir: str | Path | None = None, archive: Any = None):
         self.directory = Path(directory)
         self.audio_dir = Path(audio_dir) if audio_dir else None
+        self.archive = archive  # a SessionStore (append_event / events), shared by every host
+        self._archived: set[tuple[str, str]] = set()
         self._lock = threading.Lock()
         self._current: dict[str, Flow] = {}
         self._versions: dict[tuple[str, str], Flow] = {}
@@ -46,7 +69,8 @@ class FlowLibrary:
             self._files = {name: flow.path for name, flow in current.items()}
             self._current = current
             self.last = loaded
-        return [p for p in loaded.problems if p.severity == "error" or p.where.file in broken_files] + \
+        problems = self._share(loaded)
+        return problems + [p for p in loaded.problems if p.severity == "error" or p.where.file in broken_files] + \
             [p for p in loaded.problems if p.severity == "warning" and p.where.file not in broken_files]
 
     @property
@@ -60,8 +84,71 @@ class FlowLibrary:
             raise NoFlow(f"no flow named '{name}' is loaded") from None
 
     def pinned(self, name: str, version: str) -> Flow:
-        """The version a call started on; the current one if this process never saw it."""
-        return self._versions.get((name, version)) or self.current(name)
+        """The version a call started on. Without an archive: the current one if this
+        process never saw it; with one: read from the archive, or ``UnknownVersion``."""
+        flow = self._versions.get((name, version))
+        if flow is not None:
+            return flow
+        if self.archive is None:
+            return self.current(name)
+        flow = self._from_archive(name, version)
+        if flow is None:
+            raise UnknownVersion(f"flow '{name}' version {version} is neither loaded nor in the store's archive")
+        with self._lock:
+            self._versions[(name, version)] = flow
+            self._archived.add((name, version))
+        return flow
+
+    # -- the archive: every version any host loaded, by name and version ------------------
+
+    def _share(self, loaded: Loaded) -> list[Problem]:
+        """Write each newly loaded version's file text to the archive (once)."""
+        if self.archive is None:
+            return []
+        problems = []
+        for name, flow in loaded.flows.items():
+            if (name, flow.version) in self._archived:
+                continue
+            try:
+                text = Path(flow.path).read_text(encoding="utf-8")
+            except (OSError, UnicodeDecodeError):
+                text = None
+            if text is None or _version_of(text) != flow.version:
+                text = _rebuild(loaded.sources.get(flow.path, []), flow.version)
+            if text is None:  # edited again while loading: the next reload shares the new text
+                problems.append(Problem(Where(flow.path, 1, 1), f"flow '{name}' changed while it was being "
+                                        "loaded; reload again so that other hosts can serve it", severity="warning"))
+                continue
+            key = archive_key(name, flow.version)
+            try:
+                if not self.archive.events(key):
+                    self.archive.append_event(key, {"type": "FlowVersion", "flow": name, "version": flow.version,
+                                                    "file": flow.path, "text": text})
+            except Exception as exc:  # a store outage must not stop this host from serving
+                problems.append(Problem(Where(flow.path, 1, 1), f"flow '{name}' version {flow.version} could not be "
+                                        f"saved in the store, so other hosts cannot serve its calls: {exc}",
+                                        "check IVR_STORE and reload again", severity="warning"))
+                continue
+            self._archived.add((name, flow.version))
+        return problems
+
+    def _from_archive(self, name: str, version: str) -> Flow | None:
+        try:
+            records = self.archive.events(archive_key(name, version))
+        except Exception:
+            log.exception("flow '%s' version %s: the store's archive cannot be read", name, version)
+            return None
+        for record in records:
+            text = record.get("text")
+            if not isinstance(text, str) or _version_of(text) != version:
+                continue
+            flow, problems = load_text(text, str(record.get("file") or name), None)
+            if flow is not None:
+                log.info("flow '%s' version %s loaded from the store's archive for a live call", name, version)
+                return flow
+            log.error("flow '%s' version %s from the archive does not load here: %s", name, version,
+                      "; ".join(f"{p.where}: {p.message}" for p in problems if p.severity == "error"))
+        return None
 
     def for_number(self, number: str) -> Flow:
         flows = self._current.values()
@@ -74,3 +161,17 @@ class FlowLibrary:
         if len(self._current) == 1:
             return next(iter(flows))
         raise NoFlow(f"no flow serves {number or 'this number'} and no flow is marked 'default: true'")
+
+
+def _version_of(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()[:12]  # as the loader computes it
+
+
+def _rebuild(lines: list[str], version: str) -> str | None:
+    """The file's text from the lines the loader kept, if it hashes to ``version``."""
+    for newline in ("\n", "\r\n"):
+        for end in (newline, ""):
+            text = newline.join(lines) + end
+            if _version_of(text) == version:
+                return text
+    return None

@@ -21,7 +21,7 @@ from .reader import Context, Reader, kind_name
 from .yamlpos import parse_yaml
 
 FLOW_KEYS = ("flow", "description", "numbers", "default", "language", "voice", "timeout", "hours", "operator",
-             "retry", "escalation", "env", "start", "nodes")
+             "retry", "escalation", "env", "crm", "start", "nodes")
 
 
 @dataclass
@@ -145,6 +145,7 @@ def _read_flow(r: Reader, ctx: Context, text: str) -> Flow | None:
         hours = parse_schedule(h, ctx)
         after_hours = h.ref("closed", "(flow)", required=False, label="hours.closed")
         h.done()
+    crm_url, crm_secret = _crm(r, ctx)
     operator = _operator(r, ctx)
     retry = _retry(r, ctx)
     escalation = _escalation(r, ctx)
@@ -171,7 +172,8 @@ def _read_flow(r: Reader, ctx: Context, text: str) -> Flow | None:
     version = hashlib.sha256(text.encode()).hexdigest()[:12]
     return Flow(name=name, version=version, path=ctx.file, start=start, nodes=nodes, numbers=numbers, default=default,
                 language=language, voice=voice, operator=operator, retry=retry, escalation=escalation, hours=hours,
-                after_hours=after_hours, timeout=timeout, secrets=secrets, description=description, refs=tuple(ctx.refs))
+                after_hours=after_hours, timeout=timeout, secrets=secrets, description=description, refs=tuple(ctx.refs),
+                crm_url=crm_url, crm_secret=crm_secret)
 
 
 def _items(r: Reader, key: str) -> list:
@@ -201,6 +203,26 @@ def _read_node(node_id: str, y, ctx: Context):
     node = REGISTRY[kind].parse(node_id, r.get(kind), r, ctx)
     r.done()
     return node
+
+
+def _crm(r: Reader, ctx: Context) -> tuple[str, str]:
+    """``crm: {url: https://crm.example.com/hooks/ivr, secret_env: CRM_SECRET}``: where the
+    context record of every transfer is posted, signed with the secret in that variable."""
+    import os
+    c = r.sub("crm", "the CRM webhook")
+    if c is None or not c.ok:
+        return "", ""
+    url = c.text("url", "", required=True) or ""
+    if url and not url.startswith(("https://", "http://")):
+        ctx.error(c.get("url").where, f"CRM url '{url}' must start with https://")
+    name = c.text("secret_env", "", required=True) or ""
+    secret = os.environ.get(name, "") if name else ""
+    if name and not secret:
+        ctx.warn(c.get("secret_env").where, f"environment variable {name} is not set: the CRM webhook is off",
+                 f"set {name} to the secret shared with the CRM")
+        url = ""
+    c.done()
+    return url, secret
 
 
 def _operator(r: Reader, ctx: Context) -> Operator:

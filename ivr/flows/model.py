@@ -129,6 +129,8 @@ class Flow:
     after_hours: str = ""  # node a call starts at when the line is closed (flow-level hours.closed)
     timeout: int = 5
     secrets: frozenset[str] = frozenset()  # slot names never shown outside the engine
+    crm_url: str = ""  # the transfer's context record is posted here (signed), if set
+    crm_secret: str = field(default="", repr=False)
     description: str = ""
     refs: tuple[Ref, ...] = ()
     meta: Mapping[str, Any] = field(default_factory=dict)

@@ -8,7 +8,8 @@ front_desk:
     whisper: true
     fallback: leave_message      # when nobody answers; default: take a voicemail
 ```
-Targets: ``+E164`` numbers, ``client:NAME``, ``sip:URI``, ``queue:NAME``.
+Targets: ``+E164`` numbers, ``client:NAME``, ``sip:URI``, ``queue:NAME`` (``<Enqueue>``) and
+``flex:WW...`` (a TaskRouter workflow: the context travels as the task's attributes).
 """
 from __future__ import annotations
 
@@ -28,6 +29,7 @@ TARGET_FORMS = {
     "client": re.compile(r"client:[A-Za-z0-9_.@-]{1,121}"),
     "sip": re.compile(r"sip:[^@\s]+@[A-Za-z0-9.-]+(:\d+)?(;[^\s]*)?"),
     "queue": re.compile(r"queue:[A-Za-z0-9 _.-]{1,64}"),
+    "flex": re.compile(r"flex:WW[0-9a-fA-F]{32}"),
 }
 DEFAULT_PROMPT = "Please hold while I connect you to someone who can help. I'll pass along what you've told me."
 
@@ -62,7 +64,7 @@ def parse(node_id: str, body: Y, node: Reader, ctx: Context) -> TransferNode:
     for target, item in zip(targets, items):
         if target_kind(target) is None:
             ctx.error(item.where, f"'{target}' is not a transfer target",
-                      "use +15551234567 (E.164), client:NAME, sip:user@host or queue:NAME")
+                      "use +15551234567 (E.164), client:NAME, sip:user@host, queue:NAME or flex:WORKFLOW_SID")
     if to is not None and not targets:
         ctx.error(to.where, f"transfer '{node_id}' has no targets")
     reason = r.text("reason", "") or ""

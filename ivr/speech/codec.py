@@ -136,7 +136,7 @@ def _int(value: Any, where: str) -> int:
         raise _Bad(f"{where} is not a number: {value!r}")
     try:
         return int(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):  # OverflowError: JSON's Infinity
         raise _Bad(f"{where} is not a number: {value!r}") from None
 
 
@@ -195,7 +195,7 @@ class StreamDecoder:
         """Decode one websocket text frame into zero or more events."""
         try:
             message = json.loads(text)
-        except (ValueError, TypeError) as exc:
+        except (ValueError, TypeError, RecursionError) as exc:  # RecursionError: deep nesting
             return [ProtocolError(f"not JSON: {exc}")]
         if not isinstance(message, dict):
             return [ProtocolError(f"not a JSON object: {type(message).__name__}")]
@@ -225,6 +225,8 @@ class StreamDecoder:
         if not isinstance(params, Mapping):
             raise _Bad("start.customParameters is not an object")
         fmt = start.get("mediaFormat") or {}
+        if not isinstance(fmt, Mapping):
+            raise _Bad("start.mediaFormat is not an object")
         tracks = start.get("tracks") or ["inbound"]
         if not isinstance(tracks, list):
             raise _Bad("start.tracks is not a list")

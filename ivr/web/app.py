@@ -21,7 +21,9 @@ from ivr.nodes.transfer import TransferNode
 from ivr.settings import Settings, load_settings
 from ivr.store import open_store
 
-from . import hooks
+from ivr import logs
+
+from . import admin, defence, hooks
 
 log = logging.getLogger("ivr")
 AUDIO_TYPES = {".wav": "audio/wav", ".mp3": "audio/mpeg", ".ulaw": "audio/basic", ".aiff": "audio/aiff", ".gsm": "audio/gsm"}
@@ -64,7 +66,10 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     if settings.store_url.startswith("sqlite:///"):
         Path(settings.store_url[len("sqlite://"):].split("?")[0]).parent.mkdir(parents=True, exist_ok=True)
 
-    library = FlowLibrary(settings.flows_dir, settings.audio_dir)
+    logs.install([settings.twilio_auth_token, settings.admin_token, settings.secret_key])
+    store = open_store(settings.store_url)
+    # every loaded flow version is kept in the store, so any host can serve any live call
+    library = FlowLibrary(settings.flows_dir, settings.audio_dir, archive=store)
     for problem in library.reload():
         log.log(logging.ERROR if problem.severity == "error" else logging.WARNING, "%s", format_problem(problem))
     if not library.flows:
@@ -74,7 +79,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         log.warning("TWILIO_AUTH_TOKEN is not set: every webhook will be refused (403). Set it to your "
                     "account's auth token (or IVR_VALIDATE_SIGNATURES=false for local experiments only).")
 
-    store = open_store(settings.store_url)
+    logs.install(slot_names={name for flow in library.flows.values() for name in flow.secrets})
     from .line import Line, now
 
     line = Line(library, store, http_lookup)
@@ -90,9 +95,15 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         "ivr.speech_for": lambda applied: twiml.Speech(),
     })
     app.register_blueprint(hooks.bp)
-    from . import media
+    defence.init_app(app, settings, store)  # failed-signature limits, request limits
+    admin.init_app(app, settings, library, store)  # /admin/reload, flow watcher, reloads across hosts
+    from . import media, transfer
 
     media.init_app(app, settings, library, line)
+    from . import console
+
+    console.init_app(app)  # the agent console under /console
+    transfer.init_app(app, settings, line)
 
     @app.get("/audio/<path:name>")
     def audio(name: str) -> Response:

@@ -53,6 +53,7 @@ def twilio_webhook(view):
         if not guard.check(request):
             return Response("invalid signature\n", status=403, mimetype="text/plain")
         sid = request.form.get("CallSid", "")
+        log.debug("call %s: %s %s", sid or "?", request.full_path, request.form.to_dict())  # masked by ivr.logs
         try:
             return view(*args, **kwargs)
         except Exception:
@@ -63,9 +64,12 @@ def twilio_webhook(view):
 
 
 def respond(applied: Applied) -> Response:
+    urls = current_app.extensions["ivr.urls"]()
+    warm = current_app.extensions.get("ivr.warm")
+    if warm is not None:
+        applied = warm.carry_out(applied, urls)  # dial the agent leg of a transfer (ivr.web.transfer)
     speech = current_app.extensions["ivr.speech_for"](applied)
-    body = twiml.render(applied.actions, current_app.extensions["ivr.urls"](), applied.session.call_sid,
-                        applied.seq, speech)
+    body = twiml.render(applied.actions, urls, applied.session.call_sid, applied.seq, speech, warm=warm is not None)
     return xml(body)
 
 
@@ -158,14 +162,15 @@ def whisper():
 def whisper_answer():
     call = request.args.get("call", "")
     attempt = request.args.get("attempt", "")
-    loaded = _line().load(call)
-    if loaded is None or loaded[0].phase != "transfer" or str(loaded[0].transfer_attempt) != attempt:
-        return xml(twiml.simple("This call is no longer waiting.", hangup=True))
-    if request.form.get("Digits", "") == "1":
-        _line().apply(call, TransferResult(_now(), "answered", request.form.get("To", "")))
+    accept = request.form.get("Digits", "") == "1" or request.args.get("accept") == "1"
+    result = _line().agent_answer(call, attempt, accept, _now(), by=request.form.get("To", ""))
+    if result == "accepted":
+        if current_app.extensions.get("ivr.warm") is not None:
+            return xml(twiml.agent_joins(call))  # into the caller's hold conference
         return xml(twiml.simple("Connecting you now."))
-    _line().mark(call, declined_attempt=attempt)
-    return xml(twiml.simple("Passing the call on.", hangup=True))
+    if result == "declined":
+        return xml(twiml.simple("Passing the call on.", hangup=True))
+    return xml(twiml.simple("This call is no longer waiting.", hangup=True))
 
 
 @bp.post("/twilio/queue-wait")
@@ -203,8 +208,12 @@ def status():
     form = request.form
     sid = form.get("CallSid", "")
     call_status = form.get("CallStatus", "")
-    if sid and call_status in ENDED_STATUSES and _line().load(sid) is not None:
-        applied = _line().apply(sid, CallEnded(_now(), call_status))
+    loaded = _line().load(sid) if sid and call_status in ENDED_STATUSES else None
+    if loaded is not None and not loaded[1].get("ended_status"):  # a repeated callback: already done
+        warm = current_app.extensions.get("ivr.warm")
+        if warm is not None and loaded[0].phase == "transfer":
+            warm.caller_gone(loaded[1])  # hung up on hold: stop ringing the agent
+        applied = _line().apply(sid, CallEnded(_now(), call_status), extra={"ended_status": call_status})
         if applied is not None:
             _line().store.finish(sid, applied.session.outcome or call_status)
     return Response(status=204)

@@ -21,7 +21,8 @@ from typing import Any, Callable
 
 from ivr.engine import engine
 from ivr.engine.actions import Action, DataLookup, Listen
-from ivr.engine.events import CallEnded, CallStarted, Event, LookupResult
+from ivr.engine.events import CallEnded, CallStarted, Event, LookupResult, TransferResult
+from ivr.engine.context import MASK
 from ivr.engine.session import Session
 from ivr.flows.library import FlowLibrary
 from ivr.flows.model import Flow
@@ -42,12 +43,24 @@ class Applied:
     stale: bool = False  # the request was a duplicate: nothing changed
 
 
-def event_record(event: Event) -> dict[str, Any]:
-    """An event as a log line (secrets are masked later, by the turn, not here)."""
+def event_record(event: Event, secret: bool = False) -> dict[str, Any]:
+    """An event as a log line. ``secret``: the answer was to a secret prompt (a PIN, a card
+    number), so the keys and words are masked: they never reach the event log."""
     out: dict[str, Any] = {"type": type(event).__name__}
     for key, value in vars(event).items():
         out[key] = value.isoformat() if isinstance(value, datetime) else value
+    if secret:
+        for key in ("digits", "text"):
+            if out.get(key):
+                out[key] = MASK
     return out
+
+
+def answers_secret(flow: Flow, session: Session) -> bool:
+    """Whether the call is waiting at a prompt whose answer must not be logged."""
+    node = flow.nodes.get(session.node)
+    slot = getattr(node, "slot", None)
+    return session.phase in ("listening", "confirming") and bool(getattr(slot, "secret", False))
 
 
 class Line:
@@ -77,6 +90,7 @@ class Line:
         applied = holder["applied"]
         if not applied.stale:
             self.store.append_event(event.call_sid, event_record(event))
+            self.publish(applied)
         return applied
 
     def apply(self, call_sid: str, event: Event, seq: int | None = None,
@@ -90,7 +104,8 @@ class Line:
             data = current.data
             session = Session.from_dict(data["session"])
             flow = self.library.pinned(session.flow, session.flow_version)
-            if seq is not None and seq != data.get("seq"):
+            if (seq is not None and seq != data.get("seq")) or session.phase == "ended":
+                # a duplicate, late or replayed request (an ended call stays ended): change nothing
                 again, actions = engine.resume(flow, session, event.at)
                 holder.update(applied=Applied(again, actions, flow, data["seq"], data, stale=True))
                 return None
@@ -99,15 +114,39 @@ class Line:
                                outcome.actions)
             new.pop("pending_speech", None)
             holder.update(applied=Applied(outcome.session, outcome.actions, outcome.flow, new["seq"], new))
+            holder.update(secret=answers_secret(flow, session))
             return new
 
         self.store.update(call_sid, change)
         applied = holder.get("applied")
         if applied is not None and not applied.stale:
-            self.store.append_event(call_sid, event_record(event))
+            self.store.append_event(call_sid, event_record(event, holder.get("secret", False)))
             if applied.session.phase == "ended" or isinstance(event, CallEnded):
                 self.store.finish(call_sid, applied.session.outcome or "ended")
+            self.publish(applied)
         return applied
+
+    def publish(self, applied: Applied) -> None:
+        """Tell every console (on every host) where this call is now. Never fails a call."""
+        try:
+            self.store.bus.publish(CONSOLE_CHANNEL, call_card(applied.flow, applied.session))
+        except Exception:  # the console is a view; a bus outage must not hurt the caller
+            log.warning("call %s: could not publish to the console", applied.session.call_sid, exc_info=True)
+
+    def agent_answer(self, call_sid: str, attempt: str, accept: bool, at: datetime, by: str = "") -> str:
+        """An agent takes (``accept``) or passes on the transfer attempt ``attempt``, by
+        whisper key or console button: ``accepted``, ``declined`` or ``gone`` (the call is
+        no longer waiting for that attempt)."""
+        loaded = self.load(call_sid)
+        if loaded is None or loaded[0].phase != "transfer" or str(loaded[0].transfer_attempt) != str(attempt):
+            return "gone"
+        if accept:
+            applied = self.apply(call_sid, TransferResult(at, "answered", by))
+            return "accepted" if applied is not None and applied.session.phase == "connected" else "gone"
+        self.mark(call_sid, declined_attempt=str(attempt))
+        self.store.append_event(call_sid, {"type": "TransferDeclined", "attempt": str(attempt), "by": by,
+                                           "at": at.isoformat()})
+        return "declined"
 
     def mark(self, call_sid: str, **fields: Any) -> None:
         """Merge ``fields`` into the call's saved data (not its session)."""
@@ -118,6 +157,27 @@ class Line:
         if stored is None:
             return None
         return Session.from_dict(stored.data["session"]), stored.data
+
+
+CONSOLE_CHANNEL = "ivr.calls"
+
+
+def call_card(flow: Flow, session: Session) -> dict[str, Any]:
+    """What the agent console shows of a call: a summary, and the full context record
+    while a person is being sought."""
+    card: dict[str, Any] = {"call_sid": session.call_sid, "flow": session.flow, "node": session.node,
+                            "phase": session.phase, "score": round(session.score, 2), "caller": session.caller,
+                            "outcome": session.outcome, "reasons": [r.detail for r in session.reasons]}
+    if session.phase == "transfer":
+        from ivr.engine.context import build_context, summary
+
+        node = flow.nodes.get(session.node)
+        targets = getattr(node, "targets", ())
+        index = session.transfer_attempt - 1
+        context = build_context(flow, session)
+        card.update(attempt=session.transfer_attempt, target=targets[index] if 0 <= index < len(targets) else "",
+                    context=context, summary=summary(context))
+    return card
 
 
 def with_summary(data: dict[str, Any], session: Session, actions: list[Action] | None = None) -> dict[str, Any]:

@@ -117,7 +117,10 @@ class LocalSpeech:
                         self.pool.submit(self.deliver, call_sid, outcome.text, outcome.confidence,
                                          outcome.loudness_dbfs, outcome.duration)
                     elif isinstance(outcome, OperatorNow):
-                        self.pool.submit(self.deliver, call_sid, outcome.text, 1.0, None, None)
+                        # the grammar only lets through words of the prompt, so an operator
+                        # phrase among them is a request: deliver it on its own, at once
+                        phrase = next((p for p in media.operator_phrases if p in outcome.text), outcome.text)
+                        self.pool.submit(self.deliver, call_sid, phrase, 1.0, None, None)
                     elif isinstance(outcome, StreamProblem):
                         log.info("call %s: media stream: %s", call_sid, outcome.reason)
                     elif isinstance(outcome, Ended):

@@ -58,6 +58,11 @@ def korean_model_path() -> str:
 
 
 @pytest.fixture(scope="session")
+def korean_model_dir() -> str:
+    return korean_model_path()
+
+
+@pytest.fixture(scope="session")
 def korean_model():
     from ivr.speech.recognizer import load_model
 

@@ -121,12 +121,14 @@ def test_operator_phrase_mid_prompt_reaches_a_person(line):
     with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
         rsps.add_passthru(f"http://127.0.0.1:{port}")
         rsps.add(responses.POST, re.compile(r"https://api\.twilio\.com/.*/Calls/CA\w+\.json"), json={}, status=200)
+        rsps.add(responses.POST, re.compile(r"https://api\.twilio\.com/.*/Calls\.json"),
+                 json={"sid": "CAagent", "status": "queued"}, status=201)  # the agent leg
         call = _korean_call(app)
         params = dict(call.streams[-1].parameters)
         _stream(port, params, (UTTERANCES / "long_then_agent.ulaw").read_bytes(), call.params["CallSid"],
                 after=lambda: _redirects(rsps))
         _apply_redirect(call, rsps, 1)
-        assert call.state == "dialing" and call.dial.targets, call.transcript
+        assert call.state == "dialing" and call.dial.conference, call.transcript  # on hold for an agent
         assert call.heard("상담원에게 연결")
 
 

@@ -60,8 +60,7 @@ class Clock:
 
 def config(tmp_path: Path, flows_dir: Path = FLOWS_DIR, audio_dir: Path | None = None,
            **extra: Any) -> dict[str, Any]:
-    audio = audio_dir or (tmp_path / "audio")
-    audio.mkdir(parents=True, exist_ok=True)
+    audio = audio_dir or ROOT / "audio"               # the demo line's recordings
     return {
         "TWILIO_AUTH_TOKEN": AUTH_TOKEN,
         "IVR_PUBLIC_URL": PUBLIC_URL,
@@ -91,8 +90,8 @@ def check_reply(reply) -> ET.Element | None:
 
     Returns the parsed <Response> for a 200 with a body, else None."""
     assert reply.status < 500, f"{reply.url}: HTTP {reply.status}: {reply.exception or reply.body!r}"[:2000]
-    if reply.status != 200:
-        return None
+    if reply.status != 200 or (reply.mimetype.startswith("audio/") and "/audio/" in reply.url):
+        return None  # (a <Play> file the app served is checked by the audio tests)
     assert reply.mimetype in ("text/xml", "application/xml"), (reply.url, reply.content_type)
     body = reply.body if isinstance(reply.body, bytes) else reply.body.encode("utf-8")
     assert len(body) < MAX_TWIML_BYTES, f"{reply.url}: {len(body)} bytes of TwiML"
@@ -104,10 +103,7 @@ def check_reply(reply) -> ET.Element | None:
 def twiml_replies(callers: Iterable[Caller]):
     for call in callers:
         for leg in (call, *call.agents):
-            for reply in leg.responses:
-                if reply.mimetype.startswith("audio/"):
-                    continue
-                yield reply
+            yield from leg.responses
 
 
 class Line:
@@ -148,6 +144,11 @@ class Line:
             check_reply(reply)
         errors = [str(e) for call in self.callers for e in call.all_errors]
         assert not errors, errors
+
+
+def last_twiml(call: Caller) -> str:
+    """The body of the last TwiML document the call fetched."""
+    return next(r.body for r in reversed(call.responses) if r.mimetype in ("text/xml", "application/xml"))
 
 
 def query(url: str) -> dict[str, str]:
@@ -216,13 +217,14 @@ def not_found(action: DataLookup, at: datetime) -> LookupResult:
     return LookupResult(at, "not_found")
 
 
-def listening_paths(library: FlowLibrary) -> list[tuple[str, str, datetime, tuple | None]]:
-    """For every listening node of every loaded flow: (flow, node, start moment, inputs)
+def listening_paths(library: FlowLibrary) -> list[tuple[str, str, datetime, str, tuple | None]]:
+    """For every listening node of every loaded flow: (flow, node, start moment, the
+    number dialled, inputs)
     that bring a new call there, found by a breadth-first search driving the engine
     itself from every number (and the default entry), open and closed, following flow
     switches; HTTP lookups answer "not found". A node no path reaches is returned with
     ``inputs=None`` so that a test fails on it rather than skipping it."""
-    paths: dict[tuple[str, str], tuple[datetime, tuple]] = {}
+    paths: dict[tuple[str, str], tuple[datetime, str, tuple]] = {}
     entries = [(flow, number) for flow in library.flows.values()
                for number in (flow.numbers or (("",) if flow.default else ()))]
     for flow, number in entries:
@@ -239,7 +241,7 @@ def listening_paths(library: FlowLibrary) -> list[tuple[str, str, datetime, tupl
                 session = outcome.session
                 if not isinstance(listen, Listen) or session.phase not in ("listening", "confirming"):
                     continue
-                paths.setdefault((outcome.flow.name, listen.node), (at, inputs))
+                paths.setdefault((outcome.flow.name, listen.node), (at, number, inputs))
                 key = (outcome.flow.name, listen.node, session.phase, tuple(sorted(session.slots.items())),
                        session.no_input, session.no_match)
                 if key in seen or len(inputs) > 12:
@@ -253,8 +255,8 @@ def listening_paths(library: FlowLibrary) -> list[tuple[str, str, datetime, tupl
     for flow in library.flows.values():
         for node_id, node in sorted(flow.nodes.items()):
             if node.listens:
-                at, inputs = paths.get((flow.name, node_id), (OPEN, None))
-                found.append((flow.name, node_id, at, inputs))
+                at, number, inputs = paths.get((flow.name, node_id), (OPEN, "", None))
+                found.append((flow.name, node_id, at, number, inputs))
     return found
 
 

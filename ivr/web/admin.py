@@ -1,0 +1,219 @@
+"""Live reload of the call flows, on every host, without hurting a call.
+
+Three ways to ask for a reload, all ending in ``FlowLibrary.reload()`` (a good file
+replaces its flow for new calls; a broken one is refused and its last good version keeps
+serving; live calls keep the version they began on):
+
+* ``POST /admin/reload`` with ``Authorization: Bearer $IVR_ADMIN_TOKEN``: answers JSON
+  ``{"ok", "flows": {name: version}, "problems": [{file, line, col, severity, message,
+  hint, text}], "announced"}`` (status 200, or 422 when a file was refused); 401 without
+  a bearer token, 403 with a wrong one or when ``IVR_ADMIN_TOKEN`` is not set;
+* ``SIGHUP`` (``install_sighup(app)``, done by ``ivr serve``);
+* ``IVR_WATCH_FLOWS=1``: a thread polls the flows folder every ``IVR_WATCH_INTERVAL``
+  seconds (names, mtimes and sizes of ``*.yaml``/``*.yml``) and reloads on a change.
+
+A reload asked by HTTP or SIGHUP is announced on the store's bus (channel ``ivr.admin``):
+every other host (or process) on the same Redis reloads too. Each process listens in a
+daemon thread started with the app when the store's bus crosses processes (Redis).
+
+Rules of this file: ``reload`` is serialised by a lock per app (two reloads at once
+would race for "last good"); problems go to the log as ``file:line:col`` lines; a failing
+bus never fails a reload (the other hosts' watchers or a later reload catch up).
+"""
+from __future__ import annotations
+
+import hmac
+import logging
+import os
+import signal
+import threading
+import uuid
+from pathlib import Path
+from typing import Any
+
+from flask import Blueprint, Flask, Response, current_app, jsonify, request
+
+from ivr.flows.library import FlowLibrary
+from ivr.flows.problems import Problem, format_problem
+from ivr.store import LocalBus
+
+log = logging.getLogger(__name__)
+bp = Blueprint("admin", __name__)
+ADMIN_CHANNEL = "ivr.admin"
+
+
+class Reloader:
+    """Reloads one app's flow library, logs the problems and tells the other hosts."""
+
+    def __init__(self, library: FlowLibrary, store: Any, on_reload=None):
+        self.library = library
+        self.store = store
+        self.origin = f"{os.getpid()}-{uuid.uuid4().hex[:8]}"
+        self.on_reload = on_reload
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self.threads: list[threading.Thread] = []
+
+    def reload(self, why: str, announce: bool = True) -> dict[str, Any]:
+        with self._lock:
+            problems = self.library.reload()
+            flows = {name: flow.version for name, flow in sorted(self.library.flows.items())}
+        sources = self.library.last.sources if self.library.last else {}
+        errors = [p for p in problems if p.severity == "error"]
+        for problem in problems:
+            log.log(logging.ERROR if problem.severity == "error" else logging.WARNING, "flow reload (%s): %s",
+                    why, format_problem(problem, sources.get(problem.where.file)))
+        log.info("flows reloaded (%s): %s; %d error(s), %d warning(s)", why,
+                 ", ".join(f"{n}@{v}" for n, v in flows.items()) or "none", len(errors), len(problems) - len(errors))
+        if self.on_reload is not None:
+            self.on_reload(self.library)
+        announced = self.announce(why) if announce else False
+        return {"ok": not errors, "flows": flows, "announced": announced,
+                "problems": [_problem_json(p, sources.get(p.where.file)) for p in problems]}
+
+    def announce(self, why: str) -> bool:
+        try:
+            self.store.bus.publish(ADMIN_CHANNEL, {"type": "reload", "origin": self.origin, "why": why})
+            return True
+        except Exception as exc:
+            log.warning("flow reload: could not tell the other hosts (%s); they reload on their own "
+                        "watch, SIGHUP or /admin/reload", exc)
+            return False
+
+    # -- background threads -------------------------------------------------------------
+
+    def listen(self) -> None:
+        """Reload when another host announces a reload (daemon thread)."""
+        thread = threading.Thread(target=self._listen, name="ivr-admin-bus", daemon=True)
+        thread.start()
+        self.threads.append(thread)
+
+    def _listen(self) -> None:
+        pause = 0.5
+        while not self._stop.is_set():
+            try:
+                with self.store.bus.subscribe(ADMIN_CHANNEL, timeout=1.0) as subscription:
+                    pause = 0.5
+                    while not self._stop.is_set():
+                        message = subscription.get(1.0)
+                        if message and message.get("type") == "reload" and message.get("origin") != self.origin:
+                            self.reload(f"announced by {message.get('origin')}: {message.get('why', '')}",
+                                        announce=False)
+            except Exception as exc:  # Redis restarting: try again, a little later each time
+                log.warning("flow reload: the bus is unavailable (%s); retrying in %.1f s", exc, pause)
+                self._stop.wait(pause)
+                pause = min(pause * 2, 30.0)
+
+    def watch(self, directory: Path, interval: float) -> None:
+        """Reload when a flow file appears, changes or disappears (daemon thread)."""
+        thread = threading.Thread(target=self._watch, args=(Path(directory), interval), name="ivr-flow-watch",
+                                  daemon=True)
+        thread.start()
+        self.threads.append(thread)
+
+    def _watch(self, directory: Path, interval: float) -> None:
+        seen = snapshot(directory)
+        while not self._stop.wait(interval):
+            now = snapshot(directory)
+            if now != seen:
+                # let an editor finish writing (several writes, or write-then-rename)
+                self._stop.wait(min(interval, 0.2))
+                seen = snapshot(directory)
+                try:
+                    self.reload("the flows folder changed", announce=False)
+                except Exception:
+                    log.exception("flow reload after a file change failed")
+
+    def stop(self) -> None:
+        self._stop.set()
+
+
+def snapshot(directory: Path) -> dict[str, tuple[int, int]]:
+    out = {}
+    for pattern in ("*.yaml", "*.yml"):
+        for path in directory.glob(pattern):
+            try:
+                st = path.stat()
+            except OSError:
+                continue
+            out[str(path)] = (st.st_mtime_ns, st.st_size)
+    return out
+
+
+def _problem_json(problem: Problem, lines) -> dict[str, Any]:
+    w = problem.where
+    return {"file": w.file, "line": w.line, "col": w.col, "severity": problem.severity,
+            "message": problem.message, "hint": problem.hint, "text": format_problem(problem, lines)}
+
+
+# -- the endpoint ------------------------------------------------------------------------
+
+def _authorised() -> Response | None:
+    """None when the request carries the admin token; else the 401/403 answer."""
+    token = current_app.extensions["ivr.settings"].admin_token
+    header = request.headers.get("Authorization", "")
+    scheme, _, given = header.partition(" ")
+    if not token:
+        return _deny(403, "admin endpoints are disabled: set IVR_ADMIN_TOKEN (or IVR_ADMIN_TOKEN_FILE)")
+    if scheme.lower() != "bearer" or not given.strip():
+        response = _deny(401, "send Authorization: Bearer <IVR_ADMIN_TOKEN>")
+        response.headers["WWW-Authenticate"] = 'Bearer realm="ivr-admin"'
+        return response
+    if not hmac.compare_digest(given.strip().encode(), token.encode()):
+        log.warning("refused %s from %s: wrong admin token", request.path, request.remote_addr)
+        guard = current_app.extensions["ivr.signatures"]
+        if hasattr(guard, "refused"):
+            guard.refused(request.remote_addr or "?")  # brute force counts like forged signatures
+        return _deny(403, "wrong admin token")
+    return None
+
+
+def _deny(status: int, message: str) -> Response:
+    response = jsonify({"ok": False, "error": message})
+    response.status_code = status
+    return response
+
+
+@bp.post("/admin/reload")
+def reload_flows():
+    denied = _authorised()
+    if denied is not None:
+        return denied
+    result = current_app.extensions["ivr.reloader"].reload(f"POST /admin/reload from {request.remote_addr}")
+    response = jsonify(result)
+    response.status_code = 200 if result["ok"] else 422
+    return response
+
+
+def init_app(app: Flask, settings, library: FlowLibrary, store: Any) -> Reloader:
+    """Register ``/admin/reload``; start the bus listener (Redis) and the file watcher (if asked)."""
+    reloader = Reloader(library, store, on_reload=_remember_secrets)
+    app.extensions["ivr.reloader"] = reloader
+    app.register_blueprint(bp)
+    if not isinstance(store.bus, LocalBus):
+        reloader.listen()
+    if settings.watch_flows:
+        reloader.watch(settings.flows_dir, settings.watch_interval)
+    return reloader
+
+
+def _remember_secrets(library: FlowLibrary) -> None:
+    """A reloaded flow may mark new slots secret: mask them in the logs too."""
+    from ivr import logs
+
+    if logs.installed() is not None:
+        logs.install(slot_names={s for flow in library.flows.values() for s in flow.secrets})
+
+
+def install_sighup(app: Flask) -> bool:
+    """``kill -HUP <pid>`` reloads the flows (and tells the other hosts). Main thread only."""
+    if not hasattr(signal, "SIGHUP") or threading.current_thread() is not threading.main_thread():
+        return False
+    reloader: Reloader = app.extensions["ivr.reloader"]
+
+    def on_hup(signum, frame):  # the handler runs between bytecodes: do the work in a thread
+        threading.Thread(target=reloader.reload, args=("SIGHUP",), daemon=True).start()
+
+    signal.signal(signal.SIGHUP, on_hup)
+    return True
+

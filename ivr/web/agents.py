@@ -1,0 +1,214 @@
+"""The agents who may sign in to the console, from the agents file (``IVR_AGENTS_FILE``).
+
+The file is YAML::
+
+    agents:
+      - name: alice                      # what she types to sign in
+        display_name: Alice Moreno
+        password_hash: "scrypt:32768:8:1$..."   # python -m ivr.web.agents hash
+        targets: [client:alice, "+15005550010"] # the transfer targets that ring her
+
+Passwords are never in the file, only werkzeug hashes (``generate_password_hash``); a
+``password`` key is refused with the command that makes a hash. An agent may act only on
+transfer attempts whose target is one of their ``targets``.
+
+Rules of this file: ``AgentsFile.roster()`` re-reads the file when its modification time
+changes, so ops add or remove an agent without a restart; a file that stops being valid
+keeps the last good roster and logs why (like a bad flow). ``Roster.sign_in`` spends the
+same work on an unknown name as on a wrong password, so a failure does not tell which
+part was wrong.
+"""
+from __future__ import annotations
+
+import argparse
+import getpass
+import logging
+import re
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Sequence
+
+import yaml
+from werkzeug.security import check_password_hash, generate_password_hash
+
+log = logging.getLogger(__name__)
+
+HASH_COMMAND = "python -m ivr.web.agents hash"
+HASH_METHODS = ("scrypt:", "pbkdf2:")
+AGENT_KEYS = {"name", "display_name", "password_hash", "targets"}
+NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
+TARGET = re.compile(r"^(client:[A-Za-z0-9_.-]+|sip:\S+@\S+|queue:[A-Za-z0-9_.-]+|\+[1-9][0-9]{6,14})$")
+EXAMPLE = """agents:
+  - name: alice
+    display_name: Alice Moreno
+    password_hash: "scrypt:32768:8:1$..."     # from: python -m ivr.web.agents hash
+    targets: [client:alice, "+15005550010"]"""
+
+
+class AgentsError(ValueError):
+    """The agents file cannot be used; the message names the file, the entry and the fix."""
+
+
+@dataclass(frozen=True)
+class Agent:
+    name: str
+    display_name: str
+    password_hash: str = field(repr=False)
+    targets: tuple[str, ...] = ()
+
+    def offered(self, target: str) -> bool:
+        """Whether a transfer attempt to ``target`` rings this agent."""
+        return bool(target) and target in self.targets
+
+
+@dataclass(frozen=True)
+class Roster:
+    agents: dict[str, Agent]
+    source: str = ""
+
+    def get(self, name: str) -> Agent | None:
+        return self.agents.get(name)
+
+    def sign_in(self, name: str, password: str) -> Agent | None:
+        """The agent when ``name`` and ``password`` match, else None (which part failed
+        is not told, and an unknown name costs the same hash check as a wrong password)."""
+        agent = self.agents.get(name.strip().lower())
+        if agent is None:
+            check_password_hash(_dummy_hash(), password)
+            return None
+        return agent if check_password_hash(agent.password_hash, password) else None
+
+
+def parse_agents(text: str, source: str = "agents file") -> Roster:
+    """A roster from the YAML text of an agents file; ``AgentsError`` lists every problem."""
+    try:
+        doc = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise AgentsError(f"{source}: not valid YAML: {exc}") from None
+    if not isinstance(doc, dict) or not isinstance(doc.get("agents"), list):
+        raise AgentsError(f"{source}: expected a list under 'agents:', like this:\n{EXAMPLE}")
+    problems: list[str] = []
+    agents: dict[str, Agent] = {}
+    for index, entry in enumerate(doc["agents"], 1):
+        where = f"{source}: agent #{index}"
+        if not isinstance(entry, dict):
+            problems.append(f"{where}: expected name, display_name, password_hash and targets")
+            continue
+        name = str(entry.get("name", "")).strip().lower()
+        where = f"{source}: agent {name or '#' + str(index)!r}"
+        agent_problems = _check_entry(entry, name, where, agents)
+        problems += agent_problems
+        if not agent_problems:
+            targets = tuple(str(t).strip() for t in entry.get("targets") or ())
+            agents[name] = Agent(name, str(entry.get("display_name") or name), str(entry["password_hash"]), targets)
+    if problems:
+        raise AgentsError("\n".join(problems))
+    if not agents:
+        raise AgentsError(f"{source}: no agents; add at least one, like this:\n{EXAMPLE}")
+    return Roster(agents, source)
+
+
+def _check_entry(entry: dict, name: str, where: str, seen: dict[str, Agent]) -> list[str]:
+    problems = []
+    if "password" in entry:
+        problems.append(f"{where}: plain passwords are not allowed; replace 'password' with 'password_hash' "
+                        f"made by: {HASH_COMMAND}")
+    unknown = sorted(set(entry) - AGENT_KEYS - {"password"})
+    if unknown:
+        problems.append(f"{where}: unknown key(s) {', '.join(unknown)}; allowed: {', '.join(sorted(AGENT_KEYS))}")
+    if not NAME.match(name):
+        problems.append(f"{where}: 'name' must be lower-case letters, digits, '.', '_' or '-'")
+    elif name in seen:
+        problems.append(f"{where}: the name is used twice")
+    digest = str(entry.get("password_hash") or "")
+    if "password" not in entry and not (digest.startswith(HASH_METHODS) and "$" in digest):
+        problems.append(f"{where}: 'password_hash' is missing or not a password hash; make one with: {HASH_COMMAND}")
+    targets = entry.get("targets")
+    if not isinstance(targets, list) or not targets:
+        problems.append(f"{where}: 'targets' must list the transfer targets that ring this agent, "
+                        "e.g. [client:alice, \"+15005550010\"]")
+    else:
+        bad = [str(t) for t in targets if not TARGET.match(str(t).strip())]
+        if bad:
+            problems.append(f"{where}: not a transfer target: {', '.join(bad)} "
+                            "(use client:NAME, +E164 number, sip:USER@HOST or queue:NAME)")
+    return problems
+
+
+class AgentsFile:
+    """The agents file named by the settings; ``roster()`` is None while there is none."""
+
+    def __init__(self, path: str | Path | None):
+        self.path = Path(path) if path else None
+        self.problem = "" if path else "IVR_AGENTS_FILE is not set"
+        self._roster: Roster | None = None
+        self._mtime: float | None = None
+        self.roster()
+
+    def roster(self) -> Roster | None:
+        if self.path is None:
+            return None
+        try:
+            mtime = self.path.stat().st_mtime
+        except OSError as exc:
+            self.problem = f"cannot read {self.path}: {exc.strerror or exc}"
+            return self._roster
+        if mtime != self._mtime:
+            self._mtime = mtime
+            try:
+                self._roster = parse_agents(self.path.read_text(encoding="utf-8"), str(self.path))
+                self.problem = ""
+            except (AgentsError, OSError, UnicodeDecodeError) as exc:
+                self.problem = str(exc)
+                log.error("console sign-in: %s%s", exc,
+                          "; the previous list of agents stays in use" if self._roster else "")
+        return self._roster
+
+
+_DUMMY: list[str] = []
+
+
+def _dummy_hash() -> str:
+    if not _DUMMY:
+        _DUMMY.append(generate_password_hash("not a password of anybody"))
+    return _DUMMY[0]
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m ivr.web.agents",
+                                     description="Manage the agent console's agents file.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("hash", help="print a password hash for an agents file entry",
+                       description="Ask for a password (twice) and print its hash for 'password_hash:'. "
+                       "Example: python -m ivr.web.agents hash")
+    p.add_argument("--stdin", action="store_true", help="read the password from the first line of stdin")
+    p = sub.add_parser("check", help="check an agents file",
+                       description="Check an agents file. Example: python -m ivr.web.agents check agents.yaml")
+    p.add_argument("file")
+    args = parser.parse_args(argv)
+    if args.command == "hash":
+        if args.stdin:
+            password = sys.stdin.readline().rstrip("\r\n")
+        else:
+            password = getpass.getpass("Password: ")
+            if getpass.getpass("Again: ") != password:
+                print("The two passwords differ; nothing printed.", file=sys.stderr)
+                return 1
+        if len(password) < 8:
+            print("Use at least 8 characters.", file=sys.stderr)
+            return 1
+        print(generate_password_hash(password))
+        return 0
+    try:
+        roster = parse_agents(Path(args.file).read_text(encoding="utf-8"), args.file)
+    except (AgentsError, OSError) as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    for agent in roster.agents.values():
+        print(f"{agent.name}: {agent.display_name} <- {', '.join(agent.targets)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,381 @@
+"""The agent console, under ``/console``: sign in, a live board of calls, accept or pass a
+ringing transfer, and the history of recent calls.
+
+* Agents come from the agents file (``agents.py``); the Flask session cookie (HttpOnly,
+  SameSite=Lax, Secure when the public URL is https, path ``/console``) holds who is signed
+  in and a per-session CSRF token that every POST must carry (form field ``csrf_token`` or
+  header ``X-CSRF-Token``).
+* The board is rendered on the server; ``/console/events`` (server-sent events) then sends
+  each call's card, rendered by the same template, whenever ``Line.publish`` puts it on
+  the bus channel ``ivr.calls``. The stream starts with a ``snapshot`` of every active
+  call (so a reconnect resynchronises), sends a comment every ``IVR_CONSOLE_HEARTBEAT``
+  seconds and ends after ``IVR_CONSOLE_STREAM_SECONDS`` (the browser reconnects): a closed
+  browser frees its thread at the next heartbeat at the latest.
+* Accept / Pass is the whisper's 1 / 2: ``Line.agent_answer``. An agent may act only on a
+  transfer attempt whose target is one of their targets (403 otherwise).
+
+Rules of this file: nothing here changes a call except through ``Line.agent_answer``; what
+the console shows of a call is ``call_card`` (secrets already masked by the engine's
+context record) plus the saved session's turns; raw event logs are shown by type and
+time only, because they hold the digits of PINs.
+"""
+from __future__ import annotations
+
+import hmac
+import json
+import logging
+import secrets
+import time
+from datetime import datetime, timezone
+from typing import Any, Iterator
+
+from flask import (Blueprint, Flask, Response, abort, current_app, flash, g, redirect, render_template,
+                   request, session, stream_with_context, url_for)
+
+from ivr.engine.context import build_context
+from ivr.engine.session import Session
+
+from .agents import HASH_COMMAND, EXAMPLE, Agent, AgentsFile
+from .line import CONSOLE_CHANNEL, call_card
+
+log = logging.getLogger(__name__)
+bp = Blueprint("console", __name__, url_prefix="/console", template_folder="templates",
+               static_folder="static/console", static_url_path="/static")
+OPEN_ENDPOINTS = {"console.sign_in", "console.static"}
+SAFE_EVENT_FIELDS = ("status", "target", "attempt", "by", "outcome", "reason")  # never digits or speech
+CSP = "default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'"
+
+
+def init_app(app: Flask) -> None:
+    settings = app.extensions["ivr.settings"]
+    app.config.update(SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax", SESSION_COOKIE_PATH="/console",
+                      SESSION_COOKIE_SECURE=settings.public_url.startswith("https://"))
+    app.config.setdefault("IVR_CONSOLE_HEARTBEAT", 15.0)
+    app.config.setdefault("IVR_CONSOLE_STREAM_SECONDS", 300.0)
+    app.extensions["ivr.agents"] = AgentsFile(settings.agents_file)
+    app.register_blueprint(bp)
+
+
+# ------------------------------------------------------------------ who is signed in
+
+def _agents() -> AgentsFile:
+    return current_app.extensions["ivr.agents"]
+
+
+def _line():
+    return current_app.extensions["ivr.line"]
+
+
+def _store():
+    return current_app.extensions["ivr.store"]
+
+
+def csrf_token() -> str:
+    token = session.get("csrf")
+    if not token:
+        token = session["csrf"] = secrets.token_urlsafe(32)
+    return token
+
+
+@bp.context_processor
+def _template_names() -> dict[str, Any]:
+    return {"csrf_token": csrf_token, "agent": g.get("agent")}
+
+
+@bp.before_request
+def _guard():
+    roster = _agents().roster()
+    name = session.get("agent")
+    g.agent = roster.get(name) if roster and name else None
+    if request.endpoint in OPEN_ENDPOINTS and request.method != "POST":
+        return None
+    if request.method == "POST":
+        if g.agent is None and request.endpoint != "console.sign_in":
+            abort(401, "Sign in first.")
+        sent = request.form.get("csrf_token") or request.headers.get("X-CSRF-Token", "")
+        if not sent or not session.get("csrf") or not hmac.compare_digest(sent, session["csrf"]):
+            abort(400, "The form was out of date (missing or wrong CSRF token). Reload the page and try again.")
+        return None
+    if g.agent is None:
+        if request.endpoint == "console.events":
+            abort(401, "Sign in first.")
+        return redirect(url_for(".sign_in", next=request.full_path.rstrip("?")))
+    return None
+
+
+@bp.after_request
+def _headers(response: Response) -> Response:
+    response.headers.setdefault("Content-Security-Policy", CSP)
+    response.headers["X-Frame-Options"] = "DENY"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Referrer-Policy"] = "same-origin"
+    if request.endpoint != "console.static":
+        response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.route("/sign-in", methods=["GET", "POST"])
+def sign_in():
+    agents = _agents()
+    roster = agents.roster()
+    setup = None if roster else {"problem": agents.problem, "example": EXAMPLE, "command": HASH_COMMAND}
+    if request.method == "GET":
+        if g.agent is not None:
+            return redirect(url_for(".board"))
+        return render_template("console/sign_in.html", setup=setup, name="", error="")
+    name = request.form.get("name", "").strip()
+    if roster is None:
+        return render_template("console/sign_in.html", setup=setup, name=name,
+                               error="Sign-in is not set up on this server yet."), 503
+    agent = roster.sign_in(name, request.form.get("password", ""))
+    if agent is None:
+        log.warning("console: failed sign-in from %s", request.remote_addr)
+        return render_template("console/sign_in.html", setup=None, name=name,
+                               error="That name and password do not match. Try again."), 401
+    session.clear()
+    session["agent"] = agent.name
+    session["csrf"] = secrets.token_urlsafe(32)
+    log.info("console: %s signed in", agent.name)
+    target = request.args.get("next", "")
+    if not (target.startswith("/console") and not target.startswith("//")):
+        target = url_for(".board")
+    return redirect(target)
+
+
+@bp.post("/sign-out")
+def sign_out():
+    session.clear()
+    flash("You are signed out.")
+    return redirect(url_for(".sign_in"))
+
+
+# ------------------------------------------------------------------ the live board
+
+def _now() -> datetime:
+    return current_app.extensions["ivr.clock"]()
+
+
+def section_of(card: dict[str, Any]) -> str:
+    phase = card.get("phase", "")
+    if phase == "ended" or card.get("finished"):
+        return "ended"
+    if phase == "transfer":
+        return "waiting"
+    if phase == "connected":
+        return "connected"
+    return "automated"
+
+
+def board_card(card: dict[str, Any], data: dict[str, Any] | None = None) -> dict[str, Any]:
+    """A call card as the board shows it: ``call_card`` plus who passed on the current
+    attempt (``declined_attempt``) and, once connected, who took the call."""
+    card = dict(card)
+    if data is not None and card.get("phase") == "transfer" and "declined_attempt" not in card:
+        if str(data.get("declined_attempt", "")) == str(card.get("attempt")):
+            card["declined_attempt"] = card["attempt"]
+    if card.get("phase") == "connected" and "taken_by" not in card:
+        if data is None:
+            stored = _store().load(card.get("call_sid", ""))
+            data = stored.data if stored else {}
+        transfers = (data.get("session") or {}).get("transfers") or []
+        card["taken_by"] = transfers[-1].get("target", "") if transfers else ""
+    card["section"] = section_of(card)
+    return card
+
+
+def active_cards() -> list[dict[str, Any]]:
+    """Every active call's card, from the store (the board's initial state)."""
+    cards = []
+    line = _line()
+    for summary in _store().list_calls(active=True, limit=200):
+        stored = _store().load(summary["call_sid"])
+        if stored is None or "session" not in stored.data:
+            continue
+        session_ = Session.from_dict(stored.data["session"])
+        try:
+            flow = line.library.pinned(session_.flow, session_.flow_version)
+            card = call_card(flow, session_)
+        except Exception:  # a flow that is gone: show the summary, never break the board
+            log.warning("console: cannot build the card of %s", summary["call_sid"], exc_info=True)
+            card = {key: summary.get(key) for key in ("call_sid", "flow", "node", "phase", "score", "caller",
+                                                      "outcome")} | {"reasons": []}
+        cards.append(board_card(card, stored.data))
+    return cards
+
+
+def render_card(card: dict[str, Any]) -> str:
+    return render_template("console/_card.html", card=card, mine=_offered(g.agent, card))
+
+
+def _offered(agent: Agent | None, card: dict[str, Any]) -> bool:
+    return agent is not None and card.get("phase") == "transfer" and agent.offered(card.get("target", ""))
+
+
+def _item(card: dict[str, Any]) -> dict[str, Any]:
+    card = board_card(card)
+    mine = _offered(g.agent, card) and str(card.get("declined_attempt", "")) != str(card.get("attempt"))
+    html = "" if card["section"] == "ended" else render_card(card)
+    return {"call_sid": card.get("call_sid", ""), "section": card["section"], "mine": mine, "html": html}
+
+
+@bp.get("/")
+def board():
+    cards = active_cards()
+    by_section: dict[str, list] = {"waiting": [], "automated": [], "connected": []}
+    for card in cards:
+        by_section.setdefault(card["section"], []).append(card)
+    return render_template("console/board.html", sections=by_section, render_card=render_card)
+
+
+def _sse(event: str, data: dict[str, Any]) -> str:
+    return f"event: {event}\ndata: {json.dumps(data, separators=(',', ':'))}\n\n"
+
+
+@bp.get("/events")
+def events():
+    heartbeat = float(current_app.config["IVR_CONSOLE_HEARTBEAT"])
+    lifetime = float(current_app.config["IVR_CONSOLE_STREAM_SECONDS"])
+    bus = _store().bus
+
+    def stream() -> Iterator[str]:
+        subscription = bus.subscribe(CONSOLE_CHANNEL, timeout=heartbeat)  # before the snapshot: nothing lost
+        try:
+            yield "retry: 2000\n\n"
+            yield _sse("snapshot", {"calls": [_item(card) for card in active_cards()]})
+            deadline = time.monotonic() + lifetime
+            while (left := deadline - time.monotonic()) > 0:
+                card = subscription.get(timeout=min(heartbeat, left))
+                if card is None:
+                    yield ": heartbeat\n\n"
+                    continue
+                yield _sse("call", _item(card))
+        finally:
+            subscription.close()
+
+    response = Response(stream_with_context(stream()), mimetype="text/event-stream")
+    response.headers["X-Accel-Buffering"] = "no"
+    return response
+
+
+# ------------------------------------------------------------------ accept / pass
+
+@bp.post("/calls/<call_sid>/answer")
+def answer(call_sid: str):
+    action = request.form.get("action", "")
+    attempt = request.form.get("attempt", "")
+    if action not in ("accept", "pass"):
+        abort(400, "Choose accept or pass.")
+    line = _line()
+    loaded = line.load(call_sid)
+    if loaded is None or loaded[0].phase != "transfer" or str(loaded[0].transfer_attempt) != attempt:
+        return _answered(call_sid, "gone", 409)
+    session_, data = loaded
+    card = call_card(line.library.pinned(session_.flow, session_.flow_version), session_)
+    agent: Agent = g.agent
+    if not agent.offered(card.get("target", "")):
+        log.warning("console: %s tried to %s call %s, offered to %s", agent.name, action, call_sid,
+                    card.get("target"))
+        abort(403, "This call was not offered to you.")
+    result = line.agent_answer(call_sid, attempt, action == "accept", _now(), by=card["target"])
+    log.info("console: %s chose %s on call %s attempt %s: %s", agent.name, action, call_sid, attempt, result)
+    if result == "declined":  # the engine moves on when the ringing leg ends; show the pass now
+        _store().bus.publish(CONSOLE_CHANNEL, {**card, "declined_attempt": card["attempt"],
+                                               "declined_by": agent.display_name})
+    return _answered(call_sid, result, 200 if result != "gone" else 409)
+
+
+MESSAGES = {"accepted": "You took the call. The caller is being connected to you.",
+            "declined": "You passed. The call goes to the next person.",
+            "gone": "This call is no longer waiting for you."}
+
+
+def _answered(call_sid: str, result: str, status: int):
+    stored = _store().load(call_sid)
+    html = ""
+    if stored is not None and "session" in stored.data:
+        session_ = Session.from_dict(stored.data["session"])
+        try:
+            card = board_card(call_card(_line().library.pinned(session_.flow, session_.flow_version), session_),
+                              stored.data)
+            html = render_card(card) if card["section"] != "ended" else ""
+        except Exception:
+            log.warning("console: cannot build the card of %s", call_sid, exc_info=True)
+    if "application/json" in request.headers.get("Accept", ""):
+        return {"result": result, "message": MESSAGES[result], "call_sid": call_sid,
+                "section": section_of(stored.data if stored else {"phase": "ended"}), "html": html}, status
+    flash(MESSAGES[result])
+    return redirect(url_for(".board"))
+
+
+# ------------------------------------------------------------------ history
+
+@bp.get("/calls")
+def history():
+    calls = _store().list_calls(active=False, limit=100)
+    return render_template("console/history.html", calls=calls)
+
+
+@bp.get("/calls/<call_sid>")
+def call_detail(call_sid: str):
+    stored = _store().load(call_sid)
+    log_ = _store().events(call_sid)
+    if stored is None and not log_:
+        abort(404, "No such call (it may have expired from the store).")
+    context = None
+    if stored is not None and "session" in stored.data:
+        session_ = Session.from_dict(stored.data["session"])
+        try:
+            flow = _line().library.pinned(session_.flow, session_.flow_version)
+            context = build_context(flow, session_)
+            context["outcome"] = session_.outcome
+            context["phase"] = session_.phase
+        except Exception:
+            log.warning("console: cannot rebuild the context of %s", call_sid, exc_info=True)
+    events_ = [{"type": e.get("type", ""), "at": e.get("at", ""),
+                "details": {k: e[k] for k in SAFE_EVENT_FIELDS if e.get(k) not in (None, "")}} for e in log_]
+    return render_template("console/call.html", call_sid=call_sid, context=context, events=events_)
+
+
+@bp.errorhandler(400)
+@bp.errorhandler(401)
+@bp.errorhandler(403)
+@bp.errorhandler(404)
+@bp.errorhandler(409)
+def _error(error):
+    message = getattr(error, "description", "") or "Something went wrong."
+    if "application/json" in request.headers.get("Accept", "") or request.endpoint == "console.events":
+        return {"error": message}, error.code
+    return render_template("console/error.html", code=error.code, message=message), error.code
+
+
+# ------------------------------------------------------------------ template helpers
+
+@bp.app_template_filter("console_time")
+def _console_time(value: Any) -> str:
+    """Unix seconds or an ISO string -> ISO 8601 UTC (the page's script shows local time)."""
+    if value in (None, ""):
+        return ""
+    if isinstance(value, (int, float)):
+        return datetime.fromtimestamp(value, timezone.utc).isoformat(timespec="seconds")
+    return str(value)
+
+
+@bp.app_template_filter("seconds")
+def _seconds(value: Any) -> str:
+    try:
+        total = int(round(float(value)))
+    except (TypeError, ValueError):
+        return ""
+    return f"{total // 60} min {total % 60:02d} s" if total >= 60 else f"{total} s"
+
+
+@bp.app_template_filter("score_class")
+def _score_class(score: Any) -> str:
+    value = float(score or 0)
+    return "high" if value >= 0.7 else "mid" if value >= 0.4 else "low"
+
+
+@bp.app_template_filter("fill")
+def _fill(score: Any) -> int:
+    """The score as a width step of 5 % (the style sheet has a class per step)."""
+    return max(0, min(100, int(round(float(score or 0) * 20)) * 5))

@@ -1,0 +1,12 @@
+"""Fixtures for the console tests: the demo line with alice and bob in its agents file."""
+from __future__ import annotations
+
+import pytest
+from console_support import make_app
+
+
+@pytest.fixture
+def app(tmp_path):
+    app = make_app(tmp_path)
+    yield app
+    app.extensions["ivr.store"].close()

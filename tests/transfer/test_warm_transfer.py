@@ -1,0 +1,234 @@
+"""Warm transfer through the REST API, both legs played by the caller emulator.
+
+Twilio's REST API is mocked with ``responses`` (the only part we cannot reach); the app,
+the engine, the store and the twilio SDK are real. When the app creates an agent leg,
+the test plays Twilio: it opens the leg's whisper URL as a new call (the agent), and
+posts the leg's status callback when the agent passes or does not answer.
+"""
+from __future__ import annotations
+
+import json
+import re
+import threading
+from datetime import datetime, timezone
+from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+import responses
+
+from ivr import create_app
+from ivr.telephony import crm
+from ivr.testing import Caller, FlaskTransport
+
+ROOT = Path(__file__).resolve().parents[2]
+TOKEN = "tok-warm"
+ACCOUNT = "AC" + "2" * 32
+PUBLIC = "https://ivr.example.com"
+CALLS = re.compile(rf"https://api\.twilio\.com/2010-04-01/Accounts/{ACCOUNT}/Calls\.json")
+CALL_UPDATE = re.compile(rf"https://api\.twilio\.com/2010-04-01/Accounts/{ACCOUNT}/Calls/CA\w+\.json")
+OPEN = datetime(2026, 11, 24, 15, 0, tzinfo=timezone.utc)  # a Tuesday, 10:00 in New York: the line is open
+
+
+def make_app(tmp_path, flows_dir=ROOT / "call_flows"):
+    app = create_app({"TWILIO_AUTH_TOKEN": TOKEN, "TWILIO_ACCOUNT_SID": ACCOUNT, "IVR_PUBLIC_URL": PUBLIC,
+                      "IVR_STORE": f"sqlite:///{tmp_path}/calls.sqlite3", "IVR_FLOWS_DIR": str(flows_dir),
+                      "IVR_AUDIO_DIR": str(ROOT / "audio"), "IVR_STREAM_SPEECH": "false"})
+    app.extensions["ivr.clock"] = lambda: OPEN
+    app.extensions["ivr.warm"].rest.sleep = lambda s: None
+    return app
+
+
+@pytest.fixture()
+def api():
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
+        yield rsps
+
+
+def created_legs(api):
+    return [parse_qs(c.request.body) for c in api.calls if CALLS.fullmatch(c.request.url.split("?")[0])]
+
+
+def updates(api):
+    return [(c.request.url, parse_qs(c.request.body)) for c in api.calls
+            if CALL_UPDATE.fullmatch(c.request.url.split("?")[0])]
+
+
+def leg_created(api, sids):
+    """Answer calls.create like Twilio: 201 with a new call sid each time."""
+    counter = iter(sids)
+
+    def reply(request):
+        return 201, {}, json.dumps({"sid": next(counter), "status": "queued"})
+
+    api.add_callback(responses.POST, CALLS, callback=reply, content_type="application/json")
+
+
+def caller_asks_for_a_person(app):
+    call = Caller(FlaskTransport(app), auth_token=TOKEN, public_url=PUBLIC)
+    call.dial()
+    call.press("1")
+    call.say("one two three four five six")
+    call.press("0")
+    return call
+
+
+def agent(app, leg: dict, target: str):
+    """Twilio answering the agent leg the app created: fetch its whisper URL."""
+    url = leg["Url"][0]
+    path = urlsplit(url).path + "?" + urlsplit(url).query
+    agent = Caller(FlaskTransport(app), auth_token=TOKEN, public_url=PUBLIC, caller="+15005550006", to=target,
+                   status_path=None)
+    agent.dial(path=path)
+    return agent
+
+
+def leg_status(app, leg: dict, status: str):
+    url = leg["StatusCallback"][0]
+    path = urlsplit(url).path + "?" + urlsplit(url).query
+    poster = Caller(FlaskTransport(app), auth_token=TOKEN, public_url=PUBLIC, status_path=None)
+    return poster.post(path, CallStatus=status, To=leg["To"][0])
+
+
+def session_of(app, call):
+    return app.extensions["ivr.store"].load(call.params["CallSid"]).data["session"]
+
+
+def test_agent_hears_the_summary_accepts_and_joins_the_callers_conference(tmp_path, api):
+    app = make_app(tmp_path)
+    leg_created(api, ["CAagent1"])
+    call = caller_asks_for_a_person(app)
+    assert call.heard("connect you"), call.transcript
+    assert call.dial.conference == f"ivr-{call.params['CallSid']}"
+    assert call.heard_ever("thanks for holding")  # the conference's waitUrl was fetched
+    [leg] = created_legs(api)
+    assert leg["To"] == ["client:alice"] and leg["From"] == ["+15005550006"]
+    assert "/twilio/whisper" in leg["Url"][0] and "/twilio/agent-status" in leg["StatusCallback"][0]
+
+    alice = agent(app, leg, "client:alice")
+    assert alice.heard("ending in 0 0 0 0") and alice.heard("order status") and alice.heard("asked for a person")
+    alice.press("1")
+    assert alice.dial.conference == f"ivr-{call.params['CallSid']}"  # the agent joins the caller
+    assert session_of(app, call)["phase"] == "connected"
+
+    call.dial_result("completed", duration=60)  # the agent hung up: the conference ended
+    assert call.state == "ended" and not call.errors and not alice.errors
+    assert app.extensions["ivr.store"].list_calls(active=False)[0]["outcome"] == "transferred"
+
+
+def test_first_agent_passes_the_second_takes_the_call(tmp_path, api):
+    app = make_app(tmp_path)
+    leg_created(api, ["CAagent1", "CAagent2"])
+    call = caller_asks_for_a_person(app)
+    alice = agent(app, created_legs(api)[0], "client:alice")
+    alice.press("2")
+    assert alice.heard("passing") and alice.state == "ended"
+    leg_status(app, created_legs(api)[0], "completed")  # Twilio: alice's leg is over
+    second = created_legs(api)[1]
+    assert second["To"] == ["+15005550010"]
+    bob = agent(app, second, "+15005550010")
+    bob.press("1")
+    assert session_of(app, call)["phase"] == "connected"
+    assert [t["status"] for t in session_of(app, call)["transfers"]] == ["declined", "answered"]
+    assert call.state == "dialing"  # the caller never left the conference: never dropped
+
+
+def test_nobody_answers_the_caller_is_moved_to_the_queue(tmp_path, api):
+    app = make_app(tmp_path)
+    leg_created(api, ["CAagent1", "CAagent2"])
+    api.add(responses.POST, CALL_UPDATE, json={"sid": "CA0", "status": "in-progress"}, status=200)
+    call = caller_asks_for_a_person(app)
+    leg_status(app, created_legs(api)[0], "no-answer")
+    leg_status(app, created_legs(api)[1], "busy")
+    [(url, redirect)] = updates(api)
+    assert call.params["CallSid"] in url and "/twilio/resume" in redirect["Url"][0]
+    call.update(redirect["Url"][0])  # Twilio follows the redirect
+    assert call.state == "queued" and call.queue.name == "support", call.transcript
+    assert call.heard("number") or call.heard_ever("in line")
+
+
+def test_caller_hanging_up_on_hold_cancels_the_agent_leg(tmp_path, api):
+    app = make_app(tmp_path)
+    leg_created(api, ["CAagentX"])
+    api.add(responses.POST, CALL_UPDATE, json={"sid": "CAagentX", "status": "canceled"}, status=200)
+    call = caller_asks_for_a_person(app)
+    call.hang_up()
+    [(url, body)] = updates(api)
+    assert url.endswith("/Calls/CAagentX.json") and body["Status"] == ["canceled"]
+    assert session_of(app, call)["outcome"] == "abandoned_on_hold"
+
+
+def test_twilio_api_500_then_success_is_retried(tmp_path, api):
+    app = make_app(tmp_path)
+    api.add(responses.POST, CALLS, json={"message": "oops", "status": 500}, status=500)
+    api.add(responses.POST, CALLS, json={"sid": "CAagent1", "status": "queued"}, status=201)
+    call = caller_asks_for_a_person(app)
+    assert len(created_legs(api)) == 2 and all(leg["To"] == ["client:alice"] for leg in created_legs(api))
+    assert call.dial.conference and call.state == "dialing"
+
+
+def test_twilio_api_down_the_caller_goes_to_the_fallback_at_once(tmp_path, api):
+    app = make_app(tmp_path)
+    api.add(responses.POST, CALLS, json={"message": "down", "status": 503}, status=503)
+    call = caller_asks_for_a_person(app)
+    # client:alice and the number both failed (3 tries each): the queue takes the caller
+    assert len(created_legs(api)) == 6
+    assert call.state == "queued" and not call.errors, call.transcript
+
+
+def crm_flow(tmp_path, monkeypatch):
+    monkeypatch.setenv("CRM_SECRET", "s3cret")
+    flows = tmp_path / "flows"
+    flows.mkdir()
+    text = (ROOT / "call_flows" / "acme-support.yaml").read_text()
+    text = text.replace("escalation: {threshold: 0.7, mode: transfer}",
+                        "escalation: {threshold: 0.7, mode: transfer}\ncrm: {url: \"https://crm.example.com/ivr\", secret_env: CRM_SECRET}")
+    (flows / "acme-support.yaml").write_text(text)
+    (flows / "acme-support-ko.yaml").write_text((ROOT / "call_flows" / "acme-support-ko.yaml").read_text())
+    return flows
+
+
+def test_context_record_reaches_whisper_console_and_crm_identically_and_signed(tmp_path, api, monkeypatch):
+    app = make_app(tmp_path, crm_flow(tmp_path, monkeypatch))
+    leg_created(api, ["CAagent1"])
+    received = threading.Event()
+    api.add_callback(responses.POST, "https://crm.example.com/ivr",
+                     callback=lambda req: (received.set(), (200, {}, "ok"))[1])
+    subscription = app.extensions["ivr.store"].bus.subscribe("ivr.calls", timeout=2)
+    call = Caller(FlaskTransport(app), auth_token=TOKEN, public_url=PUBLIC)
+    call.dial()
+    call.press("2")
+    call.press("12345678")
+    call.press("1234")  # the PIN: secret
+    call.press("0")
+    assert received.wait(5)
+    request = next(c.request for c in api.calls if c.request.url.startswith("https://crm.example.com"))
+    assert crm.verify("s3cret", request.body, request.headers["X-IVR-Signature"])
+    assert not crm.verify("other", request.body, request.headers["X-IVR-Signature"])
+    sent = json.loads(request.body)
+    assert sent["slots"]["pin"] == "••••" and "1234" not in request.body.decode().replace("12345678", "")
+    assert sent["verified"] is True and sent["path"][-1] == "front_desk"
+    cards = [m for m in subscription if m.get("phase") == "transfer"]
+    assert cards and cards[-1]["context"] == sent  # the console shows the same record
+    alice = agent(app, created_legs(api)[0], "client:alice")
+    assert alice.heard(cards[-1]["summary"])  # and the whisper speaks its summary
+    assert "1234" not in " ".join(t for _, t in alice.transcript)
+
+
+def test_crm_down_does_not_delay_the_call(tmp_path, api, monkeypatch):
+    app = make_app(tmp_path, crm_flow(tmp_path, monkeypatch))
+    leg_created(api, ["CAagent1"])
+    release = threading.Event()
+    seen = threading.Event()
+
+    def slow_crm(request):
+        seen.set()
+        release.wait(10)
+        return 503, {}, "down"
+
+    api.add_callback(responses.POST, "https://crm.example.com/ivr", callback=slow_crm)
+    app.extensions["ivr.warm"].crm.sleep = lambda s: None
+    call = caller_asks_for_a_person(app)
+    # the caller already hears the hold prompt while the CRM is still hanging
+    assert call.dial.conference and seen.wait(5) and not release.is_set()
+    release.set()
