@@ -182,6 +182,11 @@ def run_eval_cli(argv: list[str]) -> int:
         epilog="example: ivr eval escalation tests/escalation/corpus --threshold 0.6")
     parser.add_argument("corpus", nargs="?", default=None, help="a corpus YAML file or directory")
     parser.add_argument("--threshold", type=float, default=None, help="score that sends a call to a person")
+    parser.add_argument("--flow", default=None,
+                        help="play the calls through the real engine on this flow file "
+                             "(default: tests/escalation/line/corpus-line.yaml when present)")
+    parser.add_argument("--transcript", action="store_true",
+                        help="play the calls on the built-in model of the demo line instead of the engine")
     try:
         args = parser.parse_args(argv)
     except SystemExit as exc:
@@ -195,8 +200,27 @@ def run_eval_cli(argv: list[str]) -> int:
     except (CorpusError, OSError) as exc:
         print(f"error: cannot read the corpus:\n{exc}")
         return 2
-    driver = transcript_driver(settings)
-    explain = transcript_explainer(settings)
+    driver, explain = transcript_driver(settings), transcript_explainer(settings)
+    flow_path = Path(args.flow) if args.flow else _default_corpus().parent / "line" / "corpus-line.yaml"
+    if not args.transcript and flow_path.is_file():
+        from dataclasses import replace
+
+        from ivr.flows.loader import load_flow
+        from ivr.flows.problems import FlowError
+
+        from .engine_driver import engine_driver
+        try:
+            flow = load_flow(flow_path)
+        except (FlowError, OSError) as exc:
+            print(f"error: cannot load the flow {flow_path}: {exc}")
+            return 2
+        if args.threshold is not None:
+            flow = replace(flow, escalation=replace(flow.escalation, threshold=args.threshold))
+        driver = engine_driver(flow)
+        print(f"Playing every call through the engine on {flow_path} (flow '{flow.name}').\n")
+    elif not args.transcript and args.flow:
+        print(f"error: no flow file at {flow_path}")
+        return 2
     results = [evaluate(calls, driver, name) for name, calls in sets]
     for result in results:
         print(format_report(result, explain))

@@ -46,7 +46,7 @@ def load_utterances() -> list[Utterance]:
     for line in (UTTERANCES / "utterances.tsv").read_text(encoding="utf-8").splitlines():
         if not line.strip() or line.startswith("#"):
             continue
-        uid, node, _speed, text = line.split("\t")
+        uid, node, _voice, _speed, _gap, text = line.split("\t")
         out.append(Utterance(uid, node, text, (UTTERANCES / f"{uid}.ulaw").read_bytes()))
     return out
 
@@ -129,3 +129,43 @@ class Caller:
     def hang_up(self) -> list:
         return self._send(json.dumps({"event": "stop", "sequenceNumber": "9", "streamSid": "MZ0001",
                                       "stop": {"accountSid": "AC0001", "callSid": "CA0001"}}))
+
+
+@pytest.fixture()
+def call(korean_model):
+    """Start a call streaming to a fresh ``MediaSession``: ``call("menu")`` listens with
+    that node's grammar (plus the operator phrase); ``call(phrases_for_call=f)`` asks
+    ``f(call_sid)`` like the server asks its store."""
+
+    def start(node: str | None = None, phrases_for_call=None, **session_options) -> Caller:
+        session = MediaSession(
+            korean_model,
+            phrases_for_call,
+            phrases=DEMO_NODES[node] if node else (),
+            operator_phrases=OPERATOR,
+            **session_options,
+        )
+        return Caller(session)
+
+    return start
+
+
+def spoken(outcomes) -> list:
+    """The Heard / OperatorNow outcomes, without Ended and StreamProblem."""
+    from ivr.speech.pipeline import Heard, OperatorNow
+
+    return [o for o in outcomes if isinstance(o, (Heard, OperatorNow))]
+
+
+@pytest.fixture()
+def hear(call):
+    """``hear(utterance, node)``: what a caller at ``node`` is heard saying (outcomes)."""
+
+    def run(utterance: Utterance, node: str) -> list:
+        caller = call(node)
+        caller.silence(0.3)
+        caller.say(utterance, pause=1.0)
+        caller.hang_up()
+        return spoken(o for _, o in caller.log)
+
+    return run
