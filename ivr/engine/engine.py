@@ -106,7 +106,10 @@ def resume(flow: Flow, session: Session, at: datetime) -> tuple[Session, list[Ac
 
 def _on_start(call: Call, event: CallStarted) -> None:
     flow = call.flow
-    if flow.hours is not None and flow.after_hours and hours_status(flow.hours, event.at) != "open":
+    now = hours_status(flow.hours, event.at) if flow.hours is not None else "open"
+    if now == "holiday" and flow.holiday_start:
+        call.goto(flow.holiday_start)
+    elif now != "open" and flow.after_hours:
         call.goto(flow.after_hours)
     else:
         call.goto(flow.start)

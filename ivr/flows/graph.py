@@ -40,7 +40,7 @@ def retry_target(flow: Flow) -> str:
 
 def entry_points(flow: Flow) -> list[tuple[str, str]]:
     """(label, node id) of every node a call can begin at or be sent to by the engine."""
-    out = [("start", flow.start), ("hours.closed", flow.after_hours), ("operator.to", flow.operator.to),
+    out = [("start", flow.start), ("hours.closed", flow.after_hours), ("hours.holiday", flow.holiday_start), ("operator.to", flow.operator.to),
            ("retry.then", flow.retry.then), ("escalation.to", flow.escalation.to)]
     return [(label, node) for label, node in out if node and node in flow.nodes]
 
@@ -197,6 +197,8 @@ def mermaid(flow: Flow) -> str:
     lines.append(f'    call_starts(("call")) --> {ids[flow.start]}' if flow.start in ids else "")
     if flow.after_hours in ids:
         lines.append(f'    call_starts -->|"closed"| {ids[flow.after_hours]}')
+    if flow.holiday_start in ids:
+        lines.append(f'    call_starts -->|"holiday"| {ids[flow.holiday_start]}')
     for i, (text, target) in enumerate(_escape_boxes(flow), 1):
         lines.append(f'    escape{i}(["{_mm(text)}"]) -.-> {ids[target]}')
     for source, label, target, dashed in _plain_edges(flow):
@@ -227,6 +229,8 @@ def dot(flow: Flow) -> str:
         lines.append(f'  "(call)" -> {_q(flow.start)};')
         if flow.after_hours in flow.nodes:
             lines.append(f'  "(call)" -> {_q(flow.after_hours)} [label="closed"];')
+        if flow.holiday_start in flow.nodes:
+            lines.append(f'  "(call)" -> {_q(flow.holiday_start)} [label="holiday"];')
     for i, (text, target) in enumerate(_escape_boxes(flow), 1):
         lines.append(f'  "(escape {i})" [shape=note, label={_q(text)}];')
         lines.append(f'  "(escape {i})" -> {_q(target)} [style=dashed];')

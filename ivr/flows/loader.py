@@ -139,11 +139,12 @@ def _read_flow(r: Reader, ctx: Context, text: str) -> Flow | None:
             ctx.env.update({k: str(v.value) for k, v in env.value.items()})
         else:
             ctx.error(env.where, "'env' must map variable names to default values")
-    hours, after_hours = None, ""
+    hours, after_hours, holiday_start = None, "", ""
     h = r.sub("hours", "the flow's hours")
     if h is not None and h.ok:
         hours = parse_schedule(h, ctx)
         after_hours = h.ref("closed", "(flow)", required=False, label="hours.closed")
+        holiday_start = h.ref("holiday", "(flow)", required=False, label="hours.holiday")
         h.done()
     crm_url, crm_secret = _crm(r, ctx)
     operator = _operator(r, ctx)
@@ -172,7 +173,7 @@ def _read_flow(r: Reader, ctx: Context, text: str) -> Flow | None:
     version = hashlib.sha256(text.encode()).hexdigest()[:12]
     return Flow(name=name, version=version, path=ctx.file, start=start, nodes=nodes, numbers=numbers, default=default,
                 language=language, voice=voice, operator=operator, retry=retry, escalation=escalation, hours=hours,
-                after_hours=after_hours, timeout=timeout, secrets=secrets, description=description, refs=tuple(ctx.refs),
+                after_hours=after_hours, holiday_start=holiday_start, timeout=timeout, secrets=secrets, description=description, refs=tuple(ctx.refs),
                 crm_url=crm_url, crm_secret=crm_secret)
 
 

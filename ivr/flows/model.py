@@ -127,6 +127,7 @@ class Flow:
     escalation: EscalationSettings = EscalationSettings()
     hours: Schedule | None = None
     after_hours: str = ""  # node a call starts at when the line is closed (flow-level hours.closed)
+    holiday_start: str = ""  # node a call starts at on a holiday (hours.holiday; default: after_hours)
     timeout: int = 5
     secrets: frozenset[str] = frozenset()  # slot names never shown outside the engine
     crm_url: str = ""  # the transfer's context record is posted here (signed), if set

@@ -189,7 +189,8 @@ def json_schema() -> dict[str, Any]:
             "voice": _text("Text-to-speech voice, e.g. Polly.Joanna."),
             "timeout": _int("Seconds to wait for the caller at a prompt.", 1, 60),
             "hours": {**defs["schedule"], "description": "Business hours; calls outside them start at 'closed'.",
-                      "properties": {**defs["schedule"]["properties"], "closed": _ref("nodeId", "Where after-hours calls start.")}},
+                      "properties": {**defs["schedule"]["properties"], "closed": _ref("nodeId", "Where after-hours calls start."),
+                                     "holiday": _ref("nodeId", "Where calls start on a holiday (default: closed).")}},
             "operator": _obj("The escape to a person, live at every prompt unless a node opts out.", {
                 "digit": _text("The key that asks for a person.", pattern=r"^[0-9*#]$", default="0"),
                 "phrases": {"type": "array", "items": {"type": "string"}, "description": "Words that ask for a person."},
@@ -209,6 +210,10 @@ def json_schema() -> dict[str, Any]:
                 "max_minutes": {"type": "number", "minimum": 0.5, "maximum": 120},
                 "to": _ref("nodeId", "Where escalated calls go (default: operator.to)."),
             }),
+            "crm": _obj("Post the context record of every transfer to a CRM, signed (HMAC-SHA256).", {
+                "url": _text("The CRM's webhook URL (https)."),
+                "secret_env": _text("The environment variable that holds the shared secret."),
+            }, ("url", "secret_env")),
             "env": {"type": "object", "description": "Defaults for ${NAME} in lookup URLs.",
                     "additionalProperties": {"type": ["string", "number"]}},
             "start": _ref("nodeId", "The first node of a call."),

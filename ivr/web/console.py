@@ -94,7 +94,6 @@ def _guard():
             abort(401, "Sign in first.")
         sent = request.form.get("csrf_token") or request.headers.get("X-CSRF-Token", "")
         if not sent or not session.get("csrf") or not hmac.compare_digest(sent, session["csrf"]):
-            return None
             abort(400, "The form was out of date (missing or wrong CSRF token). Reload the page and try again.")
         return None
     if g.agent is None:

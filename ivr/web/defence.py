@@ -24,8 +24,8 @@ import time
 from collections import OrderedDict, deque
 from typing import Any
 
-from flask import Flask, Response
-from werkzeug.exceptions import HTTPException
+from flask import Flask, Response, request
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from ivr.settings import Settings
 
@@ -195,6 +195,13 @@ def init_app(app: Flask, settings: Settings, store: Any) -> LimitedGuard:
     app.config["MAX_FORM_MEMORY_SIZE"] = settings.max_body_bytes
     guard = LimitedGuard(app.extensions["ivr.signatures"], make_limiter(settings, store))
     app.extensions["ivr.signatures"] = guard
+
+    @app.before_request
+    def refuse_oversized():
+        length = request.content_length
+        if length is not None and length > settings.max_body_bytes:
+            raise RequestEntityTooLarge(f"the body has {length} bytes; the limit is {settings.max_body_bytes} "
+                                        "(IVR_MAX_BODY_BYTES)")
 
     @app.errorhandler(HTTPException)
     def plain_error(exc: HTTPException):

@@ -101,7 +101,7 @@ const Board = {
     form.querySelectorAll("button").forEach((b) => { b.disabled = true; });
     let reply;
     try {
-      const response = await fetch(form.action, {
+      const response = await fetch(form.getAttribute("action"), {
         method: "POST", body: data, credentials: "same-origin",
         headers: {"Accept": "application/json"},
       });
