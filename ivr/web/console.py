@@ -281,6 +281,10 @@ def answer(call_sid: str):
     if result == "declined":  # the engine moves on when the ringing leg ends; show the pass now
         _store().bus.publish(CONSOLE_CHANNEL, {**card, "declined_attempt": card["attempt"],
                                                "declined_by": agent.display_name})
+        warm = current_app.extensions.get("ivr.warm")
+        loaded = line.load(call_sid)
+        if warm is not None and loaded is not None:
+            warm.caller_gone(loaded[1])  # stop ringing this agent: its status callback moves the call on
     return _answered(call_sid, result, 200 if result != "gone" else 409)
 
 

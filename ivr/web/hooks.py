@@ -146,8 +146,17 @@ def _queue_status(result: str) -> str:
 @twilio_webhook
 def whisper():
     call = request.args.get("call", "")
+    attempt = request.args.get("attempt", "")
     loaded = _line().load(call)
-    if loaded is None or loaded[0].phase != "transfer":
+    if loaded is not None and str(loaded[0].transfer_attempt) == attempt:
+        session, data = loaded
+        if session.phase == "connected":  # already taken on the agent console: bridge at once
+            if current_app.extensions.get("ivr.warm") is not None:
+                return xml(twiml.agent_joins(call))
+            return xml(twiml.simple("Connecting you now."))
+        if str(data.get("declined_attempt")) == attempt:  # passed on the console
+            return xml(twiml.simple("You passed on this call.", hangup=True))
+    if loaded is None or loaded[0].phase != "transfer" or str(loaded[0].transfer_attempt) != attempt:
         return xml(twiml.simple("This call is no longer waiting.", hangup=True))
     session, _ = loaded
     flow = _line().library.pinned(session.flow, session.flow_version)

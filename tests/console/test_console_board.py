@@ -25,7 +25,7 @@ def test_a_ringing_transfer_shows_its_context_and_only_its_agent_gets_the_button
     assert "+15551230000" in alice and "not verified" in alice
     assert "111111" in alice                                   # what they pressed, and the slot
     for node in ("main", "order", "order_lookup", "order_retry", "front_desk"):
-        assert f"<li>{node}</li>" in alice                     # the path through the menu
+        assert f"<li><code>{node}</code></li>" in alice                     # the path through the menu
     assert "Asked for a person" in alice and "fill-100" in alice  # score and reasons
     assert 'value="accept"' in alice and 'value="pass"' in alice
     assert f'id="call-{waiting.call_sid}"' in alice             # the automated part
@@ -199,6 +199,6 @@ def test_history_lists_finished_calls_with_transcript_path_and_outcome(app):
     text = detail.get_data(as_text=True)
     assert "transferred" in text and "order status" in text
     assert "pressed <kbd>111111</kbd>" in text and "pressed <kbd>0</kbd>" in text
-    assert "<li>order_retry</li>" in text and "<li>front_desk</li>" in text
+    assert "<li><code>order_retry</code></li>" in text and "<li><code>front_desk</code></li>" in text
     assert "TransferResult" in text and "status=answered" in text
     assert client.get("/console/calls/CA-unknown").status_code == 404

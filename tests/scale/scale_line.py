@@ -55,7 +55,7 @@ nodes:
     hangup: "Goodbye from the scale line, {tag}."
   desk:
     transfer:
-      to: ["+15005550010"]
+      to: ["+15005550010", "queue:support"]
       reason: "Caller asked for a person"
 """
 

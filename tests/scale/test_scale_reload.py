@@ -28,7 +28,7 @@ nodes:
     hangup: "Goodbye from the other line."
   desk:
     transfer:
-      to: ["+15005550010"]
+      to: ["+15005550010", "queue:support"]
       reason: "Caller asked for a person"
 """
 

@@ -232,3 +232,29 @@ def test_crm_down_does_not_delay_the_call(tmp_path, api, monkeypatch):
     # the caller already hears the hold prompt while the CRM is still hanging
     assert call.dial.conference and seen.wait(5) and not release.is_set()
     release.set()
+
+
+def test_taken_on_the_console_the_agents_phone_joins_at_once(tmp_path, api):
+    app = make_app(tmp_path)
+    leg_created(api, ["CAagent1"])
+    call = caller_asks_for_a_person(app)
+    line = app.extensions["ivr.line"]
+    assert line.agent_answer(call.params["CallSid"], "1", True, OPEN, by="client:alice") == "accepted"
+    alice = agent(app, created_legs(api)[0], "client:alice")  # then the phone is picked up
+    assert alice.dial.conference == f"ivr-{call.params['CallSid']}" and not alice.heard("press 1")
+
+
+def test_passed_on_the_console_the_ringing_leg_is_stopped_and_the_next_agent_rung(tmp_path, api):
+    app = make_app(tmp_path)
+    leg_created(api, ["CAagent1", "CAagent2"])
+    api.add(responses.POST, CALL_UPDATE, json={"sid": "CAagent1", "status": "canceled"}, status=200)
+    call = caller_asks_for_a_person(app)
+    line = app.extensions["ivr.line"]
+    assert line.agent_answer(call.params["CallSid"], "1", False, OPEN, by="client:alice") == "declined"
+    app.extensions["ivr.warm"].caller_gone(line.load(call.params["CallSid"])[1])  # what the console does next
+    [(url, body)] = updates(api)
+    assert url.endswith("/Calls/CAagent1.json") and body["Status"] == ["canceled"]
+    leg_status(app, created_legs(api)[0], "canceled")  # Twilio reports the leg's end
+    assert created_legs(api)[1]["To"] == ["+15005550010"]
+    alice = agent(app, created_legs(api)[0], "client:alice")
+    assert alice.state == "ended" and not alice.heard("press 1")
