@@ -284,7 +284,7 @@ def answer(call_sid: str):
         warm = current_app.extensions.get("ivr.warm")
         loaded = line.load(call_sid)
         if warm is not None and loaded is not None:
-            warm.caller_gone(loaded[1])  # stop ringing this agent: its status callback moves the call on
+            warm.end_agent_leg(loaded[1])  # stop ringing this agent: its status callback moves the call on
     return _answered(call_sid, result, 200 if result != "gone" else 409)
 
 

@@ -221,7 +221,7 @@ def status():
     if loaded is not None and not loaded[1].get("ended_status"):  # a repeated callback: already done
         warm = current_app.extensions.get("ivr.warm")
         if warm is not None and loaded[0].phase == "transfer":
-            warm.caller_gone(loaded[1])  # hung up on hold: stop ringing the agent
+            warm.end_agent_leg(loaded[1])  # hung up on hold: stop ringing the agent
         applied = _line().apply(sid, CallEnded(_now(), call_status), extra={"ended_status": call_status})
         if applied is not None:
             _line().store.finish(sid, applied.session.outcome or call_status)

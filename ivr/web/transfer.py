@@ -98,8 +98,9 @@ class WarmTransfer:
             log.error("call %s: could not move the caller out of the hold conference: %s",
                       applied.session.call_sid, exc)
 
-    def caller_gone(self, data: dict[str, Any]) -> None:
-        """The caller hung up while an agent leg rang: cancel it (or end it if answered)."""
+    def end_agent_leg(self, data: dict[str, Any]) -> None:
+        """Stop the agent leg of this call (the caller hung up on hold, or the agent passed
+        on the console): cancel it while it rings, end it if it was answered."""
         leg = data.get("agent_leg")
         if not leg:
             return

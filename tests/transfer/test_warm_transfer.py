@@ -251,7 +251,7 @@ def test_passed_on_the_console_the_ringing_leg_is_stopped_and_the_next_agent_run
     call = caller_asks_for_a_person(app)
     line = app.extensions["ivr.line"]
     assert line.agent_answer(call.params["CallSid"], "1", False, OPEN, by="client:alice") == "declined"
-    app.extensions["ivr.warm"].caller_gone(line.load(call.params["CallSid"])[1])  # what the console does next
+    app.extensions["ivr.warm"].end_agent_leg(line.load(call.params["CallSid"])[1])  # what the console does next
     [(url, body)] = updates(api)
     assert url.endswith("/Calls/CAagent1.json") and body["Status"] == ["canceled"]
     leg_status(app, created_legs(api)[0], "canceled")  # Twilio reports the leg's end
