@@ -55,6 +55,7 @@ def build_context(flow: Flow, session: Session) -> dict[str, Any]:
             "reasons": [{"signal": r.signal, "weight": round(r.weight, 2), "detail": r.detail} for r in session.reasons],
         },
         "reason": session.transfer_reason,
+        **({"callback": dict(session.callback)} if session.callback else {}),
         "transfers": [dict(x) for x in session.transfers],
     }
 

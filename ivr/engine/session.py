@@ -74,6 +74,7 @@ class Session:
     outcome: str = ""  # contained | transferred | voicemail | abandoned | error
     verified: bool = False
     recording: Mapping[str, Any] = field(default_factory=dict)
+    callback: Mapping[str, Any] = field(default_factory=dict)  # a promise to call back: number, due_by
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -175,7 +175,7 @@ def _ends(flow: Flow, start: str) -> list[Node]:
 def _not_a_person(flow: Flow, target: str) -> str:
     """'' when ``target`` is a transfer or only leads (without a prompt) to people or messages."""
     ends = _ends(flow, target)
-    bad = next((n for n in ends if n.kind not in ("transfer", "voicemail")), None)
+    bad = next((n for n in ends if n.kind not in ("transfer", "voicemail", "callback")), None)
     if bad is None and any(n.kind == "transfer" for n in ends):
         return ""
     if bad is None:

@@ -18,7 +18,7 @@ from .model import Flow, Node
 # Kinds that pass the call on without waiting for the caller (a loop of these never ends).
 AUTOMATIC = ("say", "branch", "lookup", "hours")
 # Kinds where a call can end: a person, a message, a goodbye or another flow.
-ENDINGS = ("transfer", "voicemail", "hangup", "goto")
+ENDINGS = ("transfer", "voicemail", "callback", "hangup", "goto")
 
 
 @dataclass(frozen=True)

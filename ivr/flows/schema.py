@@ -145,6 +145,9 @@ def _defs() -> dict[str, Any]:
             "prompt": _ref("prompt"), "max_length": _int("Longest message in seconds.", 5, 3600),
             "go": _ref("nodeId", "After the message (default: thank and hang up)."),
         })]},
+        "callback": {"description": "Promise to call the caller back.", "anyOf": [{"type": ["boolean", "null"]}, _obj(
+            "A callback promise.", {"prompt": _ref("prompt"), "within_minutes": _int("When the call back is due.", 5, 10080),
+                                    "go": _ref("nodeId", "Afterwards (default: thank and hang up).")})]},
         "hangup": {"description": "Say goodbye and end the call.",
                    "anyOf": [{"type": ["boolean", "null"]}, _ref("prompt"), _obj("A goodbye.", {"prompt": _ref("prompt")})]},
     }
@@ -162,6 +165,7 @@ def _nodes() -> list[dict[str, Any]]:
         _node("hours", "Open or closed.", _ref("hours")),
         _node("transfer", "A person.", _ref("transfer")),
         _node("voicemail", "A message.", _ref("voicemail")),
+        _node("callback", "A callback promise.", _ref("callback")),
         _node("hangup", "Goodbye.", _ref("hangup")),
         _node("goto", "Continue in another flow.", _text("The other flow's name.")),
     ]

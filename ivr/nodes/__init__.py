@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from . import branch, collect, goto, hangup, hours, lookup, menu, say, transfer, voicemail
+from . import branch, callback, collect, goto, hangup, hours, lookup, menu, say, transfer, voicemail
 
 REGISTRY: dict[str, ModuleType] = {
     "menu": menu,
@@ -20,6 +20,7 @@ REGISTRY: dict[str, ModuleType] = {
     "hours": hours,
     "transfer": transfer,
     "voicemail": voicemail,
+    "callback": callback,
     "hangup": hangup,
     "goto": goto,
 }
@@ -33,6 +34,7 @@ BY_CLASS: dict[type, ModuleType] = {
     hours.HoursNode: hours,
     transfer.TransferNode: transfer,
     voicemail.VoicemailNode: voicemail,
+    callback.CallbackNode: callback,
     hangup.HangupNode: hangup,
     goto.GotoNode: goto,
 }
