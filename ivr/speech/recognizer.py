@@ -133,8 +133,13 @@ class CallRecognizer:
         phrases: Iterable[str],
         sample_rate: int = SAMPLE_RATE,
         partial_ms: int = 100,
+        chunk_ms: int = 100,
     ) -> None:
         self._model = model
+        # Vosk is fed in chunks of ``chunk_ms`` rather than every 20 ms frame: each call
+        # into Vosk has a fixed cost, and 100 ms is still well under a spoken syllable.
+        self._chunk_bytes = 2 * sample_rate * chunk_ms // 1000
+        self._pending = bytearray()
         self.sample_rate = sample_rate
         self._partial_samples = sample_rate * partial_ms // 1000
         self._since_partial = 0  # samples fed since we last asked for a partial result
@@ -182,6 +187,10 @@ class CallRecognizer:
         """Feed 16-bit little-endian PCM; returns new partial/final results (often none)."""
         if not pcm:
             return []
+        self._pending += pcm
+        if len(self._pending) < self._chunk_bytes:
+            return []
+        pcm, self._pending = bytes(self._pending), bytearray()
         self._buffer += pcm
         self._samples_fed += len(pcm) // 2
         self._trim_buffer()
@@ -200,6 +209,11 @@ class CallRecognizer:
 
     def flush(self) -> list[Final]:
         """End of audio (the stream stopped): the result of the utterance in progress."""
+        if self._pending:
+            pcm, self._pending = bytes(self._pending), bytearray()
+            self._buffer += pcm
+            self._samples_fed += len(pcm) // 2
+            self._rec.AcceptWaveform(pcm)
         final = self._final(self._rec.FinalResult())
         return [final] if final else []
 
