@@ -119,6 +119,10 @@ def _rings_an_agent(applied: Applied) -> bool:
     return isinstance(last, Transfer) and target_kind(last.target) not in ("queue", "flex")
 
 
+def _line() -> Line:
+    return current_app.extensions["ivr.line"]
+
+
 def _warm() -> WarmTransfer:
     return current_app.extensions["ivr.warm"]
 
@@ -140,6 +144,8 @@ def agent_status():
     call = request.args.get("call", "")
     attempt = request.args.get("attempt", "")
     status = request.form.get("CallStatus", "")
+    if current_app.extensions.get("ivr.warm") is None:
+        return Response(status=204)  # no agent legs are made without the REST API
     line = _warm().line
     loaded = line.load(call)
     if loaded is None or loaded[0].phase != "transfer" or str(loaded[0].transfer_attempt) != attempt:
@@ -161,7 +167,7 @@ def agent_status():
 @twilio_webhook
 def conference_left():
     sid = request.form.get("CallSid", "")
-    line = _warm().line
+    line = _line()
     loaded = line.load(sid)
     if loaded is None:
         return xml(twiml.simple("Thank you for calling. Goodbye.", hangup=True))
@@ -176,7 +182,7 @@ def conference_left():
 @twilio_webhook
 def resume():
     sid = request.form.get("CallSid", "")
-    line = _warm().line
+    line = _line()
     loaded = line.load(sid)
     if loaded is None:
         return xml(current_app.extensions["ivr.emergency"]())
