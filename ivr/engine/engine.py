@@ -146,14 +146,7 @@ def _on_input(call: Call, event: DigitsPressed | SpeechHeard | NoInput) -> None:
         return
     if heard is None:
         _record(call, turn, "silence")
-        count = call.session.no_input + 1
-        call.update(no_input=count)
-        if _escalated(call):
-            return
-        if count > call.flow.retry.no_input:
-            call.escalate(f"No response {count} times at '{node.id}'", to=call.flow.retry.then)
-            return
-        module.listen(node, call, _retries(call), sorry(call.language, no_input=True))
+        _try_again(call, node, module, no_input=True, why="")
         return
     understood = module.interpret(node, call, heard)
     if isinstance(understood, Matched):
@@ -170,14 +163,26 @@ def _on_input(call: Call, event: DigitsPressed | SpeechHeard | NoInput) -> None:
         _escalated(call)
     else:
         _record(call, turn, understood.result)
-        count = call.session.no_match + 1
+        _try_again(call, node, module, no_input=False, why=understood.why)
+
+
+def _try_again(call: Call, node, module, no_input: bool, why: str) -> None:
+    """Count a silence or a misunderstanding; reprompt, or hand over once the flow's
+    retry bound is passed (or the escalation detector says so first)."""
+    if no_input:
+        count, limit = call.session.no_input + 1, call.flow.retry.no_input
+        call.update(no_input=count)
+        reason = f"No response {count} times at '{node.id}'"
+    else:
+        count, limit = call.session.no_match + 1, call.flow.retry.no_match
         call.update(no_match=count)
-        if _escalated(call):
-            return
-        if count > call.flow.retry.no_match:
-            call.escalate(f"Not understood {count} times at '{node.id}' ({understood.why})", to=call.flow.retry.then)
-            return
-        module.listen(node, call, _retries(call), sorry(call.language, no_input=False))
+        reason = f"Not understood {count} times at '{node.id}' ({why})"
+    if _escalated(call):
+        return
+    if count > limit:
+        call.escalate(reason, to=call.flow.retry.then)
+        return
+    module.listen(node, call, _retries(call), sorry(call.language, no_input=no_input))
 
 
 def _on_offer_answer(call: Call, node, module, heard: Heard | None, turn: Turn) -> None:
