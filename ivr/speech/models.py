@@ -59,16 +59,18 @@ class KnownModel:
         return f"{_BASE_URL}{self.name}.zip"
 
 
-# Published Vosk models (https://alphacephei.com/vosk/models). The SHA-256 values are NOT
-# KNOWN here: this table was written without network access to the archives, so every
-# entry is unpinned (sha256=None) and `pull` refuses it unless the operator supplies the
-# checksum (`--sha256 HEX`, after checking the archive) or accepts the download knowingly
-# (`--no-verify`, which prints the checksum to pin here). Pin real values before relying
-# on `pull` in production.
+# Published Vosk models (https://alphacephei.com/vosk/models). This table was written
+# without network access to the archives. The small US English model is pinned to the
+# SHA-256 that another open-source project's installer checks the same archive against
+# (a mismatch is refused, so a wrong pin fails safe); every other entry is unpinned
+# (sha256=None) and `pull` refuses it unless the operator supplies the checksum
+# (`--sha256 HEX`, after checking the archive) or accepts the download knowingly
+# (`--no-verify`, which prints the checksum to pin here).
 KNOWN_MODELS: dict[str, KnownModel] = {
     m.name: m
     for m in (
-        KnownModel("vosk-model-small-en-us-0.15", "en-US", None, 40),
+        KnownModel("vosk-model-small-en-us-0.15", "en-US",
+                   "30f26242c4eb449f948e42cb302dd7a686cb29a3423a8367f99ff41780942498", 40),
         KnownModel("vosk-model-en-us-0.22-lgraph", "en-US", None, 128),
         KnownModel("vosk-model-small-en-in-0.4", "en-IN", None, 36),
         KnownModel("vosk-model-small-ko-0.22", "ko-KR", None, 82),
