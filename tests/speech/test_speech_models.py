@@ -191,7 +191,7 @@ def test_list_models_shows_every_known_model_and_extra_ones_in_the_cache(tmp_pat
     assert by_name[NAME].path == str(ko) and by_name[NAME].language == "ko-KR"
     assert by_name["vosk-model-small-en-us-0.15"].path is None
     assert by_name["my-own-model"].path == str(extra) and by_name["my-own-model"].language is None
-    assert not any(m.pinned for m in models)
+    assert {m.name for m in models if m.pinned} == {n for n, k in KNOWN_MODELS.items() if k.sha256}
 
 
 def test_list_models_on_a_missing_cache(tmp_path):
