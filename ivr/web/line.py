@@ -75,10 +75,7 @@ class Line:
 
         def change(current):
             if current is not None:  # a retried incoming-call webhook: answer with where the call is
-                session = Session.from_dict(current.data["session"])
-                flow = self.library.pinned(session.flow, session.flow_version)
-                _, actions = engine.resume(flow, session, event.at)
-                holder.update(applied=Applied(session, actions, flow, current.data["seq"], current.data, stale=True))
+                holder.update(applied=self._where_it_is(current.data, event.at))
                 return None
             outcome = advance(self.library, None, event, self.lookup)
             data = with_summary({"seq": 1, "stream_secret": secrets.token_urlsafe(18), "streaming": False},
@@ -106,8 +103,7 @@ class Line:
             flow = self.library.pinned(session.flow, session.flow_version)
             if (seq is not None and seq != data.get("seq")) or session.phase == "ended":
                 # a duplicate, late or replayed request (an ended call stays ended): change nothing
-                again, actions = engine.resume(flow, session, event.at)
-                holder.update(applied=Applied(again, actions, flow, data["seq"], data, stale=True))
+                holder.update(applied=self._where_it_is(data, event.at))
                 return None
             outcome = advance(self.library, session, event, self.lookup)
             new = with_summary({**data, **(extra or {}), "seq": data.get("seq", 0) + 1}, outcome.session,
@@ -147,6 +143,18 @@ class Line:
         self.store.append_event(call_sid, {"type": "TransferDeclined", "attempt": str(attempt), "by": by,
                                            "at": at.isoformat()})
         return "declined"
+
+    def replay(self, call_sid: str, at: datetime) -> Applied | None:
+        """Where the call is now (its current prompt, transfer or recording), changing
+        nothing: for a caller redirected back to us, or a retried webhook."""
+        stored = self.store.load(call_sid)
+        return None if stored is None else self._where_it_is(stored.data, at)
+
+    def _where_it_is(self, data: dict[str, Any], at: datetime) -> Applied:
+        session = Session.from_dict(data["session"])
+        flow = self.library.pinned(session.flow, session.flow_version)
+        again, actions = engine.resume(flow, session, at)
+        return Applied(again, actions, flow, data.get("seq", 0), data, stale=True)
 
     def mark(self, call_sid: str, **fields: Any) -> None:
         """Merge ``fields`` into the call's saved data (not its session)."""

@@ -22,7 +22,6 @@ from typing import Any
 from flask import Blueprint, Flask, Response, current_app, request
 
 from ivr import twiml
-from ivr.engine import engine
 from ivr.engine.actions import Transfer
 from ivr.engine.events import TransferResult
 from ivr.nodes.transfer import target_kind
@@ -181,15 +180,10 @@ def conference_left():
 @bp.post("/twilio/resume")
 @twilio_webhook
 def resume():
-    sid = request.form.get("CallSid", "")
-    line = _line()
-    loaded = line.load(sid)
-    if loaded is None:
+    applied = _line().replay(request.form.get("CallSid", ""), _now())
+    if applied is None:
         return xml(current_app.extensions["ivr.emergency"]())
-    session, data = loaded
-    flow = line.library.pinned(session.flow, session.flow_version)
-    _, actions = engine.resume(flow, session, _now())
-    return respond(Applied(session, actions, flow, data.get("seq", 0), data, stale=True))
+    return respond(applied)
 
 
 def init_app(app: Flask, settings: Settings, line: Line) -> WarmTransfer | None:
