@@ -19,7 +19,7 @@ EPILOG = """examples:
   ivr simulate acme-support          call the flow from the terminal
   ivr simulate acme-support --script tests/scripts/order.yaml
   ivr serve --port 8080              serve the Twilio webhooks
-  ivr eval escalation                measure the escalation detector
+  ivr eval escalation CORPUS --flow F measure the escalation detector
   ivr models list                    speech models known and installed
 """
 
@@ -64,7 +64,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--debug", action="store_true")
 
     p = sub.add_parser("eval", help="measure parts of the IVR (escalation)",
-                       description="Measure the escalation detector on a labelled corpus. Example: ivr eval escalation")
+                       description="Measure the escalation detector on a labelled corpus. Example: ivr eval escalation tests/escalation/corpus --flow tests/escalation/line/corpus-line.yaml")
     p.add_argument("what", choices=["escalation"])
     p.add_argument("rest", nargs=argparse.REMAINDER)
 
@@ -109,7 +109,7 @@ def _graph(args) -> int:
 
     from ivr.flows import graph
     from ivr.flows.loader import load_directory, load_paths
-    from ivr.flows.problems import format_problem
+    from ivr.model.problems import format_problem
     path = Path(args.flow)
     loaded = load_paths([path], Path(args.audio)) if path.suffix in (".yaml", ".yml") else load_directory(args.flows, Path(args.audio))
     flow = next(iter(loaded.flows.values()), None) if path.suffix in (".yaml", ".yml") else loaded.flows.get(args.flow)
@@ -133,7 +133,7 @@ def _serve(args) -> int:
 
 
 def _eval(args) -> int:
-    from ivr.escalation.evaluate import run_eval_cli
+    from ivr.evaluation.evaluate import run_eval_cli
     return run_eval_cli(list(args.rest))
 
 

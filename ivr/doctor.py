@@ -164,7 +164,7 @@ def _given(ctx: dict, name: str) -> bool:
 
 def _flows(report: Report, s: Settings, timeout: float, ctx: dict) -> None:
     from ivr.flows.loader import load_directory
-    from ivr.flows.problems import format_problem
+    from ivr.model.problems import format_problem
 
     if not s.flows_dir.is_dir():
         report(FAIL, f"IVR_FLOWS_DIR={s.flows_dir} is not a folder")

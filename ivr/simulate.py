@@ -32,11 +32,11 @@ from typing import IO, Any
 
 import yaml
 
-from ivr.engine.actions import Hangup, Listen, Record, Speak, Transfer
-from ivr.engine.events import (CallEnded, CallStarted, DigitsPressed, NoInput, RecordingDone, SpeechHeard,
+from ivr.model.actions import Hangup, Listen, Record, Speak, Transfer
+from ivr.model.events import (CallEnded, CallStarted, DigitsPressed, NoInput, RecordingDone, SpeechHeard,
                                TransferResult)
 from ivr.flows.library import FlowLibrary
-from ivr.lookups import http_lookup
+from ivr.runtime.lookups import http_lookup
 from ivr.runtime import advance
 
 TRANSFER_RESULTS = ("answered", "busy", "no-answer", "declined", "failed", "canceled")
@@ -234,7 +234,7 @@ def main_simulate(args, out: IO[str] | None = None, err: IO[str] | None = None, 
     out, err, stdin = out or sys.stdout, err or sys.stderr, stdin or sys.stdin
     library = FlowLibrary(args.flows, args.audio)
     problems = library.reload()
-    from ivr.flows.problems import format_problem
+    from ivr.model.problems import format_problem
     for p in problems:
         if p.severity == "error":
             print(format_problem(p), file=err)

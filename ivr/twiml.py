@@ -10,8 +10,8 @@ from urllib.parse import urlencode
 
 from twilio.twiml.voice_response import Dial, Gather, VoiceResponse
 
-from ivr.engine.actions import Action, Hangup, Listen, Record, Speak, Transfer
-from ivr.nodes.transfer import target_kind
+from ivr.model.actions import Action, Hangup, Listen, Record, Speak, Transfer
+from ivr.model.targets import target_kind
 
 MAX_HINTS = 500
 

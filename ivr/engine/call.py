@@ -6,35 +6,12 @@ clock (``at`` comes from the event).
 """
 from __future__ import annotations
 
-import string
 from datetime import datetime
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any, Callable, Sequence
 
-from ivr.flows.model import Flow, Prompt
-
-from .actions import Action, Listen, Speak
-from .session import Session
-
-
-class _Fields(dict):
-    """Template values; a field that is not set renders as nothing rather than failing."""
-
-    def __missing__(self, key: str) -> str:
-        return ""
-
-
-class _Formatter(string.Formatter):
-    def get_field(self, field_name: str, args: Sequence[Any], kwargs: Mapping[str, Any]) -> Any:
-        return kwargs.get(field_name, ""), field_name
-
-    def format_field(self, value: Any, format_spec: str) -> str:
-        try:
-            return super().format_field(value, format_spec)
-        except (ValueError, TypeError):
-            return str(value)
-
-
-_FORMATTER = _Formatter()
+from ivr.model.actions import Action, Listen, Speak
+from ivr.model.flow import Flow, Prompt, fill_template
+from ivr.model.session import Session
 
 
 class Call:
@@ -55,14 +32,14 @@ class Call:
         return self.session.language or self.flow.language
 
     def fields(self) -> dict[str, str]:
-        values = _Fields(self.session.slots)
+        values = dict(self.session.slots)
         for key, value in self.session.lookup.items():
             values[f"lookup.{key}"] = "" if value is None else str(value)
         values["caller"] = self.session.caller
         return values
 
     def fill(self, text: str) -> str:
-        return _FORMATTER.vformat(text, (), self.fields())
+        return fill_template(text, self.fields())
 
     # --- what the caller hears --------------------------------------------------------
     def render(self, prompt: Prompt) -> Speak:

@@ -19,22 +19,23 @@ from datetime import datetime
 from typing import Callable
 
 from ivr.escalation import assess
-from ivr.flows.model import Flow
-from ivr.nodes import BY_CLASS
-from ivr.nodes.base import Handled, Heard, Matched, sorry
-from ivr.nodes.collect import CollectNode
-from ivr.nodes.hours import status as hours_status
+from ivr.model.flow import Flow
+from ivr.flows.nodes import BY_CLASS
+from ivr.flows.nodes.base import Handled, Heard, Matched, sorry
+from ivr.flows.nodes.collect import CollectNode
+from ivr.flows.nodes.hours import status as hours_status
 from ivr.understanding.person import asks_for_person
 from ivr.understanding.text import normalize, yes_no
 
-from .actions import WAITING_ACTIONS, Action, DataLookup, Hangup, Listen, Record, Transfer
+from ivr.model.actions import WAITING_ACTIONS, Action, Hangup, Record, Speak, Transfer
 from .call import Call
-from .context import MASK
-from .events import (CallEnded, CallStarted, DigitsPressed, Event, LookupResult, NoInput, RecordingDone,
+from ivr.model.context import MASK
+from ivr.model.events import (CallEnded, CallStarted, DigitsPressed, Event, LookupResult, NoInput, RecordingDone,
                      SpeechHeard, TransferResult)
-from .session import Session, Turn
+from ivr.model.session import Session, Turn
 
 MAX_HOPS = 60
+APOLOGY = "Sorry, something went wrong on our side. Let me get you to someone who can help."
 OPERATOR_REASON = "Caller asked for a person"
 
 
@@ -80,6 +81,27 @@ def enter_flow(flow: Flow, session: Session, at: datetime) -> tuple[Session, lis
     return call.session, call.actions
 
 
+def rescue(flow: Flow, session: Session | None, event: Event,
+           reason: str = "A technical problem in the call flow") -> tuple[Session, list[Action]]:
+    """Apologise and hand the caller to the flow's operator target (after a failure of
+    the flow or of the shell); if even that cannot be done, apologise and hang up."""
+    if session is None:
+        if not isinstance(event, CallStarted):
+            raise UnexpectedEvent("none", event)
+        session = new_session(flow, event)
+    call = Call(flow, session.evolve(phase="listening"), event.at, _enter)
+    try:
+        call.speak(APOLOGY)
+        call.escalate(reason, to=flow.operator.to)
+        if isinstance(call.actions[-1], Transfer) or call.session.phase == "recording":
+            return call.session, call.actions
+    except Exception:  # noqa: BLE001 - the flow is broken; the caller still gets an answer
+        pass
+    return (session.evolve(phase="ended", outcome="error"),
+            [Speak(APOLOGY.split(".")[0] + ". Please call again in a few minutes. Goodbye.",
+                   language=flow.language, voice=flow.voice), Hangup()])
+
+
 def resume(flow: Flow, session: Session, at: datetime) -> tuple[Session, list[Action]]:
     """The current waiting action again, without changing anything that counts (for a
     duplicate or stray webhook)."""
@@ -93,7 +115,7 @@ def resume(flow: Flow, session: Session, at: datetime) -> tuple[Session, list[Ac
     elif phase == "lookup" and node is not None:
         BY_CLASS[type(node)].enter(node, call)
     elif phase == "transfer" and node is not None and hasattr(node, "targets"):
-        from ivr.nodes.transfer import _dial
+        from ivr.flows.nodes.transfer import _dial
         _dial(node, call, max(session.transfer_attempt - 1, 0))
     elif phase == "recording":
         call.actions.append(Record(node=session.node))
@@ -228,7 +250,7 @@ def _on_connected_end(call: Call, event: TransferResult) -> None:
 
 
 def _on_recording(call: Call, event: RecordingDone) -> None:
-    from ivr.nodes import voicemail
+    from ivr.flows.nodes import voicemail
     node = call.flow.nodes.get(call.session.node)
     voicemail.on_recording(node if isinstance(node, voicemail.VoicemailNode) else None, call, event.url, event.duration)
 
@@ -315,8 +337,7 @@ def _offer(call: Call) -> None:
                 ("yes", "no"), max_digits=1, finish_on_key="")
 
 
-def _speak(call: Call, text: str):
-    from .actions import Speak
+def _speak(call: Call, text: str) -> Speak:
     return Speak(text=text, language=call.language, voice=call.flow.voice)
 
 
@@ -359,5 +380,3 @@ _HANDLERS: dict[tuple[str, type], Handler] = {
     ("ended", RecordingDone): _on_late_recording,
 }
 
-__all__ = ["step", "resume", "enter_flow", "new_session", "UnexpectedEvent", "FlowLoop",
-           "Listen", "Transfer", "DataLookup"]

@@ -27,8 +27,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ivr.engine.session import Reason, Session
-from ivr.escalation.settings import SIGNALS, EscalationSettings
+from ivr.model.session import Reason, Session
+from ivr.model.escalation import SIGNALS, EscalationSettings
 from ivr.escalation.signals import CHECKS, DEFAULT_WEIGHTS
 
 __all__ = ["Assessment", "assess", "combine", "IMMEDIATE_SIGNALS"]

@@ -30,9 +30,9 @@ from dataclasses import dataclass
 from statistics import median
 from typing import Callable
 
-from ivr.engine.session import Session, Turn
+from ivr.model.session import Session, Turn
 from ivr.escalation.sentiment import negativity
-from ivr.escalation.settings import EscalationSettings
+from ivr.model.escalation import EscalationSettings
 from ivr.understanding.person import asks_for_person, negated_before, words
 
 __all__ = ["Finding", "Check", "CHECKS", "DEFAULT_WEIGHTS", "OPERATOR_PHRASES", "OPERATOR_DIGIT"]

@@ -14,17 +14,18 @@ import re
 from collections import deque
 from typing import Iterable
 
-from ivr.nodes.branch import BUILT_IN_VARS, BranchNode
-from ivr.nodes.collect import CollectNode
-from ivr.nodes.lookup import LookupNode
-from ivr.nodes.menu import MenuNode
-from ivr.nodes.transfer import TransferNode, target_kind
+from ivr.flows.nodes.branch import BUILT_IN_VARS, BranchNode
+from ivr.flows.nodes.collect import CollectNode
+from ivr.flows.nodes.lookup import LookupNode
+from ivr.flows.nodes.menu import MenuNode
+from ivr.flows.nodes.transfer import TransferNode
+from ivr.model.targets import target_kind
 from ivr.understanding.person import asks_for_person
 from ivr.understanding.text import normalize
 
 from .graph import AUTOMATIC, Edge, cycle_through, cycles, entry_points, successors
-from .model import Flow, Node, template_fields
-from .problems import Where, did_you_mean
+from ivr.model.flow import Flow, Node, template_fields
+from ivr.model.problems import Where, did_you_mean
 from .reader import Context
 from .yamlpos import Y
 

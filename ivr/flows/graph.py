@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections import deque
 from dataclasses import dataclass
 
-from .model import Flow, Node
+from ivr.model.flow import Flow, Node
 
 # Kinds that pass the call on without waiting for the caller (a loop of these never ends).
 AUTOMATIC = ("say", "branch", "lookup", "hours")

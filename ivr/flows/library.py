@@ -21,8 +21,8 @@ from pathlib import Path
 from typing import Any
 
 from .loader import Loaded, load_directory, load_text
-from .model import Flow
-from .problems import Problem, Where
+from ivr.model.flow import Flow
+from ivr.model.problems import Problem, Where
 
 
 class NoFlow(LookupError):

@@ -11,12 +11,12 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Iterable
 
-from ivr.escalation.settings import DEFAULT_TOPICS, SIGNALS, EscalationSettings
-from ivr.nodes import REGISTRY, collect, goto
-from ivr.nodes.hours import parse_schedule
+from ivr.model.escalation import DEFAULT_TOPICS, SIGNALS, EscalationSettings
+from ivr.flows.nodes import REGISTRY, collect, goto
+from ivr.flows.nodes.hours import parse_schedule
 
-from .model import Flow, Operator, RetryPolicy
-from .problems import FlowError, Problem, Where, did_you_mean
+from ivr.model.flow import Flow, Operator, RetryPolicy
+from ivr.model.problems import FlowError, Problem, Where, did_you_mean
 from .reader import Context, Reader, kind_name
 from .yamlpos import parse_yaml
 

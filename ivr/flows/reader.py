@@ -11,8 +11,8 @@ import re
 from pathlib import Path
 from typing import Any, Iterable
 
-from .model import Prompt, Ref, template_fields
-from .problems import Problem, Where, did_you_mean
+from ivr.model.flow import Prompt, Ref, template_fields
+from ivr.model.problems import Problem, Where, did_you_mean
 from .yamlpos import Y
 
 _AUDIO_RE = re.compile(r"^\s*(audio/\S+\.(?:wav|mp3|ulaw|aiff|gsm))\s*(?:\|\s*(.*))?$", re.S)

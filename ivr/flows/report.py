@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Iterable, TextIO
 
 from .loader import Loaded, load_paths
-from .problems import Problem, Where, format_problem
+from ivr.model.problems import Problem, Where, format_problem
 
 DEFAULT_PATHS = ("call_flows",)
 SUFFIXES = (".yaml", ".yml")

@@ -12,10 +12,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from ivr.escalation.settings import SIGNALS
-from ivr.nodes.branch import TESTS
-from ivr.nodes.collect import SLOT_KINDS
-from ivr.nodes.transfer import TARGET_FORMS
+from ivr.model.escalation import SIGNALS
+from ivr.flows.nodes.branch import TESTS
+from ivr.flows.nodes.collect import SLOT_KINDS
+from ivr.model.targets import TARGET_FORMS
 
 SCHEMA_ID = "https://ivr.example.org/schemas/call-flow.json"
 NODE_ID = r"^[A-Za-z0-9_-]+$"

@@ -11,7 +11,7 @@ from typing import Any
 
 import yaml
 
-from .problems import Problem, Where
+from ivr.model.problems import Problem, Where
 
 
 @dataclass

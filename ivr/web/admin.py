@@ -34,7 +34,7 @@ from typing import Any
 from flask import Blueprint, Flask, Response, current_app, jsonify, request
 
 from ivr.flows.library import FlowLibrary
-from ivr.flows.problems import Problem, format_problem
+from ivr.model.problems import Problem, format_problem
 from ivr.store import LocalBus
 
 log = logging.getLogger(__name__)

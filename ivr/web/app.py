@@ -15,9 +15,9 @@ from twilio.request_validator import RequestValidator
 
 from ivr import twiml
 from ivr.flows.library import FlowLibrary, NoFlow
-from ivr.flows.problems import format_problem
-from ivr.lookups import http_lookup
-from ivr.nodes.transfer import TransferNode
+from ivr.model.problems import format_problem
+from ivr.runtime.lookups import http_lookup
+from ivr.flows.nodes.transfer import TransferNode
 from ivr.settings import Settings, load_settings
 from ivr.store import open_store
 

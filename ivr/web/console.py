@@ -32,8 +32,8 @@ from typing import Any, Iterator
 from flask import (Blueprint, Flask, Response, abort, current_app, flash, g, redirect, render_template,
                    request, session, stream_with_context, url_for)
 
-from ivr.engine.context import build_context
-from ivr.engine.session import Session
+from ivr.model.context import build_context
+from ivr.model.session import Session
 
 from .agents import HASH_COMMAND, EXAMPLE, Agent, AgentsFile
 from .line import CONSOLE_CHANNEL, call_card

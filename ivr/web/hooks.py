@@ -19,10 +19,10 @@ from functools import wraps
 from flask import Blueprint, Response, current_app, request
 
 from ivr import twiml
-from ivr.engine.context import build_context, summary
-from ivr.engine.events import (CallEnded, CallStarted, DigitsPressed, NoInput, RecordingDone, SpeechHeard,
+from ivr.model.context import build_context, summary
+from ivr.model.events import (CallEnded, CallStarted, DigitsPressed, NoInput, RecordingDone, SpeechHeard,
                                TransferResult)
-from ivr.engine.session import Session
+from ivr.model.session import Session
 
 from .line import Applied, Line
 

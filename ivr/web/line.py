@@ -19,13 +19,13 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any, Callable
 
-from ivr.engine import engine
-from ivr.engine.actions import Action, DataLookup, Listen
-from ivr.engine.events import CallEnded, CallStarted, Event, LookupResult, TransferResult
-from ivr.engine.context import MASK
-from ivr.engine.session import Session
+from ivr import engine
+from ivr.model.actions import Action, DataLookup, Listen
+from ivr.model.events import CallEnded, CallStarted, Event, LookupResult, TransferResult
+from ivr.model.context import MASK
+from ivr.model.session import Session
 from ivr.flows.library import FlowLibrary
-from ivr.flows.model import Flow
+from ivr.model.flow import Flow
 from ivr.runtime import advance
 from ivr.store import SessionStore
 
@@ -177,7 +177,7 @@ def call_card(flow: Flow, session: Session) -> dict[str, Any]:
                             "phase": session.phase, "score": round(session.score, 2), "caller": session.caller,
                             "outcome": session.outcome, "reasons": [r.detail for r in session.reasons]}
     if session.phase == "transfer":
-        from ivr.engine.context import build_context, summary
+        from ivr.model.context import build_context, summary
 
         node = flow.nodes.get(session.node)
         targets = getattr(node, "targets", ())

@@ -22,9 +22,9 @@ from typing import Any
 from flask import Blueprint, Flask, Response, current_app, request
 
 from ivr import twiml
-from ivr.engine.actions import Transfer
-from ivr.engine.events import TransferResult
-from ivr.nodes.transfer import target_kind
+from ivr.model.actions import Transfer
+from ivr.model.events import TransferResult
+from ivr.model.targets import target_kind
 from ivr.settings import Settings
 from ivr.telephony.crm import CrmNotifier
 from ivr.telephony.rest import CallGone, RestUnavailable, TwilioRest

@@ -18,11 +18,11 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from ivr.engine import engine
-from ivr.engine.actions import WAITING_ACTIONS, DataLookup, Hangup, Listen, Record, Speak, Transfer
-from ivr.engine.events import (CallEnded, CallStarted, DigitsPressed, LookupResult, NoInput, RecordingDone,
+from ivr.model.actions import WAITING_ACTIONS, DataLookup, Hangup, Listen, Record, Speak, Transfer
+from ivr.model.events import (CallEnded, CallStarted, DigitsPressed, LookupResult, NoInput, RecordingDone,
                                SpeechHeard, TransferResult)
 from ivr.flows.loader import load_text
-from ivr.flows.model import Flow
+from ivr.model.flow import Flow
 
 REPO = Path(__file__).resolve().parents[2]
 FLOWS_DIR = REPO / "call_flows"

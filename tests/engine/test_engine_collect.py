@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 from engine_support import Phone, flow_from
 
-from ivr.engine.actions import Listen, Transfer
+from ivr.model.actions import Listen, Transfer
 
 COLLECT_FLOW = """
 flow: collect-test

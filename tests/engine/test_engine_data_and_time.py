@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from engine_support import T0, Phone, flow_from
 
-from ivr.engine.actions import DataLookup, Listen, Transfer
+from ivr.model.actions import DataLookup, Listen, Transfer
 
 NY = ZoneInfo("America/New_York")
 

@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from engine_support import Phone, demo_flow
 
-from ivr.engine.actions import Listen, Transfer
+from ivr.model.actions import Listen, Transfer
 
 NY = ZoneInfo("America/New_York")
 OPEN = datetime(2026, 11, 24, 10, 0, tzinfo=NY)  # Tuesday morning

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 from engine_support import Phone, flow_from
 
-from ivr.engine.actions import Listen, Transfer
+from ivr.model.actions import Listen, Transfer
 
 # Retry-count signals are off here so the retry policy alone decides (the detector's own
 # thresholds are tested with the demo flow below and in the property tests).

@@ -8,8 +8,8 @@ import pytest
 from engine_support import Phone, check_waiting, flow_from
 
 from ivr.engine import engine
-from ivr.engine.actions import Hangup, Listen, Record, Speak, Transfer
-from ivr.engine.events import DigitsPressed, LookupResult, NoInput, RecordingDone, TransferResult
+from ivr.model.actions import Hangup, Listen, Record, Speak, Transfer
+from ivr.model.events import DigitsPressed, LookupResult, NoInput, RecordingDone, TransferResult
 
 PEOPLE_FLOW = """
 flow: people-test

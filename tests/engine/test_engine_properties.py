@@ -17,13 +17,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from ivr.engine import engine
-from ivr.engine.actions import DataLookup, Hangup, Listen, Record, SwitchFlow, Transfer
-from ivr.engine.events import (CallEnded, CallStarted, DigitsPressed, LookupResult, NoInput, RecordingDone,
+from ivr.model.actions import DataLookup, Hangup, Listen, Record, SwitchFlow, Transfer
+from ivr.model.events import (CallEnded, CallStarted, DigitsPressed, LookupResult, NoInput, RecordingDone,
                                SpeechHeard, TransferResult)
 from ivr.flows.library import FlowLibrary
-from ivr.nodes.collect import CollectNode
-from ivr.nodes.lookup import LookupNode
-from ivr.nodes.menu import MenuNode
+from ivr.flows.nodes.collect import CollectNode
+from ivr.flows.nodes.lookup import LookupNode
+from ivr.flows.nodes.menu import MenuNode
 
 FLOW_FILES = sorted([*FLOWS_DIR.glob("*.yaml"), *FLOWS_DIR.glob("*.yml")])
 RANDOM_WORDS = ["yes", "no", "um", "what", "the", "order", "one", "two", "five", "double", "please",
@@ -263,7 +263,7 @@ def test_a_lost_caller_at_every_prompt_of_every_flow_reaches_a_person(library, h
 
 def test_every_listening_node_of_every_flow_has_the_operator_escape(library):
     """The operator escape at every prompt, reached by putting the call there directly."""
-    from ivr.engine.session import Session
+    from ivr.model.session import Session
 
     for name in flow_names(library):
         flow = library.current(name)

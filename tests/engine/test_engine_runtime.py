@@ -11,8 +11,8 @@ import pytest
 from engine_support import REPO, T0, Phone, check_waiting, flow_from
 
 from ivr import runtime
-from ivr.engine.actions import DataLookup, Listen, SwitchFlow, Transfer
-from ivr.engine.events import CallStarted, DigitsPressed, LookupResult, NoInput, SpeechHeard, TransferResult
+from ivr.model.actions import DataLookup, Listen, SwitchFlow, Transfer
+from ivr.model.events import CallStarted, DigitsPressed, LookupResult, NoInput, SpeechHeard, TransferResult
 from ivr.flows.library import FlowLibrary
 
 MAIN_LINE = """
@@ -183,7 +183,7 @@ def test_a_bug_during_a_step_becomes_an_apology_and_a_person(library, monkeypatc
     def broken(*args, **kwargs):
         raise RuntimeError("boom")
 
-    monkeypatch.setattr("ivr.nodes.collect.listen", broken)
+    monkeypatch.setattr("ivr.flows.nodes.collect.listen", broken)
     shell.press("1")
     assert isinstance(shell.actions[-1], Transfer) and shell.actions[-1].target == "client:alice"
     assert "something went wrong" in shell.actions[0].text

@@ -7,7 +7,7 @@
 """
 from __future__ import annotations
 
-from ivr.engine.session import Session, Turn
+from ivr.model.session import Session, Turn
 from ivr.escalation import Assessment, EscalationSettings, assess
 
 

@@ -3,12 +3,13 @@ from pathlib import Path
 
 import pytest
 
-from ivr.escalation import run_eval_cli
-from ivr.escalation.corpus import (HELDOUT_FILE, Call, CorpusError, CorpusTurn, corpus_files,
-                                   load_corpus, play_transcript, transcript_driver)
-from ivr.escalation.evaluate import TARGETS, evaluate, format_report, missed_targets, transcript_explainer
+from ivr.evaluation.corpus import HELDOUT_FILE, Call, CorpusError, CorpusTurn, corpus_files, load_corpus
+from ivr.evaluation.evaluate import TARGETS, evaluate, format_report, missed_targets, run_eval_cli
+
+from transcript_line import play_transcript, transcript_driver, transcript_explainer
 
 CORPUS = Path(__file__).parent / "corpus"
+LINE = Path(__file__).parent / "line" / "corpus-line.yaml"
 FILES = corpus_files(CORPUS)
 TUNING = load_corpus([f for f in FILES if f.name != HELDOUT_FILE])
 HELDOUT = load_corpus([f for f in FILES if f.name == HELDOUT_FILE])
@@ -128,7 +129,7 @@ def test_malformed_corpus_files_are_reported(tmp_path, body, message):
 # the command line --------------------------------------------------------------------
 
 def test_cli_reports_both_sets_and_succeeds(capsys):
-    assert run_eval_cli([str(CORPUS)]) == 0
+    assert run_eval_cli([str(CORPUS), "--flow", str(LINE)]) == 0
     out = capsys.readouterr().out
     assert "== tuning set" in out and "== held-out set" in out and "All targets met" in out
 
@@ -136,13 +137,31 @@ def test_cli_reports_both_sets_and_succeeds(capsys):
 def test_cli_fails_when_a_target_is_missed(tmp_path, capsys):
     path = tmp_path / "one.yaml"
     path.write_text("calls: [{id: a, description: d, needs_person: true, by_turn: 1, turns: [{say: 'order status'}]}]")
-    assert run_eval_cli([str(path)]) == 1
+    assert run_eval_cli([str(path), "--flow", str(LINE)]) == 1
     assert "TARGET MISSED" in capsys.readouterr().out
 
 
 def test_cli_says_what_is_wrong_with_a_missing_corpus(tmp_path, capsys):
-    assert run_eval_cli([str(tmp_path / "nope.yaml")]) == 2
+    assert run_eval_cli([str(tmp_path / "nope.yaml"), "--flow", str(LINE)]) == 2
     assert "no such corpus" in capsys.readouterr().out
+
+
+def test_cli_needs_the_flow_to_play_the_calls_on(capsys):
+    assert run_eval_cli([str(CORPUS)]) == 2
+    assert "--flow" in capsys.readouterr().err
+
+
+def test_cli_explains_a_transfer_with_the_score_it_was_sent_with(tmp_path, capsys):
+    """A call the detector sends is explained with the reason and score at that turn,
+    not with the transcript model's numbers."""
+    path = tmp_path / "upset.yaml"
+    path.write_text("calls: [{id: u, description: d, needs_person: false, turns: ["
+                    "{say: 'this is ridiculous, useless, I already told you', loudness: -8}, "
+                    "{say: 'ridiculous useless machine', loudness: -6}, {silence: true}, {silence: true}]}]")
+    assert run_eval_cli([str(path), "--flow", str(LINE)]) == 1
+    out = capsys.readouterr().out
+    line = next(x for x in out.splitlines() if "sent at turn" in x)
+    assert "score 0.00" not in line and "no signs of trouble" not in line, line
 
 
 def test_cli_help(capsys):

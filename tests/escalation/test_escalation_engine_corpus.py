@@ -6,12 +6,12 @@ from pathlib import Path
 
 import pytest
 
-from ivr.engine.actions import Transfer
+from ivr.model.actions import Transfer
 from ivr.engine.engine import step
-from ivr.engine.events import CallStarted, DigitsPressed, SpeechHeard
-from ivr.escalation.corpus import HELDOUT_FILE, corpus_files, load_corpus
-from ivr.escalation.engine_driver import START, engine_driver
-from ivr.escalation.evaluate import evaluate, missed_targets, run_eval_cli
+from ivr.model.events import CallStarted, DigitsPressed, SpeechHeard
+from ivr.evaluation.corpus import HELDOUT_FILE, corpus_files, load_corpus
+from ivr.evaluation.driver import START, engine_driver
+from ivr.evaluation.evaluate import evaluate, missed_targets, run_eval_cli
 from ivr.flows.loader import load_flow
 
 HERE = Path(__file__).parent

@@ -2,7 +2,7 @@
 import pytest
 from hypothesis import given, settings as hsettings, strategies as st
 
-from ivr.engine.session import Reason, Session, Turn
+from ivr.model.session import Reason, Session, Turn
 from ivr.escalation import SIGNALS, Assessment, EscalationSettings, assess, combine
 from ivr.escalation.signals import CHECKS, DEFAULT_WEIGHTS
 

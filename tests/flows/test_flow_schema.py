@@ -7,7 +7,7 @@ import pytest
 import yaml
 
 from ivr.flows.schema import json_schema
-from ivr.nodes import REGISTRY
+from ivr.flows.nodes import REGISTRY
 
 from conftest import BROKEN, CALL_FLOWS, GOOD
 

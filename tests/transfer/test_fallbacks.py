@@ -3,9 +3,9 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
-from ivr.engine.actions import Hangup, Record, Speak, Transfer
+from ivr.model.actions import Hangup, Record, Speak, Transfer
 from ivr.engine.engine import step
-from ivr.engine.events import CallStarted, DigitsPressed, TransferResult
+from ivr.model.events import CallStarted, DigitsPressed, TransferResult
 from ivr.flows.loader import load_text
 
 AT = datetime(2026, 11, 24, 15, 0, tzinfo=timezone.utc)

@@ -146,16 +146,16 @@ def test_500_without_an_error_route_goes_to_a_person(line, backend):
 
 def test_timeout_is_the_nodes_timeout(line, backend, monkeypatch):
     """The node says timeout: 2; each try waits at most that long."""
-    import ivr.lookups
+    import ivr.runtime.lookups
 
     seen = []
-    real = ivr.lookups._session.request
+    real = ivr.runtime.lookups._session.request
 
     def spy(*args, **kwargs):
         seen.append(kwargs.get("timeout"))
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(ivr.lookups._session, "request", spy)
+    monkeypatch.setattr(ivr.runtime.lookups._session, "request", spy)
     backend.get("http://backend.test/orders/123456", body=requests.ReadTimeout("slow"))
     call = order_call(line)
     assert seen == [2.0]

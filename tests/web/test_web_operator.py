@@ -9,7 +9,8 @@ import pytest
 from web_support import FLOWS_DIR, Clock, Line, drive, gather_node, listening_paths, make_app
 
 from ivr.flows.library import FlowLibrary
-from ivr.nodes.transfer import TransferNode, target_kind
+from ivr.flows.nodes.transfer import TransferNode
+from ivr.model.targets import target_kind
 
 LIBRARY = FlowLibrary(FLOWS_DIR)
 LIBRARY.reload()

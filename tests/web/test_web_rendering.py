@@ -10,7 +10,7 @@ from web_support import (FLOWS_DIR, MAX_TWIML_BYTES, PUBLIC_URL, Clock, Line, ch
                          gather_node, last_twiml, listening_paths, make_app, query)
 
 from ivr.flows.library import FlowLibrary
-from ivr.nodes.menu import MenuNode
+from ivr.flows.nodes.menu import MenuNode
 
 LIBRARY = FlowLibrary(FLOWS_DIR)
 LIBRARY.reload()

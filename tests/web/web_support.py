@@ -15,14 +15,14 @@ from pathlib import Path
 from typing import Any, Iterable
 from urllib.parse import parse_qs, urlsplit
 
-from ivr.engine.actions import DataLookup, Listen
-from ivr.engine.events import CallStarted, DigitsPressed, LookupResult, NoInput, SpeechHeard
+from ivr.model.actions import DataLookup, Listen
+from ivr.model.events import CallStarted, DigitsPressed, LookupResult, NoInput, SpeechHeard
 from ivr.flows.library import FlowLibrary
-from ivr.flows.model import Flow
-from ivr.nodes.collect import CollectNode
-from ivr.nodes.hours import status as hours_status
-from ivr.nodes.lookup import LookupNode
-from ivr.nodes.menu import MenuNode
+from ivr.model.flow import Flow
+from ivr.flows.nodes.collect import CollectNode
+from ivr.flows.nodes.hours import status as hours_status
+from ivr.flows.nodes.lookup import LookupNode
+from ivr.flows.nodes.menu import MenuNode
 from ivr.runtime import advance
 from ivr.testing import Caller, FlaskTransport
 from ivr.web.app import create_app

@@ -22,8 +22,8 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from ivr.flows.model import Node
-from ivr.flows.problems import did_you_mean
+from ivr.model.flow import Node
+from ivr.model.problems import did_you_mean
 from ivr.flows.reader import Context, Reader, kind_name
 from ivr.flows.yamlpos import Y
 

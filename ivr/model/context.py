@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ivr.flows.model import Flow
+from ivr.model.flow import Flow
 
 from .session import Session
 

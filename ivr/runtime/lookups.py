@@ -11,8 +11,8 @@ from datetime import datetime, timezone
 
 import requests
 
-from ivr.engine.actions import DataLookup
-from ivr.engine.events import LookupResult
+from ivr.model.actions import DataLookup
+from ivr.model.events import LookupResult
 
 log = logging.getLogger(__name__)
 _session = requests.Session()

@@ -15,8 +15,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ivr.flows.model import Node, Prompt
-from ivr.flows.problems import Where
+from ivr.model.flow import Node, Prompt
+from ivr.model.problems import Where
 from ivr.flows.reader import Context, Reader
 from ivr.flows.yamlpos import Y
 from ivr.understanding.text import digits_in, match_phrase

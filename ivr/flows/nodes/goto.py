@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ivr.engine.actions import SwitchFlow
-from ivr.flows.model import Node
+from ivr.model.actions import SwitchFlow
+from ivr.model.flow import Node
 from ivr.flows.reader import Context, Reader, kind_name
 from ivr.flows.yamlpos import Y
 

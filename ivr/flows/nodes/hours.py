@@ -17,8 +17,8 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from ivr.flows.model import Node, Schedule
-from ivr.flows.problems import did_you_mean
+from ivr.model.flow import Node, Schedule
+from ivr.model.problems import did_you_mean
 from ivr.flows.reader import Context, Reader
 from ivr.flows.yamlpos import Y
 

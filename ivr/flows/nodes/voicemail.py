@@ -12,8 +12,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ivr.engine.actions import Hangup, Record
-from ivr.flows.model import Node, Prompt
+from ivr.model.actions import Hangup, Record
+from ivr.model.flow import Node, Prompt
 from ivr.flows.reader import Context, Reader
 from ivr.flows.yamlpos import Y
 

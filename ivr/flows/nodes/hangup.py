@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ivr.engine.actions import Hangup
-from ivr.flows.model import Node, Prompt
+from ivr.model.actions import Hangup
+from ivr.model.flow import Node, Prompt
 from ivr.flows.reader import Context, Reader, read_prompt
 from ivr.flows.yamlpos import Y
 

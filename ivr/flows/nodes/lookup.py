@@ -21,8 +21,8 @@ from dataclasses import dataclass, field
 from typing import Any, Mapping
 from urllib.parse import quote
 
-from ivr.engine.actions import DataLookup
-from ivr.flows.model import Node, template_fields
+from ivr.model.actions import DataLookup
+from ivr.model.flow import Node, fill_template, template_fields
 from ivr.flows.reader import Context, Reader
 from ivr.flows.yamlpos import Y
 
@@ -105,7 +105,7 @@ def parse(node_id: str, body: Y, node: Reader, ctx: Context) -> LookupNode:
 def enter(node: LookupNode, call) -> None:
     if node.url:
         fields = {k: quote(v, safe="") for k, v in call.fields().items()}
-        url = call.fill(node.url) if not fields else _fill_quoted(node.url, call, fields)
+        url = fill_template(node.url, fields)
         call.update(phase="lookup")
         call.actions.append(DataLookup(node=node.id, url=url, method=node.method, timeout=node.timeout,
                                        headers=dict(node.headers)))
@@ -113,10 +113,6 @@ def enter(node: LookupNode, call) -> None:
     row = node.rows.get(call.fill(node.key))
     on_result(node, call, "found" if row is not None else "not_found", row or {}, "")
 
-
-def _fill_quoted(template: str, call, quoted: dict[str, str]) -> str:
-    from ivr.engine.call import _FORMATTER, _Fields
-    return _FORMATTER.vformat(template, (), _Fields(quoted))
 
 
 def on_result(node: LookupNode, call, outcome: str, data: Mapping[str, Any], detail: str) -> None:

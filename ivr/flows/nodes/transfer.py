@@ -13,29 +13,19 @@ Targets: ``+E164`` numbers, ``client:NAME``, ``sip:URI``, ``queue:NAME`` (``<Enq
 """
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
-from ivr.engine.actions import Transfer
-from ivr.engine.context import build_context, summary
-from ivr.flows.model import Node, Prompt
+from ivr.model.actions import Transfer
+from ivr.model.context import build_context, summary
+from ivr.model.flow import Node, Prompt
+from ivr.model.targets import TARGET_HINT, target_kind
 from ivr.flows.reader import Context, Reader
 from ivr.flows.yamlpos import Y
 
 from . import voicemail
 
-TARGET_FORMS = {
-    "number": re.compile(r"\+[1-9]\d{6,14}"),
-    "client": re.compile(r"client:[A-Za-z0-9_.@-]{1,121}"),
-    "sip": re.compile(r"sip:[^@\s]+@[A-Za-z0-9.-]+(:\d+)?(;[^\s]*)?"),
-    "queue": re.compile(r"queue:[A-Za-z0-9 _.-]{1,64}"),
-    "flex": re.compile(r"flex:WW[0-9a-fA-F]{32}"),
-}
 DEFAULT_PROMPT = "Please hold while I connect you to someone who can help. I'll pass along what you've told me."
 
-
-def target_kind(target: str) -> str | None:
-    return next((kind for kind, form in TARGET_FORMS.items() if form.fullmatch(target)), None)
 
 
 @dataclass(frozen=True)
@@ -64,7 +54,7 @@ def parse(node_id: str, body: Y, node: Reader, ctx: Context) -> TransferNode:
     for target, item in zip(targets, items):
         if target_kind(target) is None:
             ctx.error(item.where, f"'{target}' is not a transfer target",
-                      "use +15551234567 (E.164), client:NAME, sip:user@host, queue:NAME or flex:WORKFLOW_SID")
+                      TARGET_HINT)
     if to is not None and not targets:
         ctx.error(to.where, f"transfer '{node_id}' has no targets")
     reason = r.text("reason", "") or ""

@@ -3,16 +3,16 @@
 ``ivr.flows.loader`` builds these from YAML and refuses a flow with any problem, so the
 engine can trust every name in here: every ``go`` target exists, every prompt's template
 fields are known, every audio file exists. Node kinds live one per module in
-``ivr.nodes``; this module holds what they share.
+``ivr.flows.nodes``; this module holds what they share.
 """
 from __future__ import annotations
 
 import string
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any, Mapping
+from typing import Any, Mapping, Sequence
 
-from ivr.escalation.settings import EscalationSettings
+from ivr.model.escalation import EscalationSettings
 
 from .problems import Where
 
@@ -49,6 +49,28 @@ class Prompt:
 def template_fields(text: str) -> list[str]:
     """Names used as ``{name}`` or ``{lookup.field}`` in ``text`` (ValueError if malformed)."""
     return [name for _, name, _, _ in string.Formatter().parse(text) if name]
+
+
+class _Formatter(string.Formatter):
+    """``{name}`` and ``{lookup.field}`` looked up as whole keys; a field that is not set
+    renders as nothing rather than failing."""
+
+    def get_field(self, field_name: str, args: Sequence[Any], kwargs: Mapping[str, Any]) -> Any:
+        return kwargs.get(field_name, ""), field_name
+
+    def format_field(self, value: Any, format_spec: str) -> str:
+        try:
+            return super().format_field(value, format_spec)
+        except (ValueError, TypeError):
+            return str(value)
+
+
+_FORMATTER = _Formatter()
+
+
+def fill_template(text: str, values: Mapping[str, str]) -> str:
+    """``text`` with every ``{field}`` replaced by its value in ``values`` ("" if unset)."""
+    return _FORMATTER.vformat(text, (), values)
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,4 @@
-"""Measure the detector on the labelled corpus: ``ivr eval escalation [CORPUS]``.
+"""Measure the detector on a labelled corpus: ``ivr eval escalation CORPUS --flow FLOW``.
 
 ``evaluate(calls, driver)`` plays every call with a driver (``corpus.Driver``: call ->
 the 1-based turn at which it went to a person, or None) and returns an ``Evaluation``:
@@ -13,23 +13,24 @@ the outcome of each call and the ``Metrics``:
   (negative: before the sign, positive: after);
 
 and the confusion list: each call that was wrong or mistimed, with the reasons that
-fired. ``run_eval_cli(argv)`` is the command line: it reports the tuning set and the
+fired. ``run_eval_cli(argv)`` is the command line (``ivr eval escalation CORPUS --flow FLOW``): it reports the tuning set and the
 held-out set (``heldout.yaml``) separately and exits 1 when the held-out set misses a
 target in ``TARGETS``.
 """
 from __future__ import annotations
 
 import argparse
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Callable, Sequence
 
-from ivr.escalation.corpus import (HELDOUT_FILE, Call, CorpusError, Driver, corpus_files,
-                                   load_corpus, play_transcript, transcript_driver)
-from ivr.escalation.settings import EscalationSettings
+from ivr.evaluation.driver import engine_driver, engine_explainer
+from ivr.flows.loader import load_flow
+from ivr.model.problems import FlowError
+from ivr.evaluation.corpus import HELDOUT_FILE, Call, CorpusError, Driver, corpus_files, load_corpus
 
 __all__ = ["TARGETS", "Outcome", "Metrics", "Evaluation", "evaluate", "missed_targets",
-           "format_report", "transcript_explainer", "run_eval_cli"]
+           "format_report", "run_eval_cli"]
 
 # The bar the held-out set must clear. "at_most" targets are upper bounds.
 TARGETS: dict[str, float] = {"recall": 0.95, "precision": 0.90,
@@ -116,28 +117,6 @@ def missed_targets(metrics: Metrics, targets: dict[str, float] = TARGETS) -> lis
     return missed
 
 
-def transcript_explainer(settings: EscalationSettings | None = None) -> Explainer:
-    """Explain a call with the transcript model: the reasons at the transfer turn, or,
-    for a call never sent, at the turn where the score was highest."""
-    settings = settings or EscalationSettings()
-
-    def explain(call: Call, escalated_at: int | None) -> str:
-        best = None
-        for n, _, found in play_transcript(call, settings):
-            if escalated_at is not None and n == escalated_at:
-                best = (n, found)
-                break
-            if escalated_at is None and (best is None or found.score > best[1].score):
-                best = (n, found)
-        if best is None:
-            return "no turn was assessed"
-        n, found = best
-        where = "sent at turn" if escalated_at is not None else "highest at turn"
-        return f"{where} {n}, {found.summary()}"
-
-    return explain
-
-
 def format_report(evaluation: Evaluation, explain: Explainer | None = None) -> str:
     """The report for one set: metrics, then the confusion list."""
     m = evaluation.metrics
@@ -160,67 +139,45 @@ def format_report(evaluation: Evaluation, explain: Explainer | None = None) -> s
     return "\n".join(lines)
 
 
-def _default_corpus() -> Path:
-    here = Path("tests/escalation/corpus")
-    if here.is_dir():
-        return here
-    return Path(__file__).resolve().parents[2] / "tests" / "escalation" / "corpus"
-
-
 def run_eval_cli(argv: list[str]) -> int:
-    """``ivr eval escalation [CORPUS] [--threshold X]``: print the report.
+    """``ivr eval escalation CORPUS --flow FLOW [--threshold X]``: print the report.
 
-    CORPUS is a YAML file or a directory of them (default: tests/escalation/corpus). In
-    a directory, ``heldout.yaml`` is reported separately and is the set the targets are
-    checked on; otherwise the targets are checked on the whole corpus. Exit codes: 0 all
-    targets met, 1 a target missed, 2 the corpus could not be read.
-    Example: ``ivr eval escalation tests/escalation/corpus --threshold 0.6``
+    CORPUS is a YAML file or a directory of them. In a directory, ``heldout.yaml`` is
+    reported separately and is the set the targets are checked on; otherwise the targets
+    are checked on the whole corpus. Every call is played through the real engine on
+    FLOW. Exit codes: 0 all targets met, 1 a target missed, 2 the corpus or the flow
+    could not be read.
     """
     parser = argparse.ArgumentParser(
         prog="ivr eval escalation",
-        description="Measure the escalation detector on a labelled corpus of scripted calls.",
-        epilog="example: ivr eval escalation tests/escalation/corpus --threshold 0.6")
-    parser.add_argument("corpus", nargs="?", default=None, help="a corpus YAML file or directory")
+        description="Measure the escalation detector on a labelled corpus of scripted calls, "
+                    "played through the engine on a flow.",
+        epilog="example: ivr eval escalation tests/escalation/corpus --flow tests/escalation/line/corpus-line.yaml")
+    parser.add_argument("corpus", help="a corpus YAML file or a directory of them")
+    parser.add_argument("--flow", required=True, help="the flow file the calls are played on")
     parser.add_argument("--threshold", type=float, default=None, help="score that sends a call to a person")
-    parser.add_argument("--flow", default=None,
-                        help="play the calls through the real engine on this flow file "
-                             "(default: tests/escalation/line/corpus-line.yaml when present)")
-    parser.add_argument("--transcript", action="store_true",
-                        help="play the calls on the built-in model of the demo line instead of the engine")
     try:
         args = parser.parse_args(argv)
     except SystemExit as exc:
         return int(exc.code or 0)
-    settings = EscalationSettings() if args.threshold is None else EscalationSettings(threshold=args.threshold)
     try:
-        files = corpus_files(args.corpus or _default_corpus())
+        files = corpus_files(args.corpus)
         held = [f for f in files if f.name == HELDOUT_FILE]
         tuned = [f for f in files if f.name != HELDOUT_FILE]
         sets = [(name, load_corpus(group)) for name, group in (("tuning set", tuned), ("held-out set", held)) if group]
     except (CorpusError, OSError) as exc:
         print(f"error: cannot read the corpus:\n{exc}")
         return 2
-    driver, explain = transcript_driver(settings), transcript_explainer(settings)
-    flow_path = Path(args.flow) if args.flow else _default_corpus().parent / "line" / "corpus-line.yaml"
-    if not args.transcript and flow_path.is_file():
-        from dataclasses import replace
-
-        from ivr.flows.loader import load_flow
-        from ivr.flows.problems import FlowError
-
-        from .engine_driver import engine_driver
-        try:
-            flow = load_flow(flow_path)
-        except (FlowError, OSError) as exc:
-            print(f"error: cannot load the flow {flow_path}: {exc}")
-            return 2
-        if args.threshold is not None:
-            flow = replace(flow, escalation=replace(flow.escalation, threshold=args.threshold))
-        driver = engine_driver(flow)
-        print(f"Playing every call through the engine on {flow_path} (flow '{flow.name}').\n")
-    elif not args.transcript and args.flow:
-        print(f"error: no flow file at {flow_path}")
+    flow_path = Path(args.flow)
+    try:
+        flow = load_flow(flow_path)
+    except (FlowError, OSError) as exc:
+        print(f"error: cannot load the flow {flow_path}: {exc}")
         return 2
+    if args.threshold is not None:
+        flow = replace(flow, escalation=replace(flow.escalation, threshold=args.threshold))
+    driver, explain = engine_driver(flow), engine_explainer(flow)
+    print(f"Playing every call through the engine on {flow_path} (flow '{flow.name}').\n")
     results = [evaluate(calls, driver, name) for name, calls in sets]
     for result in results:
         print(format_report(result, explain))

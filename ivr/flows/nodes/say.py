@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ivr.flows.model import Node, Prompt
+from ivr.model.flow import Node, Prompt
 from ivr.flows.reader import Context, Reader, read_prompt
 from ivr.flows.yamlpos import Y
 

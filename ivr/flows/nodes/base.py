@@ -1,7 +1,7 @@
 """What node kinds share: how a listening node reports what it understood.
 
 Every node kind is one module in this package with its dataclass, ``parse`` (its part of
-the YAML language) and its step functions; ``ivr.nodes.REGISTRY`` maps the YAML key to
+the YAML language) and its step functions; ``ivr.flows.nodes.REGISTRY`` maps the YAML key to
 the module. Listening kinds (``menu``, ``collect``) also provide ``listen`` (play the
 prompt for the n-th try) and ``interpret`` (make sense of keys or speech).
 """

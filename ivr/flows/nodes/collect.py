@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ivr.flows.model import Node, Prompt
+from ivr.model.flow import Node, Prompt
 from ivr.flows.reader import Context, Reader
 from ivr.flows.yamlpos import Y
 from ivr.understanding.text import DIGIT_WORDS, YES_NO_WORDS, date_in, digits_in, number_in, yes_no
