@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from typing import Sequence
+from collections.abc import Sequence
 
 EPILOG = """examples:
   ivr validate                       check every flow in call_flows/
@@ -64,7 +64,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--debug", action="store_true")
 
     p = sub.add_parser("eval", help="measure parts of the IVR (escalation)",
-                       description="Measure the escalation detector on a labelled corpus. Example: ivr eval escalation tests/escalation/corpus --flow tests/escalation/line/corpus-line.yaml")
+                       description="Measure the escalation detector on a labelled corpus. Example: "
+                       "ivr eval escalation tests/escalation/corpus --flow tests/escalation/line/corpus-line.yaml")
     p.add_argument("what", choices=["escalation"])
     p.add_argument("rest", nargs=argparse.REMAINDER)
 
@@ -111,8 +112,9 @@ def _graph(args) -> int:
     from ivr.flows.loader import load_directory, load_paths
     from ivr.model.problems import format_problem
     path = Path(args.flow)
-    loaded = load_paths([path], Path(args.audio)) if path.suffix in (".yaml", ".yml") else load_directory(args.flows, Path(args.audio))
-    flow = next(iter(loaded.flows.values()), None) if path.suffix in (".yaml", ".yml") else loaded.flows.get(args.flow)
+    is_file = path.suffix in (".yaml", ".yml")
+    loaded = load_paths([path], Path(args.audio)) if is_file else load_directory(args.flows, Path(args.audio))
+    flow = next(iter(loaded.flows.values()), None) if is_file else loaded.flows.get(args.flow)
     if flow is None:
         for p in loaded.errors:
             print(format_problem(p, loaded.sources.get(p.where.file)), file=sys.stderr)

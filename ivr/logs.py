@@ -25,7 +25,7 @@ from __future__ import annotations
 import logging
 import re
 import threading
-from typing import Iterable
+from collections.abc import Iterable
 
 FIELDS = {"digits", "speechresult", "unstablespeechresult", "pin", "pin_again", "passcode", "password",
           "cvv", "cvc", "ssn", "card", "card_number", "cardnumber", "security_code"}

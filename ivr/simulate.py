@@ -27,17 +27,17 @@ It exits 1 when an expectation fails, saying which step and what was heard inste
 from __future__ import annotations
 
 import sys
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import IO, Any
 
 import yaml
 
-from ivr.model.actions import Hangup, Listen, Record, Speak, Transfer
-from ivr.model.events import (CallEnded, CallStarted, DigitsPressed, NoInput, RecordingDone, SpeechHeard,
-                               TransferResult)
 from ivr.flows.library import FlowLibrary
-from ivr.runtime.lookups import http_lookup
+from ivr.model.actions import Hangup, Listen, Record, Speak, Transfer
+from ivr.model.events import CallEnded, CallStarted, DigitsPressed, NoInput, RecordingDone, SpeechHeard, TransferResult
+from ivr.model.session import Session
 from ivr.runtime import advance
+from ivr.runtime.lookups import http_lookup
 
 TRANSFER_RESULTS = ("answered", "busy", "no-answer", "declined", "failed", "canceled")
 
@@ -50,10 +50,10 @@ class Simulator:
         self.library = library
         self.flow = library.current(flow_name)
         self.caller = caller
-        self.now = at or datetime.now(timezone.utc)
+        self.now = at or datetime.now(UTC)
         self.out = out
         self.lookup = lookup
-        self.session = None
+        self.session: Session | None = None
         self.heard: list[str] = []
         self.waiting: Any = None
         self.ended = False
@@ -70,12 +70,12 @@ class Simulator:
     def _apply(self, event) -> None:
         self.heard = []
         outcome = advance(self.library, self.session, event, lambda a, at: self.lookup(a, at))
-        self.session = outcome.session
+        self.session = session = outcome.session
         for action in outcome.actions:
             self._show(action)
-        if self.session.turns or self.session.score:
-            reasons = "; ".join(f"{r.signal} +{r.weight:.2f}: {r.detail}" for r in self.session.reasons)
-            self._print(f"      [node {self.session.node} | escalation {self.session.score:.2f}"
+        if session.turns or session.score:
+            reasons = "; ".join(f"{r.signal} +{r.weight:.2f}: {r.detail}" for r in session.reasons)
+            self._print(f"      [node {session.node} | escalation {session.score:.2f}"
                         f"{' | ' + reasons if reasons else ''}]")
         self.now += timedelta(seconds=4)
 
@@ -136,7 +136,12 @@ class Simulator:
 def run_script(sim: Simulator, steps: list[Any], err: IO[str]) -> int:
     sim.start()
     for number, item in enumerate(steps, 1):
-        verb, arg = (item, None) if isinstance(item, str) else next(iter(item.items())) if isinstance(item, dict) and len(item) == 1 else (None, None)
+        if isinstance(item, str):
+            verb, arg = item, None
+        elif isinstance(item, dict) and len(item) == 1:
+            verb, arg = next(iter(item.items()))
+        else:
+            verb, arg = None, None
         heard = " ".join(sim.heard)
         if verb == "press":
             sim.press(str(arg))
@@ -264,6 +269,6 @@ def main_simulate(args, out: IO[str] | None = None, err: IO[str] | None = None, 
 
 def _parse_at(text: Any) -> datetime:
     if isinstance(text, datetime):
-        return text if text.tzinfo else text.replace(tzinfo=timezone.utc)
+        return text if text.tzinfo else text.replace(tzinfo=UTC)
     value = datetime.fromisoformat(str(text).replace("Z", "+00:00"))
-    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+    return value if value.tzinfo else value.replace(tzinfo=UTC)

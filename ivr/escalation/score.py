@@ -27,9 +27,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ivr.model.session import Reason, Session
-from ivr.model.escalation import SIGNALS, EscalationSettings
 from ivr.escalation.signals import CHECKS, DEFAULT_WEIGHTS
+from ivr.model.escalation import SIGNALS, EscalationSettings
+from ivr.model.session import Reason, Session
 
 __all__ = ["Assessment", "assess", "combine", "IMMEDIATE_SIGNALS"]
 

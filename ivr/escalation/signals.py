@@ -26,13 +26,13 @@ Rules of this file:
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from statistics import median
-from typing import Callable
 
-from ivr.model.session import Session, Turn
 from ivr.escalation.sentiment import negativity
 from ivr.model.escalation import EscalationSettings
+from ivr.model.session import Session, Turn
 from ivr.understanding.person import asks_for_person, negated_before, words
 
 __all__ = ["Finding", "Check", "CHECKS", "DEFAULT_WEIGHTS", "OPERATOR_PHRASES", "OPERATOR_DIGIT"]
@@ -93,6 +93,8 @@ def _failure_run(session: Session) -> list[Turn]:
     """The newest turns at the newest turn's node that all failed, newest last."""
     newest = _newest(session)
     run: list[Turn] = []
+    if newest is None:
+        return run
     for turn in reversed(session.turns):
         if turn.node != newest.node or turn.result not in FAILURES:
             break
@@ -156,7 +158,8 @@ def negative_sentiment(settings: EscalationSettings, session: Session) -> Findin
     newest = _newest(session)
     if not speech:
         return None
-    best, cues, said = 0.0, (), ""
+    cues: tuple[str, ...] = ()
+    best, said = 0.0, ""
     for age, turn in enumerate(reversed(speech[-3:])):
         found = negativity(turn.text)
         level = found.level * (0.5 ** age)

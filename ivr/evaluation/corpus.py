@@ -18,12 +18,12 @@ through the real engine on a flow the evaluator is given.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any
 
 import yaml
-
 
 __all__ = ["CorpusError", "CorpusTurn", "Call", "Driver", "load_corpus", "corpus_files", "HELDOUT_FILE"]
 

@@ -10,8 +10,8 @@ in the flow, so no I/O happens.
 """
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
-from typing import Iterator
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 
 from ivr.engine import step
 from ivr.model.actions import Action, Transfer
@@ -23,7 +23,7 @@ from .corpus import Call, Driver
 
 __all__ = ["START", "engine_driver", "engine_explainer", "play"]
 
-START = datetime(2026, 11, 24, 15, 0, tzinfo=timezone.utc)  # a Tuesday, business hours in New York
+START = datetime(2026, 11, 24, 15, 0, tzinfo=UTC)  # a Tuesday, business hours in New York
 
 
 def play(flow: Flow, call: Call) -> Iterator[tuple[int, Session, list[Action]]]:
@@ -66,7 +66,7 @@ def engine_explainer(flow: Flow):
 
     def explain(call: Call, escalated_at: int | None) -> str:
         best: tuple[int, Session] | None = None
-        for number, session, actions in play(flow, call):
+        for number, session, _ in play(flow, call):
             if escalated_at is not None and number == escalated_at:
                 best = (number, session)
                 break

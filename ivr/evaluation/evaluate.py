@@ -20,14 +20,14 @@ target in ``TARGETS``.
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Callable, Sequence
 
+from ivr.evaluation.corpus import HELDOUT_FILE, Call, CorpusError, Driver, corpus_files, load_corpus
 from ivr.evaluation.driver import engine_driver, engine_explainer
 from ivr.flows.loader import load_flow
 from ivr.model.problems import FlowError
-from ivr.evaluation.corpus import HELDOUT_FILE, Call, CorpusError, Driver, corpus_files, load_corpus
 
 __all__ = ["TARGETS", "Outcome", "Metrics", "Evaluation", "evaluate", "missed_targets",
            "format_report", "run_eval_cli"]
@@ -55,7 +55,7 @@ class Outcome:
             return "right" if self.escalated_at is None else "false"
         if self.escalated_at is None:
             return "missed"
-        delta = self.escalated_at - self.call.by_turn
+        delta = self.escalated_at - (self.call.by_turn or 0)
         return "early" if delta < -1 else "late" if delta > 1 else "right"
 
 
@@ -92,7 +92,7 @@ def evaluate(calls: Sequence[Call], driver: Driver, name: str = "corpus") -> Eva
     sent_right = [o for o in needing if o.escalated_at is not None]
     sent_wrong = [o for o in routine if o.escalated_at is not None]
     within = [o for o in sent_right if o.verdict == "right"]
-    deltas = [o.escalated_at - o.call.by_turn for o in sent_right]
+    deltas = [(o.escalated_at or 0) - (o.call.by_turn or 0) for o in sent_right]
     metrics = Metrics(
         calls=len(outcomes), needing=len(needing), routine=len(routine),
         sent_right=len(sent_right), sent_wrong=len(sent_wrong),

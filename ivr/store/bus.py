@@ -19,7 +19,7 @@ import json
 import queue
 import threading
 from abc import ABC, abstractmethod
-from typing import Iterator
+from collections.abc import Iterator
 
 from .base import dump_json
 
@@ -50,7 +50,7 @@ class Subscription(ABC):
                 return
             yield message
 
-    def __enter__(self) -> "Subscription":
+    def __enter__(self) -> Subscription:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -72,8 +72,11 @@ class Bus(ABC):
         before it ends (``None``: until the subscription is closed).
         """
 
-    def close(self) -> None:
-        """Release the bus's own resources (open subscriptions stay usable until closed)."""
+    def close(self) -> None:  # noqa: B027 - an optional hook, not an abstract method
+        """Release the bus's own resources (open subscriptions stay usable until closed).
+
+        Backends without resources of their own keep this default, which does nothing.
+        """
 
 
 _CLOSED = object()  # put into a LocalSubscription's queue to wake a blocked reader
@@ -93,7 +96,7 @@ class LocalBus(Bus):
         for q in targets:
             q.put(json.loads(text))
 
-    def subscribe(self, channel: str, *, timeout: float | None = None) -> "LocalSubscription":
+    def subscribe(self, channel: str, *, timeout: float | None = None) -> LocalSubscription:
         q: queue.SimpleQueue = queue.SimpleQueue()
         with self._lock:
             self._queues.setdefault(channel, set()).add(q)

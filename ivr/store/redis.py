@@ -25,8 +25,9 @@ from __future__ import annotations
 import json
 import threading
 import time
-from contextlib import contextmanager
-from typing import Any, Iterator
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
+from typing import Any
 
 from .base import SessionStore, Stored, StoreUnavailable, VersionConflict, dump_json, summary_fields
 from .bus import Bus, Subscription
@@ -202,7 +203,7 @@ class RedisStore(SessionStore):
     # -- the rest ---------------------------------------------------------------------
 
     @property
-    def bus(self) -> "RedisBus":
+    def bus(self) -> RedisBus:
         if self._bus is None:
             self._bus = RedisBus(self.client, prefix=self.prefix, transient=self._transient)
         return self._bus
@@ -250,7 +251,7 @@ class RedisBus(Bus):
         except self._transient as exc:
             raise StoreUnavailable(f"Redis bus: {exc}") from exc
 
-    def subscribe(self, channel: str, *, timeout: float | None = None) -> "RedisSubscription":
+    def subscribe(self, channel: str, *, timeout: float | None = None) -> RedisSubscription:
         return RedisSubscription(self, channel, timeout)
 
 
@@ -300,10 +301,8 @@ class RedisSubscription(Subscription):
         self._closed = True
         with self._lock:
             if self._pubsub is not None:
-                try:
+                with suppress(*self._transient):
                     self._pubsub.close()
-                except self._transient:
-                    pass
                 self._pubsub = None
 
 

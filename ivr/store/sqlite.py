@@ -21,8 +21,8 @@ import os
 import sqlite3
 import threading
 import time
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Iterator
 
 from .base import SessionStore, Stored, StoreUnavailable, VersionConflict, dump_json, summary_fields
 from .bus import Bus, LocalBus

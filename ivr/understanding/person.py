@@ -27,8 +27,9 @@ Rules of this file:
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from functools import lru_cache
-from typing import Sequence
+from itertools import pairwise
 
 __all__ = ["asks_for_person", "words", "negated_before", "NEGATIONS"]
 
@@ -95,7 +96,7 @@ def negated_before(tokens: Sequence[str], index: int, window: int = 3) -> bool:
     before = tokens[start:index]
     if any(t in NEGATIONS for t in before):
         return True
-    return any(a == "i'm" and b == "not" for a, b in zip(before, before[1:]))
+    return any(a == "i'm" and b == "not" for a, b in pairwise(before))
 
 
 @lru_cache(maxsize=64)

@@ -8,14 +8,14 @@ from __future__ import annotations
 
 import difflib
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
-from typing import Sequence
 
 _PUNCT = re.compile(r"[^\w\s']+", re.UNICODE)
 _SPACES = re.compile(r"\s+")
 FILLERS = frozenset(
-    "um uh erm er ah hmm mm like please pls yeah okay ok so well just uhm oh hi hello hey".split()
+    ["um", "uh", "erm", "er", "ah", "hmm", "mm", "like", "please", "pls", "yeah", "okay", "ok", "so", "well", "just", "uhm", "oh", "hi", "hello", "hey"]
 )
 _LEAD_INS = (
     "i want to", "i would like to", "i'd like to", "i need to", "can i", "could i", "can you",
@@ -40,8 +40,8 @@ _TENS = {"twenty": 20, "thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "sev
 _DIGIT_WORDS = {k: v for k, v in _UNITS.items() if v < 10}
 _REPEATS = {"double": 2, "triple": 3}
 
-YES = frozenset("yes yeah yep yup correct right sure affirmative exactly true 예 네 맞아요".split()) | {"that's right", "that is right", "it is", "yes please", "that's correct", "uh huh"}
-NO = frozenset("no nope nah wrong incorrect negative 아니요 아니오 아니".split()) | {"that's wrong", "not right", "that's not right", "no it isn't", "it isn't"}
+YES = frozenset(["yes", "yeah", "yep", "yup", "correct", "right", "sure", "affirmative", "exactly", "true", "예", "네", "맞아요"]) | {"that's right", "that is right", "it is", "yes please", "that's correct", "uh huh"}
+NO = frozenset(["no", "nope", "nah", "wrong", "incorrect", "negative", "아니요", "아니오", "아니"]) | {"that's wrong", "not right", "that's not right", "no it isn't", "it isn't"}
 
 
 def normalize(text: str) -> str:
@@ -194,7 +194,7 @@ def yes_no(text: str) -> bool | None:
 
 
 _MONTHS = {m: i + 1 for i, m in enumerate(
-    "january february march april may june july august september october november december".split())}
+    ["january", "february", "march", "april", "may", "june", "july", "august", "september", "october", "november", "december"])}
 _ORDINALS = {"first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "sixth": 6, "seventh": 7, "eighth": 8,
              "ninth": 9, "tenth": 10, "eleventh": 11, "twelfth": 12, "thirteenth": 13, "fourteenth": 14,
              "fifteenth": 15, "sixteenth": 16, "seventeenth": 17, "eighteenth": 18, "nineteenth": 19,
@@ -227,7 +227,7 @@ def date_in(text: str, today: date | None = None) -> date | None:
             rest = rest[i + 1:] if day < 20 else rest[i + 2:]
             break
         if re.fullmatch(r"\d{1,2}(st|nd|rd|th)?", w):
-            day = int(re.match(r"\d+", w).group())
+            day = int(re.sub(r"\D", "", w))
             rest = rest[i + 1:]
             break
     if day is None:
