@@ -32,6 +32,7 @@ from .call import Call
 from ivr.model.context import MASK
 from ivr.model.events import (CallEnded, CallStarted, DigitsPressed, Event, LookupResult, NoInput, RecordingDone,
                      SpeechHeard, TransferResult)
+from ivr.model.phases import Phase, TransferStatus
 from ivr.model.session import Session, Turn
 
 MAX_HOPS = 60
@@ -42,9 +43,10 @@ OPERATOR_REASON = "Caller asked for a person"
 class UnexpectedEvent(Exception):
     """An event the call's phase does not accept (e.g. keys while the call is ringing an agent)."""
 
-    def __init__(self, phase: str, event: Event):
+    def __init__(self, phase: Phase | None, event: Event):
         self.phase, self.event = phase, event
-        super().__init__(f"{type(event).__name__} is not expected while the call is in phase '{phase}'")
+        where = f"while the call is in phase '{phase}'" if phase is not None else "before the call started"
+        super().__init__(f"{type(event).__name__} is not expected {where}")
 
 
 class FlowLoop(Exception):
@@ -60,7 +62,7 @@ def step(flow: Flow, session: Session | None, event: Event) -> tuple[Session, li
     """Apply ``event`` to the call; return the new session and what the caller gets next."""
     if session is None:
         if not isinstance(event, CallStarted):
-            raise UnexpectedEvent("none", event)
+            raise UnexpectedEvent(None, event)
         session = new_session(flow, event)
     handler = _HANDLERS.get((_phase_group(session.phase), type(event)))
     if handler is None:
@@ -74,7 +76,7 @@ def step(flow: Flow, session: Session | None, event: Event) -> tuple[Session, li
 def enter_flow(flow: Flow, session: Session, at: datetime) -> tuple[Session, list[Action]]:
     """Continue a call in ``flow`` after a ``SwitchFlow`` (the shell re-pins the session)."""
     session = session.evolve(flow=flow.name, flow_version=flow.version, language=flow.language,
-                             node="", phase="listening", no_input=0, no_match=0)
+                             node="", phase=Phase.LISTENING, no_input=0, no_match=0)
     call = Call(flow, session.evolve(t=_elapsed(session, at)), at, _enter)
     call.goto(flow.start)
     _check_ends_waiting(call)
@@ -87,17 +89,17 @@ def rescue(flow: Flow, session: Session | None, event: Event,
     the flow or of the shell); if even that cannot be done, apologise and hang up."""
     if session is None:
         if not isinstance(event, CallStarted):
-            raise UnexpectedEvent("none", event)
+            raise UnexpectedEvent(None, event)
         session = new_session(flow, event)
-    call = Call(flow, session.evolve(phase="listening"), event.at, _enter)
+    call = Call(flow, session.evolve(phase=Phase.LISTENING), event.at, _enter)
     try:
         call.speak(APOLOGY)
         call.escalate(reason, to=flow.operator.to)
-        if isinstance(call.actions[-1], Transfer) or call.session.phase == "recording":
+        if isinstance(call.actions[-1], Transfer) or call.session.phase is Phase.RECORDING:
             return call.session, call.actions
     except Exception:  # noqa: BLE001 - the flow is broken; the caller still gets an answer
         pass
-    return (session.evolve(phase="ended", outcome="error"),
+    return (session.evolve(phase=Phase.ENDED, outcome="error"),
             [Speak(APOLOGY.split(".")[0] + ". Please call again in a few minutes. Goodbye.",
                    language=flow.language, voice=flow.voice), Hangup()])
 
@@ -108,16 +110,16 @@ def resume(flow: Flow, session: Session, at: datetime) -> tuple[Session, list[Ac
     call = Call(flow, session, at, _enter)
     node = flow.nodes.get(session.node)
     phase = session.phase
-    if phase in ("listening", "confirming") and node is not None and node.listens:
+    if phase in (Phase.LISTENING, Phase.CONFIRMING) and node is not None and node.listens:
         BY_CLASS[type(node)].listen(node, call, 0)
-    elif phase == "offering":
+    elif phase is Phase.OFFERING:
         _offer(call)
-    elif phase == "lookup" and node is not None:
+    elif phase is Phase.LOOKUP and node is not None:
         BY_CLASS[type(node)].enter(node, call)
-    elif phase == "transfer" and node is not None and hasattr(node, "targets"):
+    elif phase is Phase.TRANSFER and node is not None and hasattr(node, "targets"):
         from ivr.flows.nodes.transfer import _dial
         _dial(node, call, max(session.transfer_attempt - 1, 0))
-    elif phase == "recording":
+    elif phase is Phase.RECORDING:
         call.actions.append(Record(node=session.node))
     else:
         call.actions.append(Hangup())
@@ -154,7 +156,7 @@ def _on_input(call: Call, event: DigitsPressed | SpeechHeard | NoInput) -> None:
                 confidence=getattr(event, "confidence", 1.0), loudness_dbfs=getattr(event, "loudness_dbfs", None),
                 duration=getattr(event, "duration", None))
 
-    if call.session.phase == "offering":
+    if call.session.phase is Phase.OFFERING:
         _on_offer_answer(call, node, module, heard, turn)
         return
     wants_person = heard is not None and not getattr(node, "operator_off", "") and (
@@ -228,7 +230,7 @@ def _on_offer_answer(call: Call, node, module, heard: Heard | None, turn: Turn) 
         call.update(no_match=call.session.no_match + 1)
         _offer(call)
         return
-    call.update(phase="listening", offered=True, no_input=0, no_match=0)
+    call.update(phase=Phase.LISTENING, offered=True, no_input=0, no_match=0)
     module.listen(node, call, 0, "")
     call.actions.insert(0, _speak(call, "All right, let's keep going."))
 
@@ -241,11 +243,11 @@ def _on_lookup(call: Call, event: LookupResult) -> None:
 
 def _on_transfer(call: Call, event: TransferResult) -> None:
     node = call.flow.nodes[call.session.node]
-    BY_CLASS[type(node)].on_result(node, call, event.status, event.target)
+    BY_CLASS[type(node)].on_result(node, call, TransferStatus.read(event.status), event.target)
 
 
 def _on_connected_end(call: Call, event: TransferResult) -> None:
-    call.update(phase="ended")
+    call.update(phase=Phase.ENDED)
     call.actions.append(Hangup())
 
 
@@ -263,8 +265,8 @@ def _on_late_recording(call: Call, event: RecordingDone) -> None:
 def _on_end(call: Call, event: CallEnded) -> None:
     outcome = call.session.outcome
     if not outcome:
-        outcome = "abandoned" if call.session.phase not in ("transfer",) else "abandoned_on_hold"
-    call.update(phase="ended", outcome=outcome)
+        outcome = "abandoned_on_hold" if call.session.phase is Phase.TRANSFER else "abandoned"
+    call.update(phase=Phase.ENDED, outcome=outcome)
 
 
 # --- helpers -------------------------------------------------------------------------
@@ -275,7 +277,7 @@ def _enter(call: Call, node_id: str) -> None:
         raise FlowLoop(f"flow '{call.flow.name}' went through {MAX_HOPS} nodes without waiting for the caller")
     node = call.flow.nodes[node_id]
     call.update(node=node_id, path=(*call.session.path, node_id), no_input=0, no_match=0, pending="",
-                phase="listening")
+                phase=Phase.LISTENING)
     module = BY_CLASS[type(node)]
     if node.listens:
         module.listen(node, call, 0)
@@ -331,7 +333,7 @@ def _reason_text(call: Call) -> str:
 
 
 def _offer(call: Call) -> None:
-    call.update(phase="offering")
+    call.update(phase=Phase.OFFERING)
     call.listen(call.session.node, ["It sounds like this isn't going well. Would you like to speak to someone? "
                                     "Say yes or press 1, or say no or press 2 to keep going."],
                 ("yes", "no"), max_digits=1, finish_on_key="")
@@ -348,12 +350,13 @@ def _elapsed(session: Session, at: datetime) -> float:
         return session.t
 
 
-def _phase_group(phase: str) -> str:
-    return "listening" if phase in ("listening", "confirming", "offering") else phase
+def _phase_group(phase: Phase) -> Phase:
+    """Confirming a value and answering an offer are prompts too: one row of the table."""
+    return Phase.LISTENING if phase.at_prompt else phase
 
 
 def _check_ends_waiting(call: Call) -> None:
-    if call.session.phase in ("ended", "connected") and (not call.actions or isinstance(call.actions[-1], Hangup)):
+    if call.session.phase in (Phase.ENDED, Phase.CONNECTED) and (not call.actions or isinstance(call.actions[-1], Hangup)):
         return
     if not call.actions or not isinstance(call.actions[-1], WAITING_ACTIONS):
         raise AssertionError(f"step left the call without a next step at '{call.session.node}': {call.actions}")
@@ -362,21 +365,21 @@ def _check_ends_waiting(call: Call) -> None:
 
 
 Handler = Callable[[Call, Event], None]
-_HANDLERS: dict[tuple[str, type], Handler] = {
-    ("new", CallStarted): _on_start,
-    ("listening", DigitsPressed): _on_input,
-    ("listening", SpeechHeard): _on_input,
-    ("listening", NoInput): _on_input,
-    ("listening", CallEnded): _on_end,
-    ("lookup", LookupResult): _on_lookup,
-    ("lookup", CallEnded): _on_end,
-    ("transfer", TransferResult): _on_transfer,
-    ("transfer", CallEnded): _on_end,
-    ("connected", TransferResult): _on_connected_end,
-    ("connected", CallEnded): _on_end,
-    ("recording", RecordingDone): _on_recording,
-    ("recording", CallEnded): _on_end,
-    ("ended", CallEnded): lambda call, event: None,
-    ("ended", RecordingDone): _on_late_recording,
+_HANDLERS: dict[tuple[Phase, type], Handler] = {
+    (Phase.NEW, CallStarted): _on_start,
+    (Phase.LISTENING, DigitsPressed): _on_input,
+    (Phase.LISTENING, SpeechHeard): _on_input,
+    (Phase.LISTENING, NoInput): _on_input,
+    (Phase.LISTENING, CallEnded): _on_end,
+    (Phase.LOOKUP, LookupResult): _on_lookup,
+    (Phase.LOOKUP, CallEnded): _on_end,
+    (Phase.TRANSFER, TransferResult): _on_transfer,
+    (Phase.TRANSFER, CallEnded): _on_end,
+    (Phase.CONNECTED, TransferResult): _on_connected_end,
+    (Phase.CONNECTED, CallEnded): _on_end,
+    (Phase.RECORDING, RecordingDone): _on_recording,
+    (Phase.RECORDING, CallEnded): _on_end,
+    (Phase.ENDED, CallEnded): lambda call, event: None,
+    (Phase.ENDED, RecordingDone): _on_late_recording,
 }
 

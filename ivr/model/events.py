@@ -72,8 +72,11 @@ class LookupResult:
 class TransferResult:
     """How one transfer attempt ended.
 
-    ``status`` is ``answered`` (the agent took the call), ``declined``, ``busy``,
-    ``no-answer``, ``failed`` or ``canceled``; ``target`` the target that was tried.
+    ``status`` is a ``TransferStatus`` word, as the shell heard it from Twilio:
+    ``answered`` (the agent took the call), ``declined``, ``busy``, ``no-answer``,
+    ``failed`` or ``canceled``, or ``completed`` once a connected call with the agent is
+    over; ``target`` the target that was tried. The engine reads it with
+    ``TransferStatus.read``.
     """
 
     at: datetime

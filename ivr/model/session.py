@@ -1,7 +1,7 @@
 """The state of one call, as the engine sees it.
 
 A ``Session`` is immutable: the engine returns a new one from every step. It is plain
-data (strings, numbers, tuples, dicts) so that a store can keep it as JSON and any host
+data (strings, numbers, tuples, dicts; ``phase`` is a ``Phase``, a string enum) so that a store can keep it as JSON and any host
 can continue the call (``to_dict`` / ``from_dict`` round-trip exactly).
 
 Rules of this file: times are kept as seconds since the call started (``t``) plus the
@@ -10,8 +10,13 @@ stored (the call needs them) but masked everywhere they leave the engine.
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, fields, replace
-from typing import Any, Mapping
+from typing import Any
+
+from .phases import Phase
+
+__all__ = ["Turn", "Reason", "Session"]
 
 
 @dataclass(frozen=True)
@@ -55,7 +60,7 @@ class Session:
     to: str = ""
     language: str = ""
     node: str = ""
-    phase: str = "new"  # new | listening | confirming | offering | lookup | transfer | recording | ended
+    phase: Phase = Phase.NEW  # a plain string ("listening") is accepted and read as its Phase
     t: float = 0.0  # seconds since start at the last event
     slots: Mapping[str, str] = field(default_factory=dict)
     lookup: Mapping[str, Any] = field(default_factory=dict)  # the latest lookup's data
@@ -76,11 +81,17 @@ class Session:
     recording: Mapping[str, Any] = field(default_factory=dict)
     callback: Mapping[str, Any] = field(default_factory=dict)  # a promise to call back: number, due_by
 
+    def __post_init__(self) -> None:
+        if type(self.phase) is not Phase:
+            object.__setattr__(self, "phase", Phase(self.phase))  # ValueError names an unknown phase
+
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        data = asdict(self)
+        data["phase"] = self.phase.value  # plain JSON data, whatever reads it
+        return data
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> "Session":
+    def from_dict(cls, data: Mapping[str, Any]) -> Session:
         known = {f.name for f in fields(cls)}
         values = {k: v for k, v in data.items() if k in known}
         values["turns"] = tuple(Turn(**t) for t in values.get("turns", ()))
@@ -89,5 +100,5 @@ class Session:
             values[name] = tuple(values.get(name, ()))
         return cls(**values)
 
-    def evolve(self, **changes: Any) -> "Session":
+    def evolve(self, **changes: Any) -> Session:
         return replace(self, **changes)

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from ivr.model.actions import Hangup
+from ivr.model.phases import Phase
 from ivr.model.flow import Node, Prompt
 from ivr.flows.reader import Context, Reader
 from ivr.flows.yamlpos import Y
@@ -58,5 +59,5 @@ def enter(node: CallbackNode, call) -> None:
         call.goto(node.go)
         return
     call.speak("Thank you for calling. Goodbye.")
-    call.update(phase="ended")
+    call.update(phase=Phase.ENDED)
     call.actions.append(Hangup())

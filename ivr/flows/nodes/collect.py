@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ivr.model.phases import Phase
 from ivr.model.flow import Node, Prompt
 from ivr.flows.reader import Context, Reader
 from ivr.flows.yamlpos import Y
@@ -100,7 +101,7 @@ def parse(node_id: str, body: Y, node: Reader, ctx: Context) -> CollectNode:
 
 
 def listen(node: CollectNode, call, attempt: int, sorry: str = "") -> None:
-    if call.session.phase == "confirming":
+    if call.session.phase is Phase.CONFIRMING:
         _read_back(node, call, call.session.pending, again=attempt > 0)
         return
     prompts: list = [node.prompt] if attempt == 0 else [p for p in (sorry, node.reprompt or node.prompt) if p]
@@ -115,18 +116,18 @@ def listen(node: CollectNode, call, attempt: int, sorry: str = "") -> None:
 
 def _read_back(node: CollectNode, call, value: str, again: bool = False) -> None:
     shown = "that" if node.slot.secret else " ".join(value) if node.slot.kind == "digits" else value
-    call.update(phase="confirming", pending=value)
+    call.update(phase=Phase.CONFIRMING, pending=value)
     call.listen(node.id, [("Sorry. " if again else "") + f"I heard {shown}. If that's right, say yes or press 1. "
                           "If not, say no or press 2."], ("yes", "no"), max_digits=1, finish_on_key="")
 
 
 def interpret(node: CollectNode, call, heard: Heard) -> Matched | Unmatched | Handled:
-    if call.session.phase == "confirming":
+    if call.session.phase is Phase.CONFIRMING:
         answer = {"1": True, "2": False}.get(heard.text) if heard.kind == "keys" else yes_no(heard.text)
         if answer is None:
             return Unmatched("did not say yes or no to the read-back")
         value = call.session.pending
-        call.update(phase="listening", pending="")
+        call.update(phase=Phase.LISTENING, pending="")
         if answer:
             return Matched(node.go, node.slot.name, {node.slot.name: value})
         call.listen(node.id, ["Let's try again.", node.prompt], max_digits=node.slot.max_length, finish_on_key="#")

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ivr.model.actions import Hangup
+from ivr.model.phases import Phase
 from ivr.model.flow import Node, Prompt
 from ivr.flows.reader import Context, Reader, read_prompt
 from ivr.flows.yamlpos import Y
@@ -38,5 +39,5 @@ def parse(node_id: str, body: Y, node: Reader, ctx: Context) -> HangupNode:
 
 def enter(node: HangupNode, call) -> None:
     call.speak(node.prompt)
-    call.update(phase="ended", outcome=call.session.outcome or "contained")
+    call.update(phase=Phase.ENDED, outcome=call.session.outcome or "contained")
     call.actions.append(Hangup())

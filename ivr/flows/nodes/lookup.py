@@ -22,6 +22,7 @@ from typing import Any, Mapping
 from urllib.parse import quote
 
 from ivr.model.actions import DataLookup
+from ivr.model.phases import Phase
 from ivr.model.flow import Node, fill_template, template_fields
 from ivr.flows.reader import Context, Reader
 from ivr.flows.yamlpos import Y
@@ -106,7 +107,7 @@ def enter(node: LookupNode, call) -> None:
     if node.url:
         fields = {k: quote(v, safe="") for k, v in call.fields().items()}
         url = fill_template(node.url, fields)
-        call.update(phase="lookup")
+        call.update(phase=Phase.LOOKUP)
         call.actions.append(DataLookup(node=node.id, url=url, method=node.method, timeout=node.timeout,
                                        headers=dict(node.headers)))
         return
@@ -119,7 +120,7 @@ def on_result(node: LookupNode, call, outcome: str, data: Mapping[str, Any], det
     record = {"node": node.id, "outcome": outcome, "data": dict(data) if outcome == "found" else {}}
     if detail:
         record["detail"] = detail
-    call.update(lookups=(*call.session.lookups, record), phase="listening")
+    call.update(lookups=(*call.session.lookups, record), phase=Phase.LISTENING)
     if outcome == "found":
         call.update(lookup=dict(data), verified=call.session.verified or node.verifies)
         call.goto(node.found)

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 from ivr.model.actions import Transfer
 from ivr.model.context import build_context, summary
+from ivr.model.phases import Phase, TransferStatus
 from ivr.model.flow import Node, Prompt
 from ivr.model.targets import TARGET_HINT, target_kind
 from ivr.flows.reader import Context, Reader
@@ -68,25 +69,26 @@ def parse(node_id: str, body: Y, node: Reader, ctx: Context) -> TransferNode:
 
 def enter(node: TransferNode, call) -> None:
     reason = call.session.transfer_reason or node.reason or "Transferred by the call flow"
-    call.update(transfer_reason=reason, transfer_attempt=0, phase="transfer")
+    call.update(transfer_reason=reason, transfer_attempt=0, phase=Phase.TRANSFER)
     call.speak(node.prompt if node.prompt else DEFAULT_PROMPT)
     _dial(node, call, 0)
 
 
 def _dial(node: TransferNode, call, index: int) -> None:
-    call.update(transfer_attempt=index + 1, phase="transfer")
+    call.update(transfer_attempt=index + 1, phase=Phase.TRANSFER)
     context = build_context(call.flow, call.session)
     call.actions.append(Transfer(target=node.targets[index], reason=call.session.transfer_reason,
                                  attempt=index + 1, attempts=len(node.targets), whisper=node.whisper,
                                  summary=summary(context), context=context, timeout=node.timeout))
 
 
-def on_result(node: TransferNode, call, status: str, target: str) -> None:
+def on_result(node: TransferNode, call, status: TransferStatus, target: str) -> None:
     attempt = call.session.transfer_attempt
     tried = node.targets[attempt - 1] if 0 < attempt <= len(node.targets) else target
-    call.update(transfers=(*call.session.transfers, {"target": target or tried, "status": status, "t": call.session.t}))
-    if status == "answered":
-        call.update(phase="connected", outcome="transferred")
+    call.update(transfers=(*call.session.transfers,
+                           {"target": target or tried, "status": status.value, "t": call.session.t}))
+    if status is TransferStatus.ANSWERED:
+        call.update(phase=Phase.CONNECTED, outcome="transferred")
         return
     if attempt < len(node.targets):
         call.speak("Still trying to reach someone. Thank you for holding.")

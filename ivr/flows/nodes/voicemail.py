@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ivr.model.actions import Hangup, Record
+from ivr.model.phases import Phase
 from ivr.model.flow import Node, Prompt
 from ivr.flows.reader import Context, Reader
 from ivr.flows.yamlpos import Y
@@ -50,7 +51,7 @@ def parse(node_id: str, body: Y, node: Reader, ctx: Context) -> VoicemailNode:
 def enter(node: VoicemailNode | None, call, node_id: str | None = None) -> None:
     """Also used when every transfer target failed and the flow named no fallback."""
     call.speak(node.prompt if node and node.prompt else DEFAULT_PROMPT)
-    call.update(phase="recording")
+    call.update(phase=Phase.RECORDING)
     call.actions.append(Record(node=node.id if node else node_id or call.session.node,
                                max_length=node.max_length if node else 120))
 
@@ -61,5 +62,5 @@ def on_recording(node: VoicemailNode | None, call, url: str, duration: float) ->
         call.goto(node.go)
         return
     call.speak(THANKS if url else "We didn't get a message. Please call again later. Goodbye.")
-    call.update(phase="ended", outcome=call.session.outcome or "abandoned")
+    call.update(phase=Phase.ENDED, outcome=call.session.outcome or "abandoned")
     call.actions.append(Hangup())
