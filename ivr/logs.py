@@ -9,7 +9,10 @@ Masked in every log record's message (and its traceback text):
   ``'pin': '1234'``, ``"Digits": "1234"``, ``digits='1234'``) -> ``***`` (``Digits`` of one
   to three keys, a menu choice, stay visible);
 * the literal values of the deployment's secrets (auth token, admin token, secret key);
-* the password of a URL (``redis://:pw@host`` -> ``redis://:***@host``).
+* the password of a URL (``redis://:pw@host`` -> ``redis://:***@host``);
+* the path and query of the requests the HTTP client logs at DEBUG (``"GET /accounts/
+  12345678/pin/4321 HTTP/1.1"`` -> ``"GET /*** HTTP/1.1"``): lookup URLs carry what the
+  caller keyed, a PIN among it.
 
 ``install(secrets, slot_names)`` applies the filter to every record of the process: a
 filter attached to the root logger sees only records logged on the root logger itself
@@ -32,6 +35,7 @@ FIELDS = {"digits", "speechresult", "unstablespeechresult", "pin", "pin_again", 
 _CARD = re.compile(r"(?<![\d])\d(?:[ -]?\d){12,18}(?![\d])")
 _URL_PASSWORD = re.compile(r"(://[^:/@\s]*:)[^@\s]+@")
 _MENU_KEYS = re.compile(r"[\d*#]{1,3}")
+_REQUEST_LINE = re.compile(r'"(GET|POST|PUT|PATCH|DELETE|HEAD|OPTIONS) /[^ "]* (HTTP/[\d.]+)"')
 _SPEECH = re.compile(r"(?i)(?<![\w])((?:Unstable)?SpeechResult=)[^&\n]*")  # a form body: up to the next field
 
 
@@ -82,6 +86,7 @@ class PiiFilter(logging.Filter):
             if secret in text:
                 text = text.replace(secret, "***")
         text = _URL_PASSWORD.sub(r"\1***@", text)
+        text = _REQUEST_LINE.sub(r'"\1 /*** \2"', text)
         text = _SPEECH.sub(r"\1***", text)
         text = self._field_re.sub(self._field, text)
         return _CARD.sub(_card, text)

@@ -145,7 +145,7 @@ def test_500_without_an_error_route_goes_to_a_person(line, backend):
 
 
 def test_timeout_is_the_nodes_timeout(line, backend, monkeypatch):
-    """The node says timeout: 2; each try waits at most that long."""
+    """The node says timeout: 2; the lookup waits at most that long, in all."""
     import ivr.runtime.lookups
 
     seen = []
@@ -158,7 +158,7 @@ def test_timeout_is_the_nodes_timeout(line, backend, monkeypatch):
     monkeypatch.setattr(ivr.runtime.lookups._session, "request", spy)
     backend.get("http://backend.test/orders/123456", body=requests.ReadTimeout("slow"))
     call = order_call(line)
-    assert seen == [2.0]
+    assert len(seen) == 1 and all(0 < part <= 2.0 for part in seen[0])  # (connect, read), both within 2 s
     assert call.state == "dialing"
     assert line.session(call)["transfer_reason"].startswith("back end unavailable")
 
