@@ -14,11 +14,12 @@ Rules of this file:
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import time
 import zlib
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import requests
 from urllib3.exceptions import HTTPError as TransportError
@@ -45,7 +46,7 @@ class _Late(Exception):
 
 def http_lookup(action: DataLookup, at: datetime | None = None, *, max_bytes: int = MAX_BYTES) -> LookupResult:
     """Ask the back end; never take longer than ``action.timeout`` seconds in all."""
-    at = at or datetime.now(timezone.utc)
+    at = at or datetime.now(UTC)
     deadline = time.monotonic() + action.timeout
     for attempt in (1, 2):
         left = deadline - time.monotonic()
@@ -127,10 +128,8 @@ def _wait_at_most(raw: object, seconds: float) -> None:
     """Let the next read of the socket wait no longer than what is left of the deadline."""
     sock = getattr(getattr(raw, "connection", None), "sock", None)
     if sock is not None:
-        try:
+        with contextlib.suppress(OSError):
             sock.settimeout(max(seconds, 0.01))
-        except OSError:
-            pass
 
 
 def _error(action: DataLookup, at: datetime, detail: str) -> LookupResult:
