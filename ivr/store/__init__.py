@@ -9,14 +9,16 @@ Open a store from its URL::
     store.append_event(call_sid, {"type": "pressed", "digits": "1"})
     store.finish(call_sid, "contained")
 
-URL options (query string): SQLite ``busy_timeout`` (seconds, default 5); Redis
-``finished_ttl`` (seconds the hot state of a finished call is kept, default 86400, or
-``none``) and ``prefix`` (key namespace, default ``ivr``); any other Redis option is
-passed to the redis driver (``socket_timeout=2``, ...).
+URL options (query string), both backends: ``finished_ttl`` (seconds the hot state of a
+finished call, its session with any secret slots and its turns, is kept after the call
+ends; default 86400; ``none`` keeps it). SQLite: ``busy_timeout`` (seconds, default 5).
+Redis: ``prefix`` (key namespace, default ``ivr``); any other Redis option is passed to
+the redis driver (``socket_timeout=2``, ...).
 """
 from __future__ import annotations
 
 import difflib
+from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from .base import SessionStore, Stored, StoreError, StoreUnavailable, VersionConflict
@@ -34,7 +36,7 @@ __all__ = [
     "open_store",
 ]
 
-_SQLITE_OPTIONS = {"busy_timeout"}
+_SQLITE_OPTIONS = {"busy_timeout", "finished_ttl"}
 
 
 def open_store(url: str) -> SessionStore:
@@ -74,9 +76,12 @@ def _open_sqlite(url: str, rest: str) -> SessionStore:
     path = "/" + path.lstrip("/")  # sqlite:///abs and sqlite:////abs both mean /abs
     options = dict(parse_qsl(query, keep_blank_values=True))
     _reject_unknown(url, options, _SQLITE_OPTIONS)
-    kwargs = {}
+    kwargs: dict[str, Any] = {}
     if "busy_timeout" in options:
         kwargs["busy_timeout"] = _seconds(url, "busy_timeout", options["busy_timeout"])
+    if "finished_ttl" in options:
+        value = options["finished_ttl"]
+        kwargs["finished_ttl"] = None if value.lower() in ("none", "") else _seconds(url, "finished_ttl", value)
     return SQLiteStore(path, **kwargs)
 
 

@@ -10,7 +10,11 @@ Rules of this file:
 * WAL journal (readers never block the writer) and ``busy_timeout`` (a writer waits for
   another process's write instead of failing). A lock still held after the timeout, or
   a file that cannot be opened, is ``StoreUnavailable``.
-* The hot state is never expired here; ``finish`` only marks the summary columns.
+* The hot state of a finished call expires ``finished_ttl`` seconds after ``finish``
+  (and after any save once finished), as with Redis: ``expires_at`` holds the moment,
+  ``data`` becomes '' (the summary and the event log stay). Expiry is applied when a
+  call is read or written and swept at most once a minute; a call created again after
+  it expired continues from its last version, so a stale writer never matches.
 * Times are Unix seconds from this host's clock.
 * The bus is in-process (``LocalBus``): SQLite means one host, and here one process.
 """
@@ -41,7 +45,8 @@ CREATE TABLE IF NOT EXISTS calls (
     started_at  REAL NOT NULL,
     updated_at  REAL NOT NULL,
     finished    INTEGER NOT NULL DEFAULT 0,
-    finished_at REAL
+    finished_at REAL,
+    expires_at  REAL
 );
 CREATE INDEX IF NOT EXISTS calls_by_start ON calls (finished, started_at);
 CREATE TABLE IF NOT EXISTS events (
@@ -52,6 +57,9 @@ CREATE TABLE IF NOT EXISTS events (
 );
 CREATE INDEX IF NOT EXISTS events_by_call ON events (call_sid, id);
 """
+
+DEFAULT_FINISHED_TTL = 24 * 3600.0
+_SWEEP_EVERY = 60.0
 
 # One LocalBus per database file per process, so that two store objects opened on the
 # same file (say, the webhooks' and the console's) talk to each other.
@@ -70,7 +78,8 @@ _TRANSIENT = ("locked", "busy", "unable to open", "disk i/o", "readonly", "no sp
 class SQLiteStore(SessionStore):
     """A store in one SQLite file; safe for several threads and processes on one host."""
 
-    def __init__(self, path: str, *, busy_timeout: float = 5.0):
+    def __init__(self, path: str, *, busy_timeout: float = 5.0,
+                 finished_ttl: float | None = DEFAULT_FINISHED_TTL):
         if path == ":memory:" or not path:
             raise ValueError("an in-memory SQLite store is not shared between threads; use a file")
         if not os.path.isdir(os.path.dirname(os.path.abspath(path))):
@@ -78,8 +87,12 @@ class SQLiteStore(SessionStore):
                 f"cannot create the session store {path!r}: its directory does not exist"
                 " (create it, or point the store URL elsewhere)"
             )
+        if finished_ttl is not None and finished_ttl <= 0:
+            raise ValueError(f"finished_ttl must be a positive number of seconds or None, not {finished_ttl!r}")
         self.path = path
         self.busy_timeout = busy_timeout
+        self.finished_ttl = finished_ttl
+        self._swept = 0.0
         self._local = threading.local()
         self._all: list[sqlite3.Connection] = []
         self._all_lock = threading.Lock()
@@ -87,6 +100,10 @@ class SQLiteStore(SessionStore):
         self._closed = False
         with self._db() as db:
             db.executescript(SCHEMA)
+            columns = {row[1] for row in db.execute("PRAGMA table_info(calls)")}
+            if "expires_at" not in columns:  # a file made before hot state expired
+                db.execute("ALTER TABLE calls ADD COLUMN expires_at REAL")
+            db.execute("CREATE INDEX IF NOT EXISTS calls_by_expiry ON calls (expires_at)")
 
     # -- connections ------------------------------------------------------------------
 
@@ -124,18 +141,37 @@ class SQLiteStore(SessionStore):
     def load(self, call_sid: str) -> Stored | None:
         with self._db() as db:
             row = db.execute(
-                "SELECT data, version FROM calls WHERE call_sid = ?", (call_sid,)
+                "SELECT data, version, expires_at FROM calls WHERE call_sid = ?", (call_sid,)
             ).fetchone()
-        if row is None:
+            if row is not None and row[2] is not None and row[2] <= time.time():
+                self._expire(db, call_sid)
+                return None
+        if row is None or not row[0]:
             return None
         return Stored(data=json.loads(row[0]), version=row[1])
+
+    def _expire(self, db: sqlite3.Connection, call_sid: str | None = None) -> None:
+        """Drop the hot state of finished calls whose time is up (one call, or all)."""
+        now = time.time()
+        if call_sid is None:
+            self._swept = now
+            db.execute("UPDATE calls SET data = '', expires_at = NULL WHERE expires_at <= ?", (now,))
+        else:
+            db.execute("UPDATE calls SET data = '', expires_at = NULL WHERE call_sid = ? AND expires_at <= ?",
+                       (call_sid, now))
+
+    def _expiry(self, now: float) -> float | None:
+        return None if self.finished_ttl is None else now + self.finished_ttl
 
     def save(self, call_sid: str, data: dict, expected_version: int | None) -> int:
         text = dump_json(data)
         fields = summary_fields(data)
         now = time.time()
         with self._db() as db:
+            if now - self._swept > _SWEEP_EVERY:
+                self._expire(db)
             if expected_version is None:
+                self._expire(db, call_sid)
                 try:
                     db.execute(
                         "INSERT INTO calls (call_sid, data, version, flow, node, phase, score,"
@@ -145,15 +181,27 @@ class SQLiteStore(SessionStore):
                          fields["score"], fields["caller"], fields["outcome"], now, now),
                     )
                 except sqlite3.IntegrityError:
-                    raise VersionConflict(call_sid, None, self._version(db, call_sid)) from None
+                    # created again after its hot state expired: continue from its version
+                    row = db.execute(
+                        "UPDATE calls SET data = ?, version = version + 1, flow = ?, node = ?, phase = ?,"
+                        " score = ?, caller = ?, updated_at = ?,"
+                        " expires_at = CASE WHEN finished THEN ? ELSE NULL END"
+                        " WHERE call_sid = ? AND data = '' RETURNING version",
+                        (text, fields["flow"], fields["node"], fields["phase"], fields["score"],
+                         fields["caller"], now, self._expiry(now), call_sid),
+                    ).fetchone()
+                    if row is None:
+                        raise VersionConflict(call_sid, None, self._version(db, call_sid)) from None
+                    return int(row[0])
                 return 1
             cursor = db.execute(
                 "UPDATE calls SET data = ?, version = version + 1, flow = ?, node = ?,"
                 " phase = ?, score = ?, caller = ?,"
-                " outcome = CASE WHEN finished THEN outcome ELSE ? END, updated_at = ?"
-                " WHERE call_sid = ? AND version = ?",
+                " outcome = CASE WHEN finished THEN outcome ELSE ? END, updated_at = ?,"
+                " expires_at = CASE WHEN finished THEN ? ELSE NULL END"
+                " WHERE call_sid = ? AND version = ? AND data != ''",
                 (text, fields["flow"], fields["node"], fields["phase"], fields["score"],
-                 fields["caller"], fields["outcome"], now, call_sid, expected_version),
+                 fields["caller"], fields["outcome"], now, self._expiry(now), call_sid, expected_version),
             )
             if cursor.rowcount != 1:
                 raise VersionConflict(call_sid, expected_version, self._version(db, call_sid))
@@ -161,8 +209,8 @@ class SQLiteStore(SessionStore):
 
     @staticmethod
     def _version(db: sqlite3.Connection, call_sid: str) -> int | None:
-        row = db.execute("SELECT version FROM calls WHERE call_sid = ?", (call_sid,)).fetchone()
-        return None if row is None else row[0]
+        row = db.execute("SELECT version, data FROM calls WHERE call_sid = ?", (call_sid,)).fetchone()
+        return None if row is None or not row[1] else row[0]
 
     # -- event log --------------------------------------------------------------------
 
@@ -188,8 +236,9 @@ class SQLiteStore(SessionStore):
         with self._db() as db:
             db.execute(
                 "UPDATE calls SET finished = 1, outcome = ?, updated_at = ?,"
-                " finished_at = COALESCE(finished_at, ?) WHERE call_sid = ?",
-                (outcome, now, now, call_sid),
+                " finished_at = COALESCE(finished_at, ?),"
+                " expires_at = CASE WHEN data = '' THEN NULL ELSE ? END WHERE call_sid = ?",
+                (outcome, now, now, self._expiry(now), call_sid),
             )
 
     def list_calls(self, *, active: bool | None = None, limit: int = 50) -> list[dict]:

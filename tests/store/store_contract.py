@@ -394,3 +394,60 @@ class StoreContract:
     def test_bus_refuses_non_json(self, store):
         with pytest.raises(TypeError):
             store.bus.publish("console", {"x": object()})
+
+
+class ExpiryContract:
+    """Hot state of a finished call expires; the summary and the event log stay. A
+    backend's test class provides ``expiring_url(ttl)``: a store URL with that
+    ``finished_ttl``."""
+
+    def test_finished_hot_state_expires_but_events_and_summary_stay(self, expiring_url):
+        store = open_store(expiring_url(0.3))
+        sid = new_sid()
+        store.save(sid, session(slots={"pin": "4321"}), None)
+        store.append_event(sid, {"type": "hangup"})
+        store.finish(sid, "abandoned")
+        assert store.load(sid) is not None
+        assert wait_until(lambda: store.load(sid) is None), "the finished call's hot state never expired"
+        assert store.events(sid) == [{"type": "hangup"}]
+        [summary] = store.list_calls(active=False)
+        assert (summary["call_sid"], summary["outcome"], summary["finished"]) == (sid, "abandoned", True)
+        store.close()
+
+    def test_an_active_call_never_expires(self, expiring_url):
+        store = open_store(expiring_url(0.2))
+        sid = new_sid()
+        store.save(sid, session(), None)
+        time.sleep(0.5)
+        assert store.load(sid) is not None
+        store.close()
+
+    def test_a_recreated_call_does_not_reuse_versions(self, expiring_url):
+        store = open_store(expiring_url(0.2))
+        sid = new_sid()
+        store.save(sid, session(), None)
+        store.save(sid, session(), 1)
+        store.finish(sid, "contained")
+        assert wait_until(lambda: store.load(sid) is None)
+        assert store.save(sid, session(node="again"), None) == 3  # not 1: a stale writer...
+        with pytest.raises(VersionConflict):
+            store.save(sid, session(node="stale"), 1)  # ...holding version 1 cannot win
+        store.close()
+
+    def test_none_keeps_the_hot_state(self, expiring_url):
+        store = open_store(expiring_url("none"))
+        sid = new_sid()
+        store.save(sid, session(), None)
+        store.finish(sid, "contained")
+        time.sleep(0.3)
+        assert store.load(sid) is not None
+        store.close()
+
+
+def wait_until(condition, timeout: float = 5.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.05)
+    return False

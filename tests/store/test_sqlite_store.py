@@ -7,13 +7,33 @@ import pytest
 
 from ivr.store import StoreUnavailable, open_store
 from ivr.store.sqlite import SQLiteStore
-from store_contract import StoreContract, new_sid, session
+from store_contract import ExpiryContract, StoreContract, new_sid, session
 
 
-class TestSQLiteStore(StoreContract):
+class TestSQLiteStore(StoreContract, ExpiryContract):
     @pytest.fixture
     def store_url(self, tmp_path) -> str:
         return f"sqlite://{tmp_path}/calls.sqlite3"
+
+    @pytest.fixture
+    def expiring_url(self, tmp_path):
+        return lambda ttl: f"sqlite://{tmp_path}/calls.sqlite3?finished_ttl={ttl}"
+
+
+def test_a_file_from_before_expiry_is_upgraded_in_place(tmp_path):
+    path = tmp_path / "old.sqlite3"
+    db = sqlite3.connect(path)
+    db.executescript(
+        "CREATE TABLE calls (call_sid TEXT PRIMARY KEY, data TEXT NOT NULL, version INTEGER NOT NULL,"
+        " flow TEXT NOT NULL DEFAULT '', node TEXT NOT NULL DEFAULT '', phase TEXT NOT NULL DEFAULT '',"
+        " score REAL NOT NULL DEFAULT 0, caller TEXT NOT NULL DEFAULT '', outcome TEXT NOT NULL DEFAULT '',"
+        " started_at REAL NOT NULL, updated_at REAL NOT NULL, finished INTEGER NOT NULL DEFAULT 0,"
+        " finished_at REAL);"
+        "INSERT INTO calls VALUES ('CAold', '{\"node\": \"main\"}', 4, 'f', 'main', 'listening', 0, '', '', 1, 1, 0, NULL);")
+    db.close()
+    with open_store(f"sqlite://{path}") as store:
+        assert store.load("CAold").data == {"node": "main"}
+        assert store.save("CAold", session(), 4) == 5
 
 
 def test_the_file_is_in_wal_mode_with_the_schema(tmp_path):
