@@ -4,6 +4,7 @@ A corpus file is YAML with a top-level ``calls:`` list (or a bare list). Each ca
 
     - id: u01
       description: This is ridiculous after a failed number.
+      kind: sentiment          # optional: what the call is about (reported by kind)
       needs_person: true       # the label, from the caller's point of view
       by_turn: 3               # 1-based turn of the first clear sign (needs_person only)
       turns:
@@ -29,7 +30,7 @@ __all__ = ["CorpusError", "CorpusTurn", "Call", "Driver", "load_corpus", "corpus
 
 HELDOUT_FILE = "heldout.yaml"
 DEFAULT_GAP = 12.0
-_CALL_KEYS = {"id", "description", "needs_person", "by_turn", "turns"}
+_CALL_KEYS = {"id", "description", "needs_person", "by_turn", "turns", "kind"}
 _TURN_KEYS = {"keys", "say", "silence", "confidence", "loudness", "duration", "after"}
 
 
@@ -51,7 +52,9 @@ class CorpusTurn:
 
 @dataclass(frozen=True)
 class Call:
-    """One labelled call. ``by_turn`` is None for routine calls."""
+    """One labelled call. ``by_turn`` is None for routine calls. ``kind`` says what the
+    call is about (``bereavement``, ``pushback``, ...); routine calls of a kind are its
+    look-alikes (a death mentioned in passing). Empty when the corpus does not say."""
 
     id: str
     description: str
@@ -59,6 +62,7 @@ class Call:
     turns: tuple[CorpusTurn, ...]
     by_turn: int | None = None
     source: str = ""
+    kind: str = ""
 
 
 Driver = Callable[[Call], "int | None"]
@@ -121,7 +125,10 @@ def _call(item: Any, source: str) -> Call:
             raise CorpusError(f"'{name}': needs_person calls need by_turn between 1 and {len(turns)}")
     elif by_turn is not None:
         raise CorpusError(f"'{name}': by_turn only makes sense with needs_person: true")
-    return Call(name, str(item.get("description", "")), item["needs_person"], turns, by_turn, source)
+    kind = item.get("kind", "")
+    if not isinstance(kind, str):
+        raise CorpusError(f"'{name}': kind must be a word such as bereavement or pushback")
+    return Call(name, str(item.get("description", "")), item["needs_person"], turns, by_turn, source, kind)
 
 
 def _turn(raw: Any, call: str, n: int) -> CorpusTurn:
