@@ -1,21 +1,28 @@
 """One engine step in progress: the session being built and the actions collected.
 
 A ``Call`` lives only inside ``ivr.engine.engine.step``; node kinds receive it to say
-things, listen, move on or hand the caller to a person. It does no I/O and reads no
-clock (``at`` comes from the event).
+things, listen, move on or hand the caller to a person. It satisfies the flow language's
+``ivr.flows.nodes.base.Step`` protocol (node kinds never import the engine). It does no
+I/O and reads no clock (``at`` comes from the event).
 """
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from datetime import datetime
-from typing import Any, Callable, Sequence
+from typing import Any
 
 from ivr.model.actions import Action, Listen, Speak
 from ivr.model.flow import Flow, Prompt, fill_template
 from ivr.model.session import Session
 
 
+__all__ = ["Call"]
+
+
 class Call:
-    def __init__(self, flow: Flow, session: Session, at: datetime, enter: Callable[["Call", str], None]):
+    """The session being built and the actions collected during one step."""
+
+    def __init__(self, flow: Flow, session: Session, at: datetime, enter: Callable[[Call, str], None]):
         self.flow = flow
         self.session = session
         self.at = at
@@ -56,7 +63,7 @@ class Call:
                max_digits: int | None = None, finish_on_key: str = "#", timeout: int | None = None) -> None:
         """Wait for the caller, playing ``prompts`` (interruptible). Operator phrases are
         added to what the recogniser should expect unless the node opted out."""
-        spoken = []
+        spoken: list[Speak] = []
         for p in prompts:
             if isinstance(p, str):
                 spoken.append(Speak(text=self.fill(p), language=self.language, voice=self.flow.voice))
@@ -69,7 +76,7 @@ class Call:
 
     def operator_phrases(self, node_id: str) -> tuple[str, ...]:
         node = self.flow.nodes.get(node_id)
-        if node is not None and getattr(node, "operator_off", ""):
+        if node is not None and node.operator_off:
             return ()
         return self.flow.operator.phrases
 

@@ -7,6 +7,8 @@ Rules of this file:
 * What may happen in which phase is the table ``_HANDLERS`` (phase x event type). An
   event a phase does not expect raises ``UnexpectedEvent`` naming both; shells answer a
   duplicate or stray webhook with ``resume`` (the current prompt again, nothing changed).
+* The engine knows no node kind by name: it asks the node's kind (``KINDS.of(node)``)
+  to enter, listen, interpret, or take the shell's answer (lookup, transfer, recording).
 * Every step that leaves the call live ends with exactly one waiting action.
 * At a prompt, the operator escape is checked first, then the node makes sense of the
   input, then the escalation detector scores the call; retries are bounded by the flow's
@@ -14,26 +16,34 @@ Rules of this file:
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
-from typing import Callable
+from typing import Any
 
 from ivr.escalation import assess
-from ivr.model.flow import Flow
-from ivr.flows.nodes import BY_CLASS
+from ivr.flows.nodes import KINDS, NodeKind
 from ivr.flows.nodes.base import Handled, Heard, Matched, sorry
-from ivr.flows.nodes.collect import CollectNode
-from ivr.flows.nodes.hours import status as hours_status
+from ivr.model.actions import WAITING_ACTIONS, Action, Hangup, Record, Speak, Transfer
+from ivr.model.context import MASK
+from ivr.model.events import (
+    CallEnded,
+    CallStarted,
+    DigitsPressed,
+    Event,
+    LookupResult,
+    NoInput,
+    RecordingDone,
+    SpeechHeard,
+    TransferResult,
+)
+from ivr.model.flow import Flow, Node
+from ivr.model.phases import Phase, TransferStatus
+from ivr.model.session import Session, Turn
 from ivr.understanding.person import asks_for_person
 from ivr.understanding.text import normalize, yes_no
 
-from ivr.model.actions import WAITING_ACTIONS, Action, Hangup, Record, Speak, Transfer
 from .call import Call
-from ivr.model.context import MASK
-from ivr.model.events import (CallEnded, CallStarted, DigitsPressed, Event, LookupResult, NoInput, RecordingDone,
-                     SpeechHeard, TransferResult)
-from ivr.model.phases import Phase, TransferStatus
-from ivr.model.session import Session, Turn
 
 MAX_HOPS = 60
 APOLOGY = "Sorry, something went wrong on our side. Let me get you to someone who can help."
@@ -111,14 +121,11 @@ def resume(flow: Flow, session: Session, at: datetime) -> tuple[Session, list[Ac
     node = flow.nodes.get(session.node)
     phase = session.phase
     if phase in (Phase.LISTENING, Phase.CONFIRMING) and node is not None and node.listens:
-        BY_CLASS[type(node)].listen(node, call, 0)
+        KINDS.of(node).listen(node, call, 0)
     elif phase is Phase.OFFERING:
         _offer(call)
-    elif phase is Phase.LOOKUP and node is not None:
-        BY_CLASS[type(node)].enter(node, call)
-    elif phase is Phase.TRANSFER and node is not None and hasattr(node, "targets"):
-        from ivr.flows.nodes.transfer import _dial
-        _dial(node, call, max(session.transfer_attempt - 1, 0))
+    elif phase in (Phase.LOOKUP, Phase.TRANSFER) and node is not None:
+        KINDS.of(node).resume(node, call)  # the same lookup again; the current transfer target again
     elif phase is Phase.RECORDING:
         call.actions.append(Record(node=session.node))
     else:
@@ -130,7 +137,7 @@ def resume(flow: Flow, session: Session, at: datetime) -> tuple[Session, list[Ac
 
 def _on_start(call: Call, event: CallStarted) -> None:
     flow = call.flow
-    now = hours_status(flow.hours, event.at) if flow.hours is not None else "open"
+    now = flow.hours.status(event.at) if flow.hours is not None else "open"
     if now == "holiday" and flow.holiday_start:
         call.goto(flow.holiday_start)
     elif now != "open" and flow.after_hours:
@@ -141,25 +148,25 @@ def _on_start(call: Call, event: CallStarted) -> None:
 
 def _on_input(call: Call, event: DigitsPressed | SpeechHeard | NoInput) -> None:
     node = call.flow.nodes[call.session.node]
-    module = BY_CLASS[type(node)]
+    kind = KINDS.of(node)
     operator = call.flow.operator
-    heard = None
+    heard: Heard | None = None
     if isinstance(event, DigitsPressed):
         heard = Heard("keys", event.digits.strip())
     elif isinstance(event, SpeechHeard):
         heard = Heard("speech", event.text.strip(), event.confidence)
         if not heard.text:
             heard = None  # an empty transcript is silence
-    secret = isinstance(node, CollectNode) and node.slot.secret
+    secret = bool(node.secrets())
     shown = "" if heard is None else (MASK if secret and heard.kind == "keys" else heard.text)
     turn = Turn(t=call.session.t, node=node.id, kind=heard.kind if heard else "silence", text=shown,
                 confidence=getattr(event, "confidence", 1.0), loudness_dbfs=getattr(event, "loudness_dbfs", None),
                 duration=getattr(event, "duration", None))
 
     if call.session.phase is Phase.OFFERING:
-        _on_offer_answer(call, node, module, heard, turn)
+        _on_offer_answer(call, node, kind, heard, turn)
         return
-    wants_person = heard is not None and not getattr(node, "operator_off", "") and (
+    wants_person = heard is not None and not node.operator_off and (
         (heard.kind == "keys" and operator.digit and heard.text.rstrip("#") == operator.digit)
         or (heard.kind == "speech" and _asks_for_person(heard.text, operator.phrases)))
     if wants_person:
@@ -170,9 +177,9 @@ def _on_input(call: Call, event: DigitsPressed | SpeechHeard | NoInput) -> None:
         return
     if heard is None:
         _record(call, turn, "silence")
-        _try_again(call, node, module, no_input=True, why="")
+        _try_again(call, node, kind, no_input=True, why="")
         return
-    understood = module.interpret(node, call, heard)
+    understood = kind.interpret(node, call, heard)
     if isinstance(understood, Matched):
         _record(call, turn, "matched", understood.intent)
         call.update(slots={**call.session.slots, **understood.slots}, no_input=0, no_match=0)
@@ -187,10 +194,10 @@ def _on_input(call: Call, event: DigitsPressed | SpeechHeard | NoInput) -> None:
         _escalated(call)
     else:
         _record(call, turn, understood.result)
-        _try_again(call, node, module, no_input=False, why=understood.why)
+        _try_again(call, node, kind, no_input=False, why=understood.why)
 
 
-def _try_again(call: Call, node, module, no_input: bool, why: str) -> None:
+def _try_again(call: Call, node: Node, kind: NodeKind[Any], no_input: bool, why: str) -> None:
     """Count a silence or a misunderstanding; reprompt, or hand over once the flow's
     retry bound is passed (or the escalation detector says so first)."""
     if no_input:
@@ -206,10 +213,10 @@ def _try_again(call: Call, node, module, no_input: bool, why: str) -> None:
     if count > limit:
         call.escalate(reason, to=call.flow.retry.then)
         return
-    module.listen(node, call, _retries(call), sorry(call.language, no_input=no_input))
+    kind.listen(node, call, _retries(call), sorry(call.language, no_input=no_input))
 
 
-def _on_offer_answer(call: Call, node, module, heard: Heard | None, turn: Turn) -> None:
+def _on_offer_answer(call: Call, node: Node, kind: NodeKind[Any], heard: Heard | None, turn: Turn) -> None:
     answer = None
     if heard is not None:
         answer = {"1": True, "2": False}.get(heard.text) if heard.kind == "keys" else yes_no(heard.text)
@@ -231,19 +238,19 @@ def _on_offer_answer(call: Call, node, module, heard: Heard | None, turn: Turn) 
         _offer(call)
         return
     call.update(phase=Phase.LISTENING, offered=True, no_input=0, no_match=0)
-    module.listen(node, call, 0, "")
+    kind.listen(node, call, 0, "")
     call.actions.insert(0, _speak(call, "All right, let's keep going."))
 
 
 def _on_lookup(call: Call, event: LookupResult) -> None:
     node = call.flow.nodes[call.session.node]
     outcome = event.outcome if event.outcome in ("found", "not_found") else "error"
-    BY_CLASS[type(node)].on_result(node, call, outcome, event.data, event.detail)
+    KINDS.of(node).on_lookup(node, call, outcome, event.data, event.detail)
 
 
 def _on_transfer(call: Call, event: TransferResult) -> None:
     node = call.flow.nodes[call.session.node]
-    BY_CLASS[type(node)].on_result(node, call, TransferStatus.read(event.status), event.target)
+    KINDS.of(node).on_transfer(node, call, TransferStatus.read(event.status), event.target)
 
 
 def _on_connected_end(call: Call, event: TransferResult) -> None:
@@ -252,9 +259,8 @@ def _on_connected_end(call: Call, event: TransferResult) -> None:
 
 
 def _on_recording(call: Call, event: RecordingDone) -> None:
-    from ivr.flows.nodes import voicemail
-    node = call.flow.nodes.get(call.session.node)
-    voicemail.on_recording(node if isinstance(node, voicemail.VoicemailNode) else None, call, event.url, event.duration)
+    node = call.flow.nodes[call.session.node]
+    KINDS.of(node).on_recording(node, call, event.url, event.duration)
 
 
 def _on_late_recording(call: Call, event: RecordingDone) -> None:
@@ -278,11 +284,7 @@ def _enter(call: Call, node_id: str) -> None:
     node = call.flow.nodes[node_id]
     call.update(node=node_id, path=(*call.session.path, node_id), no_input=0, no_match=0, pending="",
                 phase=Phase.LISTENING)
-    module = BY_CLASS[type(node)]
-    if node.listens:
-        module.listen(node, call, 0)
-    else:
-        module.enter(node, call)
+    KINDS.of(node).enter(node, call)  # a listening kind asks its question
 
 
 def _asks_for_person(text: str, phrases: tuple[str, ...]) -> bool:
@@ -308,7 +310,8 @@ def _record(call: Call, turn: Turn, result: str, intent: str = "") -> None:
 def _escalated(call: Call) -> bool:
     """Score the call; hand it to a person (or offer to) when the detector says so."""
     settings = call.flow.escalation
-    if getattr(call.flow.nodes.get(call.session.node), "operator_off", ""):
+    here = call.flow.nodes.get(call.session.node)
+    if here is not None and here.operator_off:
         # the node opted out of the operator escape: its "0" or "agent" is an answer there
         settings = replace(settings, weights={**settings.weights, "explicit_request": 0.0})
     verdict = assess(settings, call.session)
@@ -364,7 +367,7 @@ def _check_ends_waiting(call: Call) -> None:
         raise AssertionError(f"step produced more than one waiting action: {call.actions}")
 
 
-Handler = Callable[[Call, Event], None]
+Handler = Callable[[Call, Any], None]  # receives the event type of its row
 _HANDLERS: dict[tuple[Phase, type], Handler] = {
     (Phase.NEW, CallStarted): _on_start,
     (Phase.LISTENING, DigitsPressed): _on_input,

@@ -2,6 +2,8 @@
 drawings of it as Mermaid or Graphviz DOT for ``ivr graph``.
 
 Rules of this file: ``edges`` is the one place that knows where a call can go next.
+What is particular to a kind (its edges, the outcomes the engine sends to a person, its
+labels and shapes) comes from the node and its kind (``KINDS.of(node)``).
 Besides each node's own ``go``/options/outcomes, the engine moves a call on its own:
 from every prompt to the operator's target (0 or "agent"), to the retry target when
 tries run out, to the escalation target when the caller is upset, and from a lookup
@@ -15,10 +17,10 @@ from dataclasses import dataclass
 
 from ivr.model.flow import Flow, Node
 
-# Kinds that pass the call on without waiting for the caller (a loop of these never ends).
-AUTOMATIC = ("say", "branch", "lookup", "hours")
-# Kinds where a call can end: a person, a message, a goodbye or another flow.
-ENDINGS = ("transfer", "voicemail", "callback", "hangup", "goto")
+from .nodes import KINDS
+
+__all__ = ["Edge", "edges", "successors", "entry_points", "person_target", "retry_target", "cycles",
+           "cycle_through", "mermaid", "dot"]
 
 
 @dataclass(frozen=True)
@@ -60,12 +62,11 @@ def edges(flow: Flow, implicit: bool = True) -> list[Edge]:
 def _escapes(flow: Flow, node: Node) -> list[Edge]:
     found: list[tuple[str, str]] = []
     if node.listens:
-        if not getattr(node, "operator_off", "") and flow.operator.to:
+        if not node.operator_off and flow.operator.to:
             found.append(("operator", flow.operator.to))
         found.append(("retries used up", retry_target(flow)))
         found.append(("escalation", person_target(flow)))
-    if node.kind == "lookup" and not getattr(node, "error", ""):
-        found.append(("error", person_target(flow)))
+    found.extend((label, person_target(flow)) for label in KINDS.of(node).person_exits(node))
     return [Edge(node.id, label, target, True) for label, target in found if target in flow.nodes]
 
 
@@ -122,15 +123,17 @@ def cycles(graph: dict[str, list[str]]) -> list[set[str]]:
 
 def cycle_through(graph: dict[str, list[str]], part: set[str], first: str) -> list[str]:
     """A shortest cycle through ``first`` inside ``part``, as node ids (first ... first)."""
-    back = {first: None}
+    back: dict[str, str | None] = {first: None}
     queue = deque([first])
     while queue:
         node = queue.popleft()
         for child in graph[node]:
             if child == first:
                 path = [node]
-                while back[path[-1]] is not None:
-                    path.append(back[path[-1]])
+                before = back[node]
+                while before is not None:
+                    path.append(before)
+                    before = back[before]
                 return [*reversed(path), first]
             if child in part and child not in back:
                 back[child] = node
@@ -139,26 +142,6 @@ def cycle_through(graph: dict[str, list[str]], part: set[str], first: str) -> li
 
 
 # --- drawings ------------------------------------------------------------------------
-
-def _edge_label(flow: Flow, node: Node, label: str, target: str) -> str:
-    if node.kind == "branch" and label.startswith("case "):
-        case = node.cases[int(label.split()[1]) - 1]
-        return " and ".join(_condition(t.var, t.op, t.value) for t in case.tests) or label
-    if node.kind == "menu":
-        option = next((o for o in node.options if o.go == target and o.label == label), None)
-        if option is not None and option.keys:
-            return f"{option.keys}: {label}"
-    return label
-
-
-def _condition(var: str, op: str, value) -> str:
-    if op == "set":
-        return f"{var} {'set' if value else 'not set'}"
-    words = {"equals": "=", "not": "≠", "gt": ">", "ge": "≥", "lt": "<", "le": "≤", "in": "in",
-             "starts_with": "starts with", "matches": "matches", "before": "before", "after": "after"}
-    shown = ", ".join(map(str, value)) if isinstance(value, list) else value
-    return f"{var} {words.get(op, op)} {shown}"
-
 
 def _escape_boxes(flow: Flow) -> list[tuple[str, str]]:
     """(text, target) for the prompt-wide escapes, each drawn once."""
@@ -179,7 +162,7 @@ def _plain_edges(flow: Flow) -> list[tuple[str, str, str, bool]]:
     for edge in edges(flow, implicit=True):
         node = flow.nodes[edge.source]
         if not edge.implicit:
-            out.append((edge.source, _edge_label(flow, node, edge.label, edge.target), edge.target, False))
+            out.append((edge.source, KINDS.of(node).edge_label(node, edge.label, edge.target), edge.target, False))
         elif edge.label == "error":
             out.append((edge.source, "error", edge.target, True))
     return out
@@ -191,9 +174,7 @@ def mermaid(flow: Flow) -> str:
     lines = ["flowchart TD", f"    %% flow {flow.name}"]
     for node_id, node in flow.nodes.items():
         text = _mm(f"{node_id}<br/><i>{node.kind}</i>")
-        shape = {"transfer": '{{"%s"}}', "hangup": '(["%s"])', "voicemail": '[/"%s"/]',
-                 "goto": '>"%s"]'}.get(node.kind, '["%s"]')
-        lines.append(f"    {ids[node_id]}{shape % text}")
+        lines.append(f"    {ids[node_id]}{KINDS.of(node).mermaid_shape % text}")
     lines.append(f'    call_starts(("call")) --> {ids[flow.start]}' if flow.start in ids else "")
     if flow.after_hours in ids:
         lines.append(f'    call_starts -->|"closed"| {ids[flow.after_hours]}')
@@ -205,7 +186,7 @@ def mermaid(flow: Flow) -> str:
         arrow = "-.->" if dashed else "-->"
         lines.append(f'    {ids[source]} {arrow}|"{_mm(label)}"| {ids[target]}')
     lines.append("    classDef person fill:#e6f4ea,stroke:#188038")
-    people = [ids[n.id] for n in flow.nodes.values() if n.kind == "transfer"]
+    people = [ids[n.id] for n in flow.nodes.values() if KINDS.of(n).hands_over]
     if people:
         lines.append(f"    class {','.join(people)} person")
     return "\n".join(line for line in lines if line) + "\n"
@@ -219,11 +200,10 @@ def dot(flow: Flow) -> str:
     """Graphviz DOT: ``ivr graph NAME --dot | dot -Tsvg > flow.svg``."""
     lines = [f"digraph {_q(flow.name)} {{", "  rankdir=LR;", '  node [shape=box, fontname="Helvetica"];',
              '  edge [fontname="Helvetica", fontsize=10];']
-    shapes = {"transfer": "doubleoctagon", "hangup": "oval", "voicemail": "parallelogram", "goto": "cds",
-              "menu": "box", "collect": "box", "branch": "diamond", "hours": "diamond"}
     for node_id, node in flow.nodes.items():
-        extra = ', style=filled, fillcolor="#e6f4ea"' if node.kind == "transfer" else ""
-        lines.append(f"  {_q(node_id)} [label={_q(node_id + chr(10) + node.kind)}, shape={shapes.get(node.kind, 'box')}{extra}];")
+        kind = KINDS.of(node)
+        extra = ', style=filled, fillcolor="#e6f4ea"' if kind.hands_over else ""
+        lines.append(f"  {_q(node_id)} [label={_q(node_id + chr(10) + node.kind)}, shape={kind.dot_shape}{extra}];")
     if flow.start in flow.nodes:
         lines.append('  "(call)" [shape=circle, label="call"];')
         lines.append(f'  "(call)" -> {_q(flow.start)};')

@@ -9,16 +9,17 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Iterable
+from collections.abc import Iterable
 
 from ivr.model.escalation import DEFAULT_TOPICS, SIGNALS, EscalationSettings
-from ivr.flows.nodes import REGISTRY, collect, goto
-from ivr.flows.nodes.hours import parse_schedule
-
-from ivr.model.flow import Flow, Operator, RetryPolicy
+from ivr.model.flow import Flow, Node, Operator, RetryPolicy
 from ivr.model.problems import FlowError, Problem, Where, did_you_mean
+
+from .checks import check_flow
+from .nodes import KINDS
+from .nodes.hours import parse_schedule
 from .reader import Context, Reader, kind_name
-from .yamlpos import parse_yaml
+from .yamlpos import Y, parse_yaml
 
 FLOW_KEYS = ("flow", "description", "numbers", "default", "language", "voice", "timeout", "hours", "operator",
              "retry", "escalation", "env", "crm", "start", "nodes")
@@ -49,8 +50,6 @@ def load_text(text: str, file: str, audio_dir: Path | None = None) -> tuple[Flow
         return None, ctx.problems
     flow = _read_flow(r, ctx, text)
     if flow is not None:
-        from .checks import check_flow  # imported here: checks import node kinds, which import this package
-
         check_flow(flow, ctx)
     errors = [p for p in ctx.problems if p.severity == "error"]
     return (None if errors else flow), sorted(ctx.problems, key=lambda p: p.where)
@@ -106,10 +105,9 @@ def _check_across(out: Loaded) -> None:
     for flow in list(out.flows.values()):
         bad = False
         for node in flow.nodes.values():
-            if isinstance(node, goto.GotoNode) and node.flow not in out.flows:
-                out.problems.append(Problem(node.where, f"goto '{node.id}' names flow '{node.flow}', which is not loaded",
-                                            did_you_mean(node.flow, out.flows) or "flows are named by their 'flow:' line"))
-                bad = True
+            problems = list(KINDS.of(node).check_loaded(node, out.flows))
+            out.problems.extend(problems)
+            bad = bad or bool(problems)
         for number in flow.numbers:
             if number in claimed and claimed[number] != flow.name:
                 out.problems.append(Problem(Where(flow.path, 1, 1), f"number {number} is served by both '{claimed[number]}' and '{flow.name}'"))
@@ -169,7 +167,7 @@ def _read_flow(r: Reader, ctx: Context, text: str) -> Flow | None:
         if ref.target and ref.target not in nodes and (body is None or ref.target not in (body.value or {})):
             ctx.error(ref.where, f"'{ref.target}' is not a node of this flow ({ref.label} of {ref.source})",
                       did_you_mean(ref.target, nodes) or "add the node under 'nodes:' or fix the name")
-    secrets = frozenset(n.slot.name for n in nodes.values() if isinstance(n, collect.CollectNode) and n.slot.secret)
+    secrets = frozenset(name for n in nodes.values() for name in n.secrets())
     version = hashlib.sha256(text.encode()).hexdigest()[:12]
     return Flow(name=name, version=version, path=ctx.file, start=start, nodes=nodes, numbers=numbers, default=default,
                 language=language, voice=voice, operator=operator, retry=retry, escalation=escalation, hours=hours,
@@ -177,31 +175,33 @@ def _read_flow(r: Reader, ctx: Context, text: str) -> Flow | None:
                 crm_url=crm_url, crm_secret=crm_secret)
 
 
-def _items(r: Reader, key: str) -> list:
+def _items(r: Reader, key: str) -> list[Y]:
     y = r.y.value.get(key) if r.ok else None
     return [] if y is None else (y.value if isinstance(y.value, list) else [y])
 
 
-def _read_node(node_id: str, y, ctx: Context):
+def _read_node(node_id: str, y: Y, ctx: Context) -> Node | None:
     owner = f"node '{node_id}'"
     if not str(node_id).replace("_", "").replace("-", "").isalnum():
         ctx.error(y.where, f"node name '{node_id}' may only use letters, digits, '_' and '-'")
     r = Reader(y, ctx, owner)
     if not r.ok:
         return None
-    kinds = [k for k in y.value if k in REGISTRY]
+    kinds = [k for k in y.value if k in KINDS]
     if not kinds:
         unknown = next((k for k in y.value if k != "go"), None)
         if unknown is not None:
             ctx.error(y.key_where[unknown], f"unknown node kind '{unknown}' in {owner}",
-                      did_you_mean(unknown, REGISTRY) or f"kinds: {', '.join(REGISTRY)}")
+                      did_you_mean(unknown, KINDS) or f"kinds: {', '.join(KINDS)}")
         else:
-            ctx.error(y.where, f"{owner} has no kind", f"start it with one of: {', '.join(REGISTRY)}")
+            ctx.error(y.where, f"{owner} has no kind", f"start it with one of: {', '.join(KINDS)}")
         return None
     if len(kinds) > 1:
         ctx.error(y.key_where[kinds[1]], f"{owner} has two kinds, '{kinds[0]}' and '{kinds[1]}'", "split it into two nodes")
     kind = kinds[0]
-    node = REGISTRY[kind].parse(node_id, r.get(kind), r, ctx)
+    body = r.get(kind)
+    assert body is not None  # the key is there: it was found among the node's keys
+    node = KINDS[kind].parse(node_id, body, r, ctx)
     r.done()
     return node
 

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any, overload
 
 from ivr.model.flow import Prompt, Ref, template_fields
 from ivr.model.problems import Problem, Where, did_you_mean
@@ -67,10 +68,20 @@ class Reader:
     def where(self, key: str) -> Where:
         return self.y.key_where.get(key, self.y.where) if self.ok else self.y.where
 
+    def at(self, key: str) -> Where:
+        """Where the value of ``key`` stands (the mapping itself when the key is missing)."""
+        y = self.y.value.get(key) if self.ok else None
+        return y.where if y is not None else self.y.where
+
     def missing(self, key: str, hint: str = "") -> None:
         self.ctx.error(self.y.where, f"{self.owner} needs '{key}'", hint)
 
     # --- typed access ---------------------------------------------------------------
+    @overload
+    def text(self, key: str, default: str, required: bool = False) -> str: ...
+    @overload
+    def text(self, key: str, default: None = None, required: bool = False) -> str | None: ...
+
     def text(self, key: str, default: str | None = None, required: bool = False) -> str | None:
         y = self.get(key)
         if y is None:
@@ -81,6 +92,13 @@ class Reader:
             self.ctx.error(y.where, f"'{key}' of {self.owner} must be text, not {kind_name(y.value)}")
             return default
         return str(y.value)
+
+    @overload
+    def number(self, key: str, default: float, lo: float | None = None,
+               hi: float | None = None, whole: bool = False) -> float: ...
+    @overload
+    def number(self, key: str, default: None, lo: float | None = None,
+               hi: float | None = None, whole: bool = False) -> float | None: ...
 
     def number(self, key: str, default: float | None, lo: float | None = None,
                hi: float | None = None, whole: bool = False) -> float | None:
@@ -96,6 +114,11 @@ class Reader:
             self.ctx.error(y.where, f"'{key}' of {self.owner} must be {span}, not {value}")
             return default
         return value
+
+    @overload
+    def integer(self, key: str, default: int, lo: int | None = None, hi: int | None = None) -> int: ...
+    @overload
+    def integer(self, key: str, default: None, lo: int | None = None, hi: int | None = None) -> int | None: ...
 
     def integer(self, key: str, default: int | None, lo: int | None = None, hi: int | None = None) -> int | None:
         value = self.number(key, default, lo, hi, whole=True)

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import string
 from dataclasses import dataclass, field
-from datetime import date
-from typing import Any, Mapping, Sequence
+from datetime import date, datetime
+from collections.abc import Mapping, Sequence
+from typing import Any
+from zoneinfo import ZoneInfo
 
 from ivr.model.escalation import EscalationSettings
 
@@ -100,6 +102,14 @@ class Schedule:
     holidays: frozenset[date] = frozenset()
     where: Where = NOWHERE
 
+    def status(self, at: datetime) -> str:
+        """``open``, ``closed`` or ``holiday`` at moment ``at`` (an aware datetime)."""
+        local = at.astimezone(ZoneInfo(self.timezone))
+        if local.date() in self.holidays:
+            return "holiday"
+        minute = local.hour * 60 + local.minute
+        return "open" if any(a <= minute < b for a, b in self.open.get(local.weekday(), ())) else "closed"
+
 
 @dataclass(frozen=True)
 class Ref:
@@ -120,6 +130,7 @@ class Node:
 
     kind = "node"
     listens = False  # True for nodes that wait for keys or speech
+    operator_off = ""  # why a listening node leaves out the escape to a person ("" = the escape is on)
 
     def edges(self) -> tuple[tuple[str, str], ...]:
         """(label, target node id) for every way out of this node."""
@@ -130,6 +141,10 @@ class Node:
 
     def slots_set(self) -> tuple[str, ...]:
         """Slots this node fills when the caller passes through it."""
+        return ()
+
+    def secrets(self) -> tuple[str, ...]:
+        """Slots this node fills that are never shown outside the engine (PINs, card numbers)."""
         return ()
 
 

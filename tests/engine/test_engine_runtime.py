@@ -183,7 +183,7 @@ def test_a_bug_during_a_step_becomes_an_apology_and_a_person(library, monkeypatc
     def broken(*args, **kwargs):
         raise RuntimeError("boom")
 
-    monkeypatch.setattr("ivr.flows.nodes.collect.listen", broken)
+    monkeypatch.setattr("ivr.flows.nodes.collect.Collect.listen", broken)
     shell.press("1")
     assert isinstance(shell.actions[-1], Transfer) and shell.actions[-1].target == "client:alice"
     assert "something went wrong" in shell.actions[0].text

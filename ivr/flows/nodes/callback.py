@@ -14,12 +14,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 from ivr.model.actions import Hangup
-from ivr.model.phases import Phase
 from ivr.model.flow import Node, Prompt
-from ivr.flows.reader import Context, Reader
-from ivr.flows.yamlpos import Y
+from ivr.model.phases import Phase
+
+from ..reader import Context, Reader
+from ..schema_parts import integer, obj, ref
+from ..yamlpos import Y
+from .base import NodeKind, Step
+
+__all__ = ["CallbackNode", "KIND"]
 
 DEFAULT_PROMPT = "Everyone is busy right now. We'll call you back at the number you're calling from as soon as we can."
 
@@ -39,25 +45,39 @@ class CallbackNode(Node):
         return (self.prompt,)
 
 
-def parse(node_id: str, body: Y, node: Reader, ctx: Context) -> CallbackNode:
-    if body.value is True or body.value is None:
-        return CallbackNode(node_id, node.y.where)
-    r = Reader(body, ctx, f"callback '{node_id}'")
-    prompt = r.prompt("prompt")
-    within = r.integer("within_minutes", 120, 5, 60 * 24 * 7)
-    go = r.ref("go", node_id, required=False)
-    r.done()
-    return CallbackNode(node_id, node.y.where, prompt, within, go)
+class Callback(NodeKind[CallbackNode]):
+    key = "callback"
+    node = CallbackNode
+    description = "A callback promise."
+    rank = 90
+    stands_in = True
+
+    def parse(self, node_id: str, body: Y, node: Reader, ctx: Context) -> CallbackNode:
+        if body.value is True or body.value is None:
+            return CallbackNode(node_id, node.y.where)
+        r = Reader(body, ctx, f"callback '{node_id}'")
+        prompt = r.prompt("prompt")
+        within = r.integer("within_minutes", 120, 5, 60 * 24 * 7)
+        go = r.ref("go", node_id, required=False)
+        r.done()
+        return CallbackNode(node_id, node.y.where, prompt, within, go)
+
+    def enter(self, node: CallbackNode, call: Step) -> None:
+        due = call.at + timedelta(minutes=node.within_minutes)
+        call.update(callback={"number": call.session.caller, "promised_at": call.at.isoformat(),
+                              "due_by": due.isoformat()}, outcome="callback")
+        call.speak(node.prompt if node.prompt else DEFAULT_PROMPT)
+        if node.go:
+            call.goto(node.go)
+            return
+        call.speak("Thank you for calling. Goodbye.")
+        call.update(phase=Phase.ENDED)
+        call.actions.append(Hangup())
+
+    def schema_defs(self) -> dict[str, Any]:
+        return {"callback": {"description": "Promise to call the caller back.", "anyOf": [{"type": ["boolean", "null"]}, obj(
+            "A callback promise.", {"prompt": ref("prompt"), "within_minutes": integer("When the call back is due.", 5, 10080),
+                                    "go": ref("nodeId", "Afterwards (default: thank and hang up).")})]}}
 
 
-def enter(node: CallbackNode, call) -> None:
-    due = call.at + timedelta(minutes=node.within_minutes)
-    call.update(callback={"number": call.session.caller, "promised_at": call.at.isoformat(),
-                          "due_by": due.isoformat()}, outcome="callback")
-    call.speak(node.prompt if node.prompt else DEFAULT_PROMPT)
-    if node.go:
-        call.goto(node.go)
-        return
-    call.speak("Thank you for calling. Goodbye.")
-    call.update(phase=Phase.ENDED)
-    call.actions.append(Hangup())
+KIND = Callback()

@@ -15,14 +15,18 @@ transcript, log and transfer context (PINs, card numbers).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
-from ivr.model.phases import Phase
 from ivr.model.flow import Node, Prompt
-from ivr.flows.reader import Context, Reader
-from ivr.flows.yamlpos import Y
+from ivr.model.phases import Phase
 from ivr.understanding.text import DIGIT_WORDS, YES_NO_WORDS, date_in, digits_in, number_in, yes_no
 
-from .base import Handled, Heard, Matched, Unmatched
+from ..reader import Context, Reader
+from ..schema_parts import integer, obj, ref, text
+from ..yamlpos import Y
+from .base import Handled, Heard, Matched, NodeKind, Step, Understood, Unmatched
+
+__all__ = ["CollectNode", "Slot", "SLOT_KINDS", "read_value", "KIND"]
 
 SLOT_KINDS = ("digits", "yes_no", "number", "date")
 
@@ -67,78 +71,104 @@ class CollectNode(Node):
     def slots_set(self) -> tuple[str, ...]:
         return (self.slot.name,)
 
-
-def parse(node_id: str, body: Y, node: Reader, ctx: Context) -> CollectNode:
-    r = Reader(body, ctx, f"collect '{node_id}'")
-    prompt = r.prompt("prompt", required=True)
-    reprompt = r.prompt("reprompt")
-    confirm = r.flag("confirm", False)
-    timeout = r.integer("timeout", None, 1, 60)
-    operator_off = r.text("operator_off", "") or ""
-    go = r.ref("go", node_id)
-    slot = Slot("value")
-    s = r.sub("slot", f"the slot of collect '{node_id}'")
-    if s is None:
-        r.missing("slot", "e.g. slot: {name: order_id, kind: digits, length: 6}")
-    elif s.ok:
-        name = s.text("name", "value", required=True) or "value"
-        if not name.isidentifier():
-            ctx.error(s.get("name").where, f"slot name '{name}' must be a single word (letters, digits, _)")
-        kind = s.choice("kind", SLOT_KINDS, "digits")
-        length = s.integer("length", None, 1, 30)
-        lo = s.integer("min_length", length or 1, 1, 30)
-        hi = s.integer("max_length", length or 20, 1, 30)
-        if lo > hi:
-            ctx.error(s.get("max_length").where if s.has("max_length") else s.y.where,
-                      f"max_length ({hi}) is smaller than min_length ({lo})")
-        low, high = s.number("min", None), s.number("max", None)
-        if kind != "digits" and (length or s.has("min_length") or s.has("max_length")):
-            ctx.error(s.y.where, f"length settings only apply to digits slots, not {kind}")
-        slot = Slot(name, kind, lo, hi, low, high, s.flag("secret", False))
-        s.done()
-    r.done()
-    return CollectNode(node_id, node.y.where, prompt, reprompt, slot, confirm, go, timeout, operator_off)
+    def secrets(self) -> tuple[str, ...]:
+        return (self.slot.name,) if self.slot.secret else ()
 
 
-def listen(node: CollectNode, call, attempt: int, sorry: str = "") -> None:
-    if call.session.phase is Phase.CONFIRMING:
-        _read_back(node, call, call.session.pending, again=attempt > 0)
-        return
-    prompts: list = [node.prompt] if attempt == 0 else [p for p in (sorry, node.reprompt or node.prompt) if p]
-    if attempt >= 2 and node.slot.kind == "digits":
-        prompts.append(f"Please use your keypad to enter the {node.slot.describe()}, then press the pound key.")
-    lang = call.language.split("-")[0]
-    phrases = YES_NO_WORDS.get(lang, ("yes", "no")) if node.slot.kind == "yes_no" else \
-        DIGIT_WORDS.get(lang, DIGIT_WORDS["en"]) if node.slot.kind == "digits" else ()
-    max_digits = node.slot.max_length if node.slot.kind == "digits" else (1 if node.slot.kind == "yes_no" else None)
-    call.listen(node.id, prompts, phrases, max_digits=max_digits, finish_on_key="#", timeout=node.timeout)
+class Collect(NodeKind[CollectNode]):
+    key = "collect"
+    node = CollectNode
+    description = "Ask for a value."
+    rank = 20
+
+    def parse(self, node_id: str, body: Y, node: Reader, ctx: Context) -> CollectNode:
+        r = Reader(body, ctx, f"collect '{node_id}'")
+        prompt = r.prompt("prompt", required=True)
+        reprompt = r.prompt("reprompt")
+        confirm = r.flag("confirm", False)
+        timeout = r.integer("timeout", None, 1, 60)
+        operator_off = r.text("operator_off", "") or ""
+        go = r.ref("go", node_id)
+        slot = Slot("value")
+        s = r.sub("slot", f"the slot of collect '{node_id}'")
+        if s is None:
+            r.missing("slot", "e.g. slot: {name: order_id, kind: digits, length: 6}")
+        elif s.ok:
+            name = s.text("name", "value", required=True) or "value"
+            if not name.isidentifier():
+                ctx.error(s.at("name"), f"slot name '{name}' must be a single word (letters, digits, _)")
+            kind = s.choice("kind", SLOT_KINDS, "digits")
+            length = s.integer("length", None, 1, 30)
+            lo = s.integer("min_length", length or 1, 1, 30)
+            hi = s.integer("max_length", length or 20, 1, 30)
+            if lo > hi:
+                ctx.error(s.at("max_length"),
+                          f"max_length ({hi}) is smaller than min_length ({lo})")
+            low, high = s.number("min", None), s.number("max", None)
+            if kind != "digits" and (length or s.has("min_length") or s.has("max_length")):
+                ctx.error(s.y.where, f"length settings only apply to digits slots, not {kind}")
+            slot = Slot(name, kind, lo, hi, low, high, s.flag("secret", False))
+            s.done()
+        r.done()
+        return CollectNode(node_id, node.y.where, prompt, reprompt, slot, confirm, go, timeout, operator_off)
+
+    def listen(self, node: CollectNode, call: Step, attempt: int, sorry: str = "") -> None:
+        if call.session.phase is Phase.CONFIRMING:
+            _read_back(node, call, call.session.pending, again=attempt > 0)
+            return
+        prompts: list[Prompt | str] = [node.prompt] if attempt == 0 else [p for p in (sorry, node.reprompt or node.prompt) if p]
+        if attempt >= 2 and node.slot.kind == "digits":
+            prompts.append(f"Please use your keypad to enter the {node.slot.describe()}, then press the pound key.")
+        lang = call.language.split("-")[0]
+        phrases = YES_NO_WORDS.get(lang, ("yes", "no")) if node.slot.kind == "yes_no" else \
+            DIGIT_WORDS.get(lang, DIGIT_WORDS["en"]) if node.slot.kind == "digits" else ()
+        max_digits = node.slot.max_length if node.slot.kind == "digits" else (1 if node.slot.kind == "yes_no" else None)
+        call.listen(node.id, prompts, phrases, max_digits=max_digits, finish_on_key="#", timeout=node.timeout)
+
+    def interpret(self, node: CollectNode, call: Step, heard: Heard) -> Understood:
+        if call.session.phase is Phase.CONFIRMING:
+            answer = {"1": True, "2": False}.get(heard.text) if heard.kind == "keys" else yes_no(heard.text)
+            if answer is None:
+                return Unmatched("did not say yes or no to the read-back")
+            value = call.session.pending
+            call.update(phase=Phase.LISTENING, pending="")
+            if answer:
+                return Matched(node.go, node.slot.name, {node.slot.name: value})
+            call.listen(node.id, ["Let's try again.", node.prompt], max_digits=node.slot.max_length, finish_on_key="#")
+            return Handled(f"{node.slot.name} rejected on read-back")
+        value, problem = read_value(node.slot, heard)
+        if problem:
+            return Unmatched(problem, "invalid" if value is not None else "no_match")
+        if node.confirm:
+            _read_back(node, call, value)
+            return Handled(node.slot.name)
+        return Matched(node.go, node.slot.name, {node.slot.name: value})
+
+    def schema_defs(self) -> dict[str, Any]:
+        return {"collect": obj("Ask for one value (a slot), check it, optionally read it back.", {
+            "prompt": ref("prompt"), "reprompt": ref("prompt"),
+            "slot": obj("The value asked for.", {
+                "name": text("Slot name, used as {name} in later prompts.", pattern=r"^[A-Za-z_][A-Za-z0-9_]*$"),
+                "kind": {"enum": list(SLOT_KINDS), "default": "digits"},
+                "length": integer("Exact number of digits.", 1, 30), "min_length": integer("Fewest digits.", 1, 30),
+                "max_length": integer("Most digits.", 1, 30),
+                "min": {"type": "number"}, "max": {"type": "number"},
+                "secret": {"type": "boolean", "description": "Never shown in logs, transcripts or transfers (PINs)."},
+            }, ("name",)),
+            "confirm": {"type": "boolean", "description": "Read the value back and ask yes or no."},
+            "go": ref("nodeId"), "timeout": integer("Seconds to wait for the caller.", 1, 60),
+            "operator_off": text("Leave out the operator escape here; give the reason."),
+        }, ("prompt", "slot", "go"))}
 
 
-def _read_back(node: CollectNode, call, value: str, again: bool = False) -> None:
+KIND = Collect()
+
+
+def _read_back(node: CollectNode, call: Step, value: str, again: bool = False) -> None:
     shown = "that" if node.slot.secret else " ".join(value) if node.slot.kind == "digits" else value
     call.update(phase=Phase.CONFIRMING, pending=value)
     call.listen(node.id, [("Sorry. " if again else "") + f"I heard {shown}. If that's right, say yes or press 1. "
                           "If not, say no or press 2."], ("yes", "no"), max_digits=1, finish_on_key="")
-
-
-def interpret(node: CollectNode, call, heard: Heard) -> Matched | Unmatched | Handled:
-    if call.session.phase is Phase.CONFIRMING:
-        answer = {"1": True, "2": False}.get(heard.text) if heard.kind == "keys" else yes_no(heard.text)
-        if answer is None:
-            return Unmatched("did not say yes or no to the read-back")
-        value = call.session.pending
-        call.update(phase=Phase.LISTENING, pending="")
-        if answer:
-            return Matched(node.go, node.slot.name, {node.slot.name: value})
-        call.listen(node.id, ["Let's try again.", node.prompt], max_digits=node.slot.max_length, finish_on_key="#")
-        return Handled(f"{node.slot.name} rejected on read-back")
-    value, problem = read_value(node.slot, heard)
-    if problem:
-        return Unmatched(problem, "invalid" if value is not None else "no_match")
-    if node.confirm:
-        _read_back(node, call, value)
-        return Handled(node.slot.name)
-    return Matched(node.go, node.slot.name, {node.slot.name: value})
 
 
 def read_value(slot: Slot, heard: Heard) -> tuple[str | None, str]:

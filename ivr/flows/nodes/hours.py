@@ -15,12 +15,18 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from ivr.model.flow import Node, Schedule
-from ivr.model.problems import did_you_mean
-from ivr.flows.reader import Context, Reader
-from ivr.flows.yamlpos import Y
+from ivr.model.problems import Where, did_you_mean
+
+from ..reader import Context, Reader
+from ..schema_parts import obj, ref
+from ..yamlpos import Y
+from .base import NodeKind, Step
+
+__all__ = ["HoursNode", "parse_schedule", "status", "KIND"]
 
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _RANGE = re.compile(r"(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})")
@@ -40,6 +46,41 @@ class HoursNode(Node):
         if self.holiday:
             out.append(("holiday", self.holiday))
         return tuple(out)
+
+
+class Hours(NodeKind[HoursNode]):
+    key = "hours"
+    node = HoursNode
+    description = "Open or closed."
+    rank = 60
+    automatic = True
+    dot_shape = "diamond"
+
+    def parse(self, node_id: str, body: Y, node: Reader, ctx: Context) -> HoursNode:
+        r = Reader(body, ctx, f"hours '{node_id}'")
+        schedule = None
+        s = r.sub("schedule", f"the schedule of hours '{node_id}'")
+        if s is not None and s.ok:
+            schedule = parse_schedule(s, ctx)
+            s.done()
+        open_, closed = r.ref("open", node_id), r.ref("closed", node_id)
+        holiday = r.ref("holiday", node_id, required=False)
+        r.done()
+        return HoursNode(node_id, node.y.where, schedule, open_, closed, holiday)
+
+    def enter(self, node: HoursNode, call: Step) -> None:
+        schedule = node.schedule or call.flow.hours
+        now = schedule.status(call.at) if schedule else "open"
+        call.goto({"open": node.open, "closed": node.closed, "holiday": node.holiday or node.closed}[now])
+
+    def schema_defs(self) -> dict[str, Any]:
+        return {"hours": obj("Is the line open now?", {
+            "schedule": ref("schedule", "Hours of this node (default: the flow's)."),
+            "open": ref("nodeId"), "closed": ref("nodeId"), "holiday": ref("nodeId", "Default: closed."),
+        }, ("open", "closed"))}
+
+
+KIND = Hours()
 
 
 def parse_schedule(r: Reader, ctx: Context) -> Schedule:
@@ -66,7 +107,8 @@ def parse_schedule(r: Reader, ctx: Context) -> Schedule:
                     if span:
                         week.setdefault(d, []).append(span)
     holidays: set[date] = set()
-    for item in (r.get("holidays").value if r.has("holidays") and isinstance(r.get("holidays").value, list) else []):
+    listed = r.get("holidays") if r.has("holidays") else None  # only a key that is there counts as read
+    for item in (listed.value if listed is not None and isinstance(listed.value, list) else []):
         value = item.value
         if isinstance(value, datetime):
             value = value.date()
@@ -77,12 +119,12 @@ def parse_schedule(r: Reader, ctx: Context) -> Schedule:
             holidays.add(date.fromisoformat(str(value)))
         except ValueError:
             ctx.error(item.where, f"holiday '{value}' is not a date", 'write dates as "2026-12-25"')
-    if r.has("holidays") and not isinstance(r.get("holidays").value, list):
-        ctx.error(r.get("holidays").where, "'holidays' must be a list of dates")
+    if listed is not None and not isinstance(listed.value, list):
+        ctx.error(listed.where, "'holidays' must be a list of dates")
     return Schedule(tz, {d: tuple(sorted(s)) for d, s in week.items()}, frozenset(holidays), r.y.where)
 
 
-def _days(spec: str, where, ctx: Context) -> list[int]:
+def _days(spec: str, where: Where, ctx: Context) -> list[int]:
     out: list[int] = []
     for part in str(spec).lower().replace(" ", "").split(","):
         ends = part.split("-")
@@ -95,7 +137,7 @@ def _days(spec: str, where, ctx: Context) -> list[int]:
     return out
 
 
-def _span(text: str, where, ctx: Context) -> tuple[int, int] | None:
+def _span(text: str, where: Where, ctx: Context) -> tuple[int, int] | None:
     if text.strip().lower() == "closed":
         return None
     m = _RANGE.fullmatch(text.strip())
@@ -115,28 +157,4 @@ def _span(text: str, where, ctx: Context) -> tuple[int, int] | None:
 
 def status(schedule: Schedule, at: datetime) -> str:
     """``open``, ``closed`` or ``holiday`` at moment ``at`` (an aware datetime)."""
-    local = at.astimezone(ZoneInfo(schedule.timezone))
-    if local.date() in schedule.holidays:
-        return "holiday"
-    minute = local.hour * 60 + local.minute
-    spans = schedule.open.get(local.weekday(), ())
-    return "open" if any(a <= minute < b for a, b in spans) else "closed"
-
-
-def parse(node_id: str, body: Y, node: Reader, ctx: Context) -> HoursNode:
-    r = Reader(body, ctx, f"hours '{node_id}'")
-    schedule = None
-    s = r.sub("schedule", f"the schedule of hours '{node_id}'")
-    if s is not None and s.ok:
-        schedule = parse_schedule(s, ctx)
-        s.done()
-    open_, closed = r.ref("open", node_id), r.ref("closed", node_id)
-    holiday = r.ref("holiday", node_id, required=False)
-    r.done()
-    return HoursNode(node_id, node.y.where, schedule, open_, closed, holiday)
-
-
-def enter(node: HoursNode, call) -> None:
-    schedule = node.schedule or call.flow.hours
-    now = status(schedule, call.at) if schedule else "open"
-    call.goto({"open": node.open, "closed": node.closed, "holiday": node.holiday or node.closed}[now])
+    return schedule.status(at)

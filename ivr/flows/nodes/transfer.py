@@ -14,19 +14,24 @@ Targets: ``+E164`` numbers, ``client:NAME``, ``sip:URI``, ``queue:NAME`` (``<Enq
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from ivr.model.actions import Transfer
 from ivr.model.context import build_context, summary
+from ivr.model.flow import Flow, Node, Prompt
 from ivr.model.phases import Phase, TransferStatus
-from ivr.model.flow import Node, Prompt
-from ivr.model.targets import TARGET_HINT, target_kind
-from ivr.flows.reader import Context, Reader
-from ivr.flows.yamlpos import Y
+from ivr.model.targets import TARGET_FORMS, TARGET_HINT, target_kind
 
-from . import voicemail
+from ..positions import at
+from ..reader import Context, Reader
+from ..schema_parts import integer, obj, ref, text
+from ..yamlpos import Y
+from .base import NodeKind, Step
+from .voicemail import message_taken, take_message
+
+__all__ = ["TransferNode", "KIND"]
 
 DEFAULT_PROMPT = "Please hold while I connect you to someone who can help. I'll pass along what you've told me."
-
 
 
 @dataclass(frozen=True)
@@ -47,55 +52,92 @@ class TransferNode(Node):
         return (self.prompt,)
 
 
-def parse(node_id: str, body: Y, node: Reader, ctx: Context) -> TransferNode:
-    r = Reader(body, ctx, f"transfer '{node_id}'")
-    targets = r.words("to", required=True)
-    to = r.get("to")
-    items = to.value if to is not None and isinstance(to.value, list) else [to] if to is not None else []
-    for target, item in zip(targets, items):
-        if target_kind(target) is None:
-            ctx.error(item.where, f"'{target}' is not a transfer target",
-                      TARGET_HINT)
-    if to is not None and not targets:
-        ctx.error(to.where, f"transfer '{node_id}' has no targets")
-    reason = r.text("reason", "") or ""
-    whisper = r.flag("whisper", True)
-    timeout = r.integer("timeout", 20, 5, 600)
-    prompt = r.prompt("prompt")
-    fallback = r.ref("fallback", node_id, required=False)
-    r.done()
-    return TransferNode(node_id, node.y.where, targets, reason, whisper, timeout, prompt, fallback)
+class TransferKind(NodeKind[TransferNode]):
+    key = "transfer"
+    node = TransferNode
+    description = "A person."
+    rank = 70
+    hands_over = True
+    mermaid_shape = '{{"%s"}}'
+    dot_shape = "doubleoctagon"
+
+    def parse(self, node_id: str, body: Y, node: Reader, ctx: Context) -> TransferNode:
+        r = Reader(body, ctx, f"transfer '{node_id}'")
+        targets = r.words("to", required=True)
+        to = r.get("to")
+        items = to.value if to is not None and isinstance(to.value, list) else [to] if to is not None else []
+        for target, item in zip(targets, items):
+            if target_kind(target) is None:
+                ctx.error(item.where, f"'{target}' is not a transfer target",
+                          TARGET_HINT)
+        if to is not None and not targets:
+            ctx.error(to.where, f"transfer '{node_id}' has no targets")
+        reason = r.text("reason", "") or ""
+        whisper = r.flag("whisper", True)
+        timeout = r.integer("timeout", 20, 5, 600)
+        prompt = r.prompt("prompt")
+        fallback = r.ref("fallback", node_id, required=False)
+        r.done()
+        return TransferNode(node_id, node.y.where, targets, reason, whisper, timeout, prompt, fallback)
+
+    def enter(self, node: TransferNode, call: Step) -> None:
+        reason = call.session.transfer_reason or node.reason or "Transferred by the call flow"
+        call.update(transfer_reason=reason, transfer_attempt=0, phase=Phase.TRANSFER)
+        call.speak(node.prompt if node.prompt else DEFAULT_PROMPT)
+        _dial(node, call, 0)
+
+    def resume(self, node: TransferNode, call: Step) -> None:
+        """Ring the target of the current attempt again."""
+        _dial(node, call, max(call.session.transfer_attempt - 1, 0))
+
+    def on_transfer(self, node: TransferNode, call: Step, status: TransferStatus, target: str) -> None:
+        attempt = call.session.transfer_attempt
+        tried = node.targets[attempt - 1] if 0 < attempt <= len(node.targets) else target
+        call.update(transfers=(*call.session.transfers,
+                               {"target": target or tried, "status": status.value, "t": call.session.t}))
+        if status is TransferStatus.ANSWERED:
+            call.update(phase=Phase.CONNECTED, outcome="transferred")
+            return
+        if attempt < len(node.targets):
+            call.speak("Still trying to reach someone. Thank you for holding.")
+            _dial(node, call, attempt)
+            return
+        if node.fallback:
+            call.goto(node.fallback)
+            return
+        call.speak("I'm sorry, nobody is free to take your call right now.")
+        take_message(None, call, node.id)
+
+    def on_recording(self, node: TransferNode, call: Step, url: str, duration: float) -> None:
+        """The message taken when nobody answered (and the transfer names no fallback)."""
+        message_taken(None, call, url, duration)
+
+    def check(self, node: TransferNode, flow: Flow, ctx: Context) -> None:
+        if node.targets and not node.fallback and not any(target_kind(t) == "queue" for t in node.targets):
+            ctx.warn(at(ctx, node, "to"), f"when nobody answers transfer '{node.id}', the caller is sent to voicemail",
+                     "add a queue:NAME target or a 'fallback:' node if that is not what you want")
+
+    def schema_defs(self) -> dict[str, Any]:
+        target = "^(?:" + "|".join(form.pattern for form in TARGET_FORMS.values()) + ")$"
+        return {
+            "target": text("A transfer target: +E164 number, client:NAME, sip:user@host or queue:NAME.", pattern=target),
+            "transfer": obj("Hand the caller to a person, trying targets in order.", {
+                "to": {"description": "Targets tried in order.",
+                       "anyOf": [ref("target"), {"type": "array", "items": ref("target"), "minItems": 1}]},
+                "reason": text("Why the caller is coming to a person (whispered to the agent)."),
+                "whisper": {"type": "boolean", "default": True}, "timeout": integer("Seconds to ring each target.", 5, 600),
+                "prompt": ref("prompt", "Said to the caller before dialling."),
+                "fallback": ref("nodeId", "When nobody answers (default: a voicemail)."),
+            }, ("to",)),
+        }
 
 
-def enter(node: TransferNode, call) -> None:
-    reason = call.session.transfer_reason or node.reason or "Transferred by the call flow"
-    call.update(transfer_reason=reason, transfer_attempt=0, phase=Phase.TRANSFER)
-    call.speak(node.prompt if node.prompt else DEFAULT_PROMPT)
-    _dial(node, call, 0)
+KIND = TransferKind()
 
 
-def _dial(node: TransferNode, call, index: int) -> None:
+def _dial(node: TransferNode, call: Step, index: int) -> None:
     call.update(transfer_attempt=index + 1, phase=Phase.TRANSFER)
     context = build_context(call.flow, call.session)
     call.actions.append(Transfer(target=node.targets[index], reason=call.session.transfer_reason,
                                  attempt=index + 1, attempts=len(node.targets), whisper=node.whisper,
                                  summary=summary(context), context=context, timeout=node.timeout))
-
-
-def on_result(node: TransferNode, call, status: TransferStatus, target: str) -> None:
-    attempt = call.session.transfer_attempt
-    tried = node.targets[attempt - 1] if 0 < attempt <= len(node.targets) else target
-    call.update(transfers=(*call.session.transfers,
-                           {"target": target or tried, "status": status.value, "t": call.session.t}))
-    if status is TransferStatus.ANSWERED:
-        call.update(phase=Phase.CONNECTED, outcome="transferred")
-        return
-    if attempt < len(node.targets):
-        call.speak("Still trying to reach someone. Thank you for holding.")
-        _dial(node, call, attempt)
-        return
-    if node.fallback:
-        call.goto(node.fallback)
-        return
-    call.speak("I'm sorry, nobody is free to take your call right now.")
-    voicemail.enter(None, call, node_id=node.id)

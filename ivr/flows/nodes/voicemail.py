@@ -7,16 +7,24 @@ leave_message:
     max_length: 120
     go: goodbye
 ```
+The same message-taking serves a transfer whose targets all failed and that names no
+``fallback`` (``take_message`` and ``message_taken`` with no voicemail node).
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from ivr.model.actions import Hangup, Record
-from ivr.model.phases import Phase
 from ivr.model.flow import Node, Prompt
-from ivr.flows.reader import Context, Reader
-from ivr.flows.yamlpos import Y
+from ivr.model.phases import Phase
+
+from ..reader import Context, Reader
+from ..schema_parts import integer, obj, ref
+from ..yamlpos import Y
+from .base import NodeKind, Step
+
+__all__ = ["VoicemailNode", "KIND", "take_message", "message_taken"]
 
 DEFAULT_PROMPT = "Please leave your name, your number and a short message after the tone. Press pound when you're done."
 THANKS = "Thank you. Your message has been recorded and someone will call you back. Goodbye."
@@ -37,26 +45,50 @@ class VoicemailNode(Node):
         return (self.prompt,)
 
 
-def parse(node_id: str, body: Y, node: Reader, ctx: Context) -> VoicemailNode:
-    if body.value is True or body.value is None:
-        return VoicemailNode(node_id, node.y.where)
-    r = Reader(body, ctx, f"voicemail '{node_id}'")
-    prompt = r.prompt("prompt")
-    max_length = r.integer("max_length", 120, 5, 3600)
-    go = r.ref("go", node_id, required=False)
-    r.done()
-    return VoicemailNode(node_id, node.y.where, prompt, max_length, go)
+class Voicemail(NodeKind[VoicemailNode]):
+    key = "voicemail"
+    node = VoicemailNode
+    description = "A message."
+    rank = 80
+    stands_in = True
+    mermaid_shape = '[/"%s"/]'
+    dot_shape = "parallelogram"
+
+    def parse(self, node_id: str, body: Y, node: Reader, ctx: Context) -> VoicemailNode:
+        if body.value is True or body.value is None:
+            return VoicemailNode(node_id, node.y.where)
+        r = Reader(body, ctx, f"voicemail '{node_id}'")
+        prompt = r.prompt("prompt")
+        max_length = r.integer("max_length", 120, 5, 3600)
+        go = r.ref("go", node_id, required=False)
+        r.done()
+        return VoicemailNode(node_id, node.y.where, prompt, max_length, go)
+
+    def enter(self, node: VoicemailNode, call: Step) -> None:
+        take_message(node, call, node.id)
+
+    def on_recording(self, node: VoicemailNode, call: Step, url: str, duration: float) -> None:
+        message_taken(node, call, url, duration)
+
+    def schema_defs(self) -> dict[str, Any]:
+        return {"voicemail": {"description": "Take a message.", "anyOf": [{"type": ["boolean", "null"]}, obj("A voicemail.", {
+            "prompt": ref("prompt"), "max_length": integer("Longest message in seconds.", 5, 3600),
+            "go": ref("nodeId", "After the message (default: thank and hang up)."),
+        })]}}
 
 
-def enter(node: VoicemailNode | None, call, node_id: str | None = None) -> None:
-    """Also used when every transfer target failed and the flow named no fallback."""
+KIND = Voicemail()
+
+
+def take_message(node: VoicemailNode | None, call: Step, node_id: str) -> None:
+    """Ask for a message and record it (``node`` None: the built-in voicemail of a transfer)."""
     call.speak(node.prompt if node and node.prompt else DEFAULT_PROMPT)
     call.update(phase=Phase.RECORDING)
-    call.actions.append(Record(node=node.id if node else node_id or call.session.node,
-                               max_length=node.max_length if node else 120))
+    call.actions.append(Record(node=node_id, max_length=node.max_length if node else 120))
 
 
-def on_recording(node: VoicemailNode | None, call, url: str, duration: float) -> None:
+def message_taken(node: VoicemailNode | None, call: Step, url: str, duration: float) -> None:
+    """File the recording, then go on (or thank the caller and hang up)."""
     call.update(recording={"url": url, "duration": duration}, outcome="voicemail" if url else call.session.outcome)
     if node is not None and node.go:
         call.goto(node.go)
