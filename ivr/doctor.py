@@ -6,18 +6,20 @@ as the server (environment, or ``config`` in tests) and contacts what the server
 its own public URL, the session store, Twilio's API. Every network check has a short
 timeout. Secrets are never printed.
 
-Checks, in order: settings parse; TWILIO_AUTH_TOKEN; IVR_PUBLIC_URL (set, https,
-reachable: GET /healthz); signatures (a request signed with the token validates against
-the public URL, here and, when the server is reachable, at the server); admin token and
-secret key; flows valid; store reachable (write and read a probe); a speech model per
-flow language; Twilio credentials (fetch the account).
+Checks, in order: settings parse; signature checks on (FAIL when IVR_VALIDATE_SIGNATURES
+turns them off); TWILIO_AUTH_TOKEN; IVR_PUBLIC_URL (set, https, reachable: GET /healthz);
+signatures (a request signed with the token validates against the public URL, here and,
+when the server is reachable, at the server); admin token and secret key; flows valid;
+store reachable (write and read a probe); a speech model per flow language; Twilio
+credentials (fetch the account).
 """
 from __future__ import annotations
 
-import os
+import contextlib
 import time
 import uuid
-from typing import Any, Callable, Mapping, TextIO
+from collections.abc import Callable, Mapping
+from typing import Any, TextIO
 
 from ivr.settings import Settings, SettingsError, load_settings
 
@@ -52,8 +54,8 @@ def run_doctor(out: TextIO, config: Mapping[str, Any] | None = None, environ: Ma
         return 1
     report(OK, "settings parse")
     checks: list[Callable[[Report, Settings, float, dict], None]] = [
-        _auth_token, _public_url, _signatures, _admin_and_secret_key, _flows, _store, _speech, _twilio]
-    context: dict[str, Any] = {"config": dict(config or {}), "env": os.environ if environ is None else environ}
+        _signature_checks, _auth_token, _public_url, _signatures, _admin_and_secret_key, _flows, _store, _speech, _twilio]
+    context: dict[str, Any] = {}  # what one check learns for the next: reachable, flows
     for check in checks:
         try:
             check(report, settings, timeout, context)
@@ -65,9 +67,16 @@ def run_doctor(out: TextIO, config: Mapping[str, Any] | None = None, environ: Ma
     return 1 if failures else 0
 
 
+def _signature_checks(report: Report, s: Settings, timeout: float, ctx: dict) -> None:
+    if s.validate_signatures:
+        report(OK, "signature checks are on")
+    else:
+        report(FAIL, "signature checks are OFF (IVR_VALIDATE_SIGNATURES is false): anyone who finds the server can "
+               "drive calls; remove IVR_VALIDATE_SIGNATURES from the environment (checks are on by default) or "
+               "set IVR_VALIDATE_SIGNATURES=true")
+
+
 def _auth_token(report: Report, s: Settings, timeout: float, ctx: dict) -> None:
-    if not s.validate_signatures:
-        report(WARN, "IVR_VALIDATE_SIGNATURES=false: anyone can drive calls; set it to true in production")
     if s.twilio_auth_token:
         report(OK, "TWILIO_AUTH_TOKEN is set")
     else:
@@ -150,16 +159,11 @@ def _admin_and_secret_key(report: Report, s: Settings, timeout: float, ctx: dict
     else:
         report(WARN, "IVR_ADMIN_TOKEN is not set: POST /admin/reload is disabled (SIGHUP and "
                "IVR_WATCH_FLOWS=1 still reload the flows)")
-    if not (_given(ctx, "IVR_SECRET_KEY") or _given(ctx, "IVR_SECRET_KEY_FILE")):
+    if s.secret_key_is_random:
         report(WARN, "IVR_SECRET_KEY is not set: each process makes its own, so console sign-ins do not "
                "survive a restart or reach another host; set it (or IVR_SECRET_KEY_FILE)")
     else:
         report(OK, "IVR_SECRET_KEY is set")
-
-
-def _given(ctx: dict, name: str) -> bool:
-    """Whether ``name`` was set (load_settings makes up a secret key when it is not)."""
-    return bool(str(ctx["config"].get(name, "")) or str(ctx["env"].get(name, "")))
 
 
 def _flows(report: Report, s: Settings, timeout: float, ctx: dict) -> None:
@@ -206,10 +210,8 @@ def _store(report: Report, s: Settings, timeout: float, ctx: dict) -> None:
         report(FAIL, f"store {where} is not reachable: {exc}; start it or fix IVR_STORE")
         return
     finally:
-        try:
+        with contextlib.suppress(Exception):
             store.close()
-        except Exception:
-            pass
     if not seen:
         report(FAIL, f"store {where}: a probe written was not read back")
     elif s.store_url.startswith("sqlite"):
@@ -220,7 +222,7 @@ def _store(report: Report, s: Settings, timeout: float, ctx: dict) -> None:
 
 
 def _speech(report: Report, s: Settings, timeout: float, ctx: dict) -> None:
-    from ivr.speech.models import resolve_model
+    from ivr.speech.models import SpeechSettings, resolve_model
     from ivr.speech.recognizer import ModelUnavailable, load_model
 
     flows = ctx.get("flows") or {}
@@ -228,8 +230,9 @@ def _speech(report: Report, s: Settings, timeout: float, ctx: dict) -> None:
     if not s.stream_speech:
         report(OK, "speech: IVR_STREAM_SPEECH=false, Twilio's recogniser hears callers")
         return
+    models = SpeechSettings(vosk_model=s.vosk_model, vosk_models=s.vosk_models, model_cache=s.model_cache)
     for language in languages:
-        path = resolve_model(language, s)
+        path = resolve_model(language, models)
         if not path:
             report(WARN, f"speech {language}: no Vosk model, Twilio's recogniser is used; for local speech set "
                    f"IVR_VOSK_MODELS={language}=/path/to/model or run 'ivr models pull NAME'")
