@@ -15,7 +15,6 @@ from ivr.model.actions import Action, Listen, Speak
 from ivr.model.flow import Flow, Prompt, fill_template
 from ivr.model.session import Session
 
-
 __all__ = ["Call"]
 
 

@@ -107,7 +107,7 @@ def rescue(flow: Flow, session: Session | None, event: Event,
         call.escalate(reason, to=flow.operator.to)
         if isinstance(call.actions[-1], Transfer) or call.session.phase is Phase.RECORDING:
             return call.session, call.actions
-    except Exception:  # noqa: BLE001 - the flow is broken; the caller still gets an answer
+    except Exception:
         pass
     return (session.evolve(phase=Phase.ENDED, outcome="error"),
             [Speak(APOLOGY.split(".")[0] + ". Please call again in a few minutes. Goodbye.",

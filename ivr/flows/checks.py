@@ -16,9 +16,10 @@ from __future__ import annotations
 
 import difflib
 from collections import deque
+from contextlib import suppress
 
 from ivr.model.flow import Flow, Node, template_fields
-from ivr.model.problems import Where, did_you_mean
+from ivr.model.problems import did_you_mean
 
 from .graph import Edge, cycle_through, cycles, entry_points, successors
 from .nodes import KINDS
@@ -237,8 +238,6 @@ def _templates(flow: Flow, ctx: Context, succ: dict[str, list[Edge]], reached: s
 def _fields(*texts: str) -> list[str]:
     names: list[str] = []
     for text in texts:
-        try:
+        with suppress(ValueError):  # a malformed template was reported by the reader
             names.extend(name for name in template_fields(text) if name not in names)
-        except ValueError:
-            pass  # reported by the reader
     return names

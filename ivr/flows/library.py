@@ -20,9 +20,10 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from .loader import Loaded, load_directory, load_text
 from ivr.model.flow import Flow
 from ivr.model.problems import Problem, Where
+
+from .loader import Loaded, load_directory, load_text
 
 
 class NoFlow(LookupError):

@@ -7,9 +7,9 @@ of every file is collected before anything is refused, so ops see all mistakes a
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, field, replace
-from pathlib import Path
 from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
 
 from ivr.model.escalation import DEFAULT_TOPICS, SIGNALS, EscalationSettings
 from ivr.model.flow import Flow, Node, Operator, RetryPolicy
@@ -110,7 +110,8 @@ def _check_across(out: Loaded) -> None:
             bad = bad or bool(problems)
         for number in flow.numbers:
             if number in claimed and claimed[number] != flow.name:
-                out.problems.append(Problem(Where(flow.path, 1, 1), f"number {number} is served by both '{claimed[number]}' and '{flow.name}'"))
+                out.problems.append(Problem(Where(flow.path, 1, 1),
+                                            f"number {number} is served by both '{claimed[number]}' and '{flow.name}'"))
                 bad = True
             claimed[number] = flow.name
         if bad:
@@ -171,7 +172,8 @@ def _read_flow(r: Reader, ctx: Context, text: str) -> Flow | None:
     version = hashlib.sha256(text.encode()).hexdigest()[:12]
     return Flow(name=name, version=version, path=ctx.file, start=start, nodes=nodes, numbers=numbers, default=default,
                 language=language, voice=voice, operator=operator, retry=retry, escalation=escalation, hours=hours,
-                after_hours=after_hours, holiday_start=holiday_start, timeout=timeout, secrets=secrets, description=description, refs=tuple(ctx.refs),
+                after_hours=after_hours, holiday_start=holiday_start, timeout=timeout, secrets=secrets,
+                description=description, refs=tuple(ctx.refs),
                 crm_url=crm_url, crm_secret=crm_secret)
 
 
@@ -215,11 +217,11 @@ def _crm(r: Reader, ctx: Context) -> tuple[str, str]:
         return "", ""
     url = c.text("url", "", required=True) or ""
     if url and not url.startswith(("https://", "http://")):
-        ctx.error(c.get("url").where, f"CRM url '{url}' must start with https://")
+        ctx.error(c.at("url"), f"CRM url '{url}' must start with https://")
     name = c.text("secret_env", "", required=True) or ""
     secret = os.environ.get(name, "") if name else ""
     if name and not secret:
-        ctx.warn(c.get("secret_env").where, f"environment variable {name} is not set: the CRM webhook is off",
+        ctx.warn(c.at("secret_env"), f"environment variable {name} is not set: the CRM webhook is off",
                  f"set {name} to the secret shared with the CRM")
         url = ""
     c.done()
@@ -232,7 +234,7 @@ def _operator(r: Reader, ctx: Context) -> Operator:
         return Operator()
     digit = o.text("digit", "0")
     if digit is not None and (len(digit) != 1 or digit not in "0123456789*#"):
-        ctx.error(o.get("digit").where, f"operator digit must be one key (0-9, * or #), not '{digit}'")
+        ctx.error(o.at("digit"), f"operator digit must be one key (0-9, * or #), not '{digit}'")
     phrases = o.words("phrases") if o.has("phrases") else Operator.phrases
     to = o.ref("to", "(operator)", label="operator.to")
     o.done()
@@ -260,7 +262,8 @@ def _escalation(r: Reader, ctx: Context) -> EscalationSettings:
     if w is not None and isinstance(w.value, dict):
         for signal, value in w.value.items():
             if signal not in SIGNALS:
-                ctx.error(w.key_where[signal], f"unknown signal '{signal}'", did_you_mean(signal, SIGNALS) or f"signals: {', '.join(SIGNALS)}")
+                ctx.error(w.key_where[signal], f"unknown signal '{signal}'",
+                          did_you_mean(signal, SIGNALS) or f"signals: {', '.join(SIGNALS)}")
             elif isinstance(value.value, bool) or not isinstance(value.value, (int, float)) or not 0 <= value.value <= 1:
                 ctx.error(value.where, f"the weight of '{signal}' must be a number from 0 to 1")
             else:

@@ -8,12 +8,13 @@ nobody asked for, with a "did you mean" hint, so an unknown key is never silentl
 from __future__ import annotations
 
 import re
-from pathlib import Path
 from collections.abc import Iterable
+from pathlib import Path
 from typing import Any, overload
 
 from ivr.model.flow import Prompt, Ref, template_fields
 from ivr.model.problems import Problem, Where, did_you_mean
+
 from .yamlpos import Y
 
 _AUDIO_RE = re.compile(r"^\s*(audio/\S+\.(?:wav|mp3|ulaw|aiff|gsm))\s*(?:\|\s*(.*))?$", re.S)
@@ -107,7 +108,8 @@ class Reader:
             return default
         value = y.value
         if isinstance(value, bool) or not isinstance(value, (int, float)) or (whole and not isinstance(value, int)):
-            self.ctx.error(y.where, f"'{key}' of {self.owner} must be {'a whole number' if whole else 'a number'}, not {kind_name(value)}")
+            wanted = "a whole number" if whole else "a number"
+            self.ctx.error(y.where, f"'{key}' of {self.owner} must be {wanted}, not {kind_name(value)}")
             return default
         if (lo is not None and value < lo) or (hi is not None and value > hi):
             span = f"from {lo} to {hi}" if hi is not None else f"at least {lo}"
@@ -156,7 +158,7 @@ class Reader:
         if value is None:
             return default
         if value not in choices:
-            self.ctx.error(self.get(key).where, f"'{key}' of {self.owner} must be one of {', '.join(choices)}, not '{value}'",
+            self.ctx.error(self.at(key), f"'{key}' of {self.owner} must be one of {', '.join(choices)}, not '{value}'",
                            did_you_mean(value, choices))
             return default
         return value
@@ -185,7 +187,7 @@ class Reader:
             return Prompt()
         return read_prompt(y, self.ctx, f"'{key}' of {self.owner}")
 
-    def sub(self, key: str, owner: str | None = None) -> "Reader | None":
+    def sub(self, key: str, owner: str | None = None) -> Reader | None:
         y = self.get(key)
         return None if y is None else Reader(y, self.ctx, owner or f"'{key}' of {self.owner}")
 
@@ -245,7 +247,8 @@ def _checked(prompt: Prompt, ctx: Context) -> Prompt:
     try:
         template_fields(prompt.text)
     except ValueError as exc:
-        ctx.error(prompt.where, f"bad template in prompt: {exc}", "write fields as {slot_name}; double braces {{ }} for a literal brace")
+        ctx.error(prompt.where, f"bad template in prompt: {exc}",
+                  "write fields as {slot_name}; double braces {{ }} for a literal brace")
         return Prompt(text=prompt.text.replace("{", "{{").replace("}", "}}"), audio=prompt.audio, where=prompt.where)
     if not prompt.text and not prompt.audio:
         ctx.error(prompt.where, "the prompt is empty", "give the words the caller should hear")

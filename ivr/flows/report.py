@@ -8,11 +8,13 @@ of ours while checking a file is shown as an internal error on that file.
 """
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Iterable, TextIO
+from typing import TextIO
+
+from ivr.model.problems import Problem, Where, format_problem
 
 from .loader import Loaded, load_paths
-from ivr.model.problems import Problem, Where, format_problem
 
 DEFAULT_PATHS = ("call_flows",)
 SUFFIXES = (".yaml", ".yml")

@@ -1,8 +1,8 @@
 """Per-flow settings of the escalation detector (the flow's ``escalation:`` block)."""
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Mapping
 
 # Every signal the detector knows, in the order an agent reads them.
 SIGNALS: tuple[str, ...] = (

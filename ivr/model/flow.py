@@ -8,9 +8,9 @@ fields are known, every audio file exists. Node kinds live one per module in
 from __future__ import annotations
 
 import string
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from collections.abc import Mapping, Sequence
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -31,9 +31,9 @@ class Prompt:
     text: str = ""
     audio: str | None = None  # path relative to the audio directory, e.g. "main.wav"
     where: Where = NOWHERE
-    variants: Mapping[str, "Prompt"] = field(default_factory=dict)
+    variants: Mapping[str, Prompt] = field(default_factory=dict)
 
-    def for_language(self, language: str) -> "Prompt":
+    def for_language(self, language: str) -> Prompt:
         return self.variants.get(language, self)
 
     @property

@@ -7,8 +7,8 @@ line with a caret under the column, so the author sees it without opening the fi
 from __future__ import annotations
 
 import difflib
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Iterable, Sequence
 
 
 @dataclass(frozen=True, order=True)

@@ -170,7 +170,8 @@ def _tests(var: str, test: Y, where: Where, ctx: Context) -> list[Test]:
     out: list[Test] = []
     for op, value in test.value.items():
         if op not in TESTS:
-            ctx.error(test.key_where[op], f"unknown test '{op}' on '{var}'", did_you_mean(op, TESTS) or f"tests: {', '.join(TESTS)}")
+            ctx.error(test.key_where[op], f"unknown test '{op}' on '{var}'",
+                      did_you_mean(op, TESTS) or f"tests: {', '.join(TESTS)}")
             continue
         v = value.plain()
         if op in ("gt", "ge", "lt", "le") and (isinstance(v, bool) or not isinstance(v, (int, float))):

@@ -130,14 +130,14 @@ class Collect(NodeKind[CollectNode]):
             answer = {"1": True, "2": False}.get(heard.text) if heard.kind == "keys" else yes_no(heard.text)
             if answer is None:
                 return Unmatched("did not say yes or no to the read-back")
-            value = call.session.pending
+            pending = call.session.pending
             call.update(phase=Phase.LISTENING, pending="")
             if answer:
-                return Matched(node.go, node.slot.name, {node.slot.name: value})
+                return Matched(node.go, node.slot.name, {node.slot.name: pending})
             call.listen(node.id, ["Let's try again.", node.prompt], max_digits=node.slot.max_length, finish_on_key="#")
             return Handled(f"{node.slot.name} rejected on read-back")
         value, problem = read_value(node.slot, heard)
-        if problem:
+        if problem or value is None:
             return Unmatched(problem, "invalid" if value is not None else "no_match")
         if node.confirm:
             _read_back(node, call, value)

@@ -130,7 +130,8 @@ def _days(spec: str, where: Where, ctx: Context) -> list[int]:
         ends = part.split("-")
         if len(ends) > 2 or any(e not in DAYS for e in ends):
             ctx.error(where, f"'{spec}' is not a day or a range of days",
-                      did_you_mean(ends[0], DAYS) or "use mon, tue, wed, thu, fri, sat, sun, ranges like mon-fri, or lists like sat,sun")
+                      did_you_mean(ends[0], DAYS)
+                      or "use mon, tue, wed, thu, fri, sat, sun, ranges like mon-fri, or lists like sat,sun")
             return []
         a, b = DAYS.index(ends[0]), DAYS.index(ends[-1])
         out.extend(range(a, b + 1) if a <= b else [*range(a, 7), *range(0, b + 1)])

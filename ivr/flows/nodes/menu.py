@@ -89,7 +89,8 @@ class Menu(NodeKind[MenuNode]):
                     continue
                 keys = o.text("keys", "") or ""
                 if keys and any(k not in KEYS for k in keys):
-                    ctx.error(o.at("keys"), f"'keys' of option {i} of menu '{node_id}' must be keypad keys (0-9, * or #), not '{keys}'")
+                    ctx.error(o.at("keys"), f"'keys' of option {i} of menu '{node_id}' must be keypad keys "
+                                            f"(0-9, * or #), not '{keys}'")
                 phrases = o.words("say")
                 go = o.ref("go", node_id, label=f"option {keys or i}")
                 label = o.text("label", "") or (phrases[0] if phrases else f"key {keys}")
