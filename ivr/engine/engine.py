@@ -45,6 +45,8 @@ from ivr.understanding.text import normalize, yes_no
 
 from .call import Call
 
+__all__ = ["step", "resume", "enter_flow", "rescue", "UnexpectedEvent", "FlowLoop", "new_session"]
+
 MAX_HOPS = 60
 APOLOGY = "Sorry, something went wrong on our side. Let me get you to someone who can help."
 OPERATOR_REASON = "Caller asked for a person"
@@ -367,6 +369,9 @@ def _check_ends_waiting(call: Call) -> None:
         raise AssertionError(f"step produced more than one waiting action: {call.actions}")
 
 
+# (phase, event type) -> what the engine does. Confirming a read-back and answering an
+# offer are prompts: they use the LISTENING rows (see _phase_group). A pair that is not
+# here raises UnexpectedEvent naming the phase and the event.
 Handler = Callable[[Call, Any], None]  # receives the event type of its row
 _HANDLERS: dict[tuple[Phase, type], Handler] = {
     (Phase.NEW, CallStarted): _on_start,
