@@ -31,11 +31,13 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from flask import Blueprint, Flask, Response, current_app, jsonify, request
+from flask import Blueprint, Flask, Response, jsonify, request
 
 from ivr.flows.library import FlowLibrary
 from ivr.model.problems import Problem, format_problem
 from ivr.store import LocalBus
+
+from .services import services
 
 log = logging.getLogger(__name__)
 bp = Blueprint("admin", __name__)
@@ -150,7 +152,7 @@ def _problem_json(problem: Problem, lines) -> dict[str, Any]:
 
 def _authorised() -> Response | None:
     """None when the request carries the admin token; else the 401/403 answer."""
-    token = current_app.extensions["ivr.settings"].admin_token
+    token = services().settings.admin_token
     header = request.headers.get("Authorization", "")
     scheme, _, given = header.partition(" ")
     if not token:
@@ -161,9 +163,7 @@ def _authorised() -> Response | None:
         return response
     if not hmac.compare_digest(given.strip().encode(), token.encode()):
         log.warning("refused %s from %s: wrong admin token", request.path, request.remote_addr)
-        guard = current_app.extensions["ivr.signatures"]
-        if hasattr(guard, "refused"):
-            guard.refused(request.remote_addr or "?")  # brute force counts like forged signatures
+        services().signatures.refused(request.remote_addr or "?")  # brute force counts like forged signatures
         return _deny(403, "wrong admin token")
     return None
 
@@ -179,7 +179,7 @@ def reload_flows():
     denied = _authorised()
     if denied is not None:
         return denied
-    result = current_app.extensions["ivr.reloader"].reload(f"POST /admin/reload from {request.remote_addr}")
+    result = services().reloader.reload(f"POST /admin/reload from {request.remote_addr}")
     response = jsonify(result)
     response.status_code = 200 if result["ok"] else 422
     return response
@@ -188,7 +188,6 @@ def reload_flows():
 def init_app(app: Flask, settings, library: FlowLibrary, store: Any) -> Reloader:
     """Register ``/admin/reload``; start the bus listener (Redis) and the file watcher (if asked)."""
     reloader = Reloader(library, store, on_reload=_remember_secrets)
-    app.extensions["ivr.reloader"] = reloader
     app.register_blueprint(bp)
     if not isinstance(store.bus, LocalBus):
         reloader.listen()
@@ -209,7 +208,7 @@ def install_sighup(app: Flask) -> bool:
     """``kill -HUP <pid>`` reloads the flows (and tells the other hosts). Main thread only."""
     if not hasattr(signal, "SIGHUP") or threading.current_thread() is not threading.main_thread():
         return False
-    reloader: Reloader = app.extensions["ivr.reloader"]
+    reloader = services(app).reloader
 
     def on_hup(signum, frame):  # the handler runs between bytecodes: do the work in a thread
         threading.Thread(target=reloader.reload, args=("SIGHUP",), daemon=True).start()

@@ -2,7 +2,9 @@
 
 Config flows one way: environment (or ``config``, same names) -> ``Settings`` -> the
 parts this factory wires: the flow library, the session store, the lookups, the
-signature guard, and the blueprints (Twilio webhooks, audio files).
+signature guard, and the blueprints (Twilio webhooks, audio files). The parts are kept
+together in one ``Services`` (``ivr.web.services``), stored once as
+``app.extensions["ivr"]`` and read through ``services(app)``.
 """
 from __future__ import annotations
 
@@ -13,17 +15,18 @@ from typing import Any, Mapping
 from flask import Flask, Response, abort, current_app, send_from_directory
 from twilio.request_validator import RequestValidator
 
-from ivr import twiml
-from ivr.flows.library import FlowLibrary, NoFlow
+from ivr import logs
+from ivr.flows.library import FlowLibrary
 from ivr.model.problems import format_problem
 from ivr.runtime.lookups import http_lookup
-from ivr.flows.nodes.transfer import TransferNode
 from ivr.settings import Settings, load_settings
 from ivr.store import open_store
+from ivr.telephony.rest import TwilioRest
 
-from ivr import logs
-
-from . import admin, defence, hooks
+from . import admin, console, defence, hooks, media, transfer
+from .agents import AgentsFile
+from .line import Line
+from .services import EXTENSION, Background, Services, services
 
 log = logging.getLogger("ivr")
 AUDIO_TYPES = {".wav": "audio/wav", ".mp3": "audio/mpeg", ".ulaw": "audio/basic", ".aiff": "audio/aiff", ".gsm": "audio/gsm"}
@@ -80,30 +83,25 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
                     "account's auth token (or IVR_VALIDATE_SIGNATURES=false for local experiments only).")
 
     logs.install(slot_names={name for flow in library.flows.values() for name in flow.secrets})
-    from .line import Line, now
-
-    line = Line(library, store, http_lookup)
-    app.extensions.update({
-        "ivr.settings": settings,
-        "ivr.library": library,
-        "ivr.store": store,
-        "ivr.line": line,
-        "ivr.clock": now,  # the only clock the webhooks read; tests replace it
-        "ivr.signatures": SignatureGuard(settings),
-        "ivr.urls": lambda: twiml.Urls(_base_url(settings)),
-        "ivr.emergency": lambda: _emergency(settings, library),
-        "ivr.speech_for": lambda applied: twiml.Speech(),
-    })
+    rest = TwilioRest(settings.twilio_account_sid, settings.twilio_auth_token, settings.twilio_timeout) \
+        if settings.twilio_account_sid else None
+    background = Background()  # REST work, off the webhooks' threads
+    speech = media.LocalSpeech(settings, library, store, rest, background)
+    speech.load_models()
+    line = Line(library, store, http_lookup, streams_speech=speech.hears)
+    app.extensions[EXTENSION] = Services(
+        settings=settings, library=library, store=store, line=line,
+        signatures=defence.init_app(app, settings, store, SignatureGuard(settings)),
+        speech=speech,
+        reloader=admin.init_app(app, settings, library, store),  # /admin/reload, flow watcher, other hosts
+        agents=AgentsFile(settings.agents_file),
+        background=background,
+        warm=transfer.warm_transfer(settings, line, rest, background),
+    )
     app.register_blueprint(hooks.bp)
-    defence.init_app(app, settings, store)  # failed-signature limits, request limits
-    admin.init_app(app, settings, library, store)  # /admin/reload, flow watcher, reloads across hosts
-    from . import media, transfer
-
-    media.init_app(app, settings, library, line)
-    from . import console
-
-    console.init_app(app)  # the agent console under /console
-    transfer.init_app(app, settings, line)
+    media.init_app(app, speech)  # the Media Streams socket
+    console.init_app(app, settings)  # the agent console under /console
+    transfer.init_app(app)
 
     @app.get("/audio/<path:name>")
     def audio(name: str) -> Response:
@@ -121,28 +119,4 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     return app
 
 
-def _base_url(settings: Settings) -> str:
-    if settings.public_url:
-        return settings.public_url
-    from flask import request
-    return request.host_url.rstrip("/")
-
-
-def _emergency(settings: Settings, library: FlowLibrary) -> str:
-    """When the flow itself cannot run: apologise and dial a person, never silence."""
-    apology = "Sorry, something went wrong on our side. Let me get you to someone who can help."
-    target = settings.fallback_number
-    if not target:
-        try:
-            flow = library.for_number("")
-            node = flow.nodes.get(flow.operator.to)
-            if isinstance(node, TransferNode):
-                target = next((t for t in node.targets if not t.startswith("queue:")), "")
-        except NoFlow:
-            target = ""
-    if not target:
-        return twiml.simple(apology, "Please call again in a few minutes. Goodbye.", hangup=True)
-    return twiml.emergency(apology, target)
-
-
-__all__ = ["create_app", "current_app"]
+__all__ = ["SignatureGuard", "create_app", "services"]

@@ -33,10 +33,13 @@ from flask import (Blueprint, Flask, Response, abort, current_app, flash, g, red
                    request, session, stream_with_context, url_for)
 
 from ivr.model.context import build_context
-from ivr.model.session import Session
+from ivr.settings import Settings
+from ivr.store import SessionStore
 
 from .agents import HASH_COMMAND, EXAMPLE, Agent, AgentsFile
-from .line import CONSOLE_CHANNEL, call_card
+from .line import CONSOLE_CHANNEL, Line, call_card
+from .live import LiveCall
+from .services import services
 
 log = logging.getLogger(__name__)
 bp = Blueprint("console", __name__, url_prefix="/console", template_folder="templates",
@@ -46,28 +49,26 @@ SAFE_EVENT_FIELDS = ("status", "target", "attempt", "by", "outcome", "reason")  
 CSP = "default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'"
 
 
-def init_app(app: Flask) -> None:
-    settings = app.extensions["ivr.settings"]
+def init_app(app: Flask, settings: Settings) -> None:
     app.config.update(SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax", SESSION_COOKIE_PATH="/console",
                       SESSION_COOKIE_SECURE=settings.public_url.startswith("https://"))
     app.config.setdefault("IVR_CONSOLE_HEARTBEAT", 15.0)
     app.config.setdefault("IVR_CONSOLE_STREAM_SECONDS", 300.0)
-    app.extensions["ivr.agents"] = AgentsFile(settings.agents_file)
     app.register_blueprint(bp)
 
 
 # ------------------------------------------------------------------ who is signed in
 
 def _agents() -> AgentsFile:
-    return current_app.extensions["ivr.agents"]
+    return services().agents
 
 
-def _line():
-    return current_app.extensions["ivr.line"]
+def _line() -> Line:
+    return services().line
 
 
-def _store():
-    return current_app.extensions["ivr.store"]
+def _store() -> SessionStore:
+    return services().store
 
 
 def csrf_token() -> str:
@@ -152,7 +153,7 @@ def sign_out():
 # ------------------------------------------------------------------ the live board
 
 def _now() -> datetime:
-    return current_app.extensions["ivr.clock"]()
+    return services().now()
 
 
 def section_of(card: dict[str, Any]) -> str:
@@ -166,18 +167,17 @@ def section_of(card: dict[str, Any]) -> str:
     return "automated"
 
 
-def board_card(card: dict[str, Any], data: dict[str, Any] | None = None) -> dict[str, Any]:
+def board_card(card: dict[str, Any], live: LiveCall | None = None) -> dict[str, Any]:
     """A call card as the board shows it: ``call_card`` plus who passed on the current
     attempt (``declined_attempt``) and, once connected, who took the call."""
     card = dict(card)
-    if data is not None and card.get("phase") == "transfer" and "declined_attempt" not in card:
-        if str(data.get("declined_attempt", "")) == str(card.get("attempt")):
+    if live is not None and card.get("phase") == "transfer" and "declined_attempt" not in card:
+        if live.was_declined(card.get("attempt")):
             card["declined_attempt"] = card["attempt"]
     if card.get("phase") == "connected" and "taken_by" not in card:
-        if data is None:
-            stored = _store().load(card.get("call_sid", ""))
-            data = stored.data if stored else {}
-        transfers = (data.get("session") or {}).get("transfers") or []
+        if live is None:
+            live = LiveCall.load(_store(), card.get("call_sid", ""))
+        transfers = live.session.transfers if live is not None else ()
         card["taken_by"] = transfers[-1].get("target", "") if transfers else ""
     card["section"] = section_of(card)
     return card
@@ -188,10 +188,10 @@ def active_cards() -> list[dict[str, Any]]:
     cards = []
     line = _line()
     for summary in _store().list_calls(active=True, limit=200):
-        stored = _store().load(summary["call_sid"])
-        if stored is None or "session" not in stored.data:
+        live = LiveCall.load(_store(), summary["call_sid"])
+        if live is None:
             continue
-        session_ = Session.from_dict(stored.data["session"])
+        session_ = live.session
         try:
             flow = line.library.pinned(session_.flow, session_.flow_version)
             card = call_card(flow, session_)
@@ -199,7 +199,7 @@ def active_cards() -> list[dict[str, Any]]:
             log.warning("console: cannot build the card of %s", summary["call_sid"], exc_info=True)
             card = {key: summary.get(key) for key in ("call_sid", "flow", "node", "phase", "score", "caller",
                                                       "outcome")} | {"reasons": []}
-        cards.append(board_card(card, stored.data))
+        cards.append(board_card(card, live))
     return cards
 
 
@@ -266,11 +266,10 @@ def answer(call_sid: str):
     if action not in ("accept", "pass"):
         abort(400, "Choose accept or pass.")
     line = _line()
-    loaded = line.load(call_sid)
-    if loaded is None or loaded[0].phase != "transfer" or str(loaded[0].transfer_attempt) != attempt:
+    live = LiveCall.load(line.store, call_sid)
+    if live is None or not live.is_attempt_live(attempt):
         return _answered(call_sid, "gone", 409)
-    session_, data = loaded
-    card = call_card(line.library.pinned(session_.flow, session_.flow_version), session_)
+    card = call_card(line.library.pinned(live.session.flow, live.session.flow_version), live.session)
     agent: Agent = g.agent
     if not agent.offered(card.get("target", "")):
         log.warning("console: %s tried to %s call %s, offered to %s", agent.name, action, call_sid,
@@ -281,10 +280,10 @@ def answer(call_sid: str):
     if result == "declined":  # the engine moves on when the ringing leg ends; show the pass now
         _store().bus.publish(CONSOLE_CHANNEL, {**card, "declined_attempt": card["attempt"],
                                                "declined_by": agent.display_name})
-        warm = current_app.extensions.get("ivr.warm")
-        loaded = line.load(call_sid)
-        if warm is not None and loaded is not None:
-            warm.end_agent_leg(loaded[1])  # stop ringing this agent: its status callback moves the call on
+        warm = services().warm
+        live = LiveCall.load(line.store, call_sid)
+        if warm is not None and live is not None:
+            warm.stop_ringing(live)  # stop ringing this agent: its status callback moves the call on
     return _answered(call_sid, result, 200 if result != "gone" else 409)
 
 
@@ -294,19 +293,20 @@ MESSAGES = {"accepted": "You took the call. The caller is being connected to you
 
 
 def _answered(call_sid: str, result: str, status: int):
-    stored = _store().load(call_sid)
+    live = LiveCall.load(_store(), call_sid)
     html = ""
-    if stored is not None and "session" in stored.data:
-        session_ = Session.from_dict(stored.data["session"])
+    if live is not None:
+        session_ = live.session
         try:
             card = board_card(call_card(_line().library.pinned(session_.flow, session_.flow_version), session_),
-                              stored.data)
+                              live)
             html = render_card(card) if card["section"] != "ended" else ""
         except Exception:
             log.warning("console: cannot build the card of %s", call_sid, exc_info=True)
     if "application/json" in request.headers.get("Accept", ""):
+        shown = {"phase": live.phase} if live is not None else {"phase": "ended"}
         return {"result": result, "message": MESSAGES[result], "call_sid": call_sid,
-                "section": section_of(stored.data if stored else {"phase": "ended"}), "html": html}, status
+                "section": section_of(shown), "html": html}, status
     flash(MESSAGES[result])
     return redirect(url_for(".board"))
 
@@ -321,13 +321,13 @@ def history():
 
 @bp.get("/calls/<call_sid>")
 def call_detail(call_sid: str):
-    stored = _store().load(call_sid)
+    live = LiveCall.load(_store(), call_sid)
     log_ = _store().events(call_sid)
-    if stored is None and not log_:
+    if live is None and not log_:
         abort(404, "No such call (it may have expired from the store).")
     context = None
-    if stored is not None and "session" in stored.data:
-        session_ = Session.from_dict(stored.data["session"])
+    if live is not None:
+        session_ = live.session
         try:
             flow = _line().library.pinned(session_.flow, session_.flow_version)
             context = build_context(flow, session_)

@@ -189,12 +189,12 @@ def too_many(retry_after: float):
     raise TooManyFailures(retry_after)
 
 
-def init_app(app: Flask, settings: Settings, store: Any) -> LimitedGuard:
-    """Wrap the app's signature guard, set request limits and plain-text error answers."""
+def init_app(app: Flask, settings: Settings, store: Any, signatures: Any) -> LimitedGuard:
+    """Set request limits and plain-text error answers; return ``signatures`` (the plain
+    signature guard) wrapped with failed-check rate limiting."""
     app.config["MAX_FORM_PARTS"] = MAX_FORM_PARTS
     app.config["MAX_FORM_MEMORY_SIZE"] = settings.max_body_bytes
-    guard = LimitedGuard(app.extensions["ivr.signatures"], make_limiter(settings, store))
-    app.extensions["ivr.signatures"] = guard
+    guard = LimitedGuard(signatures, make_limiter(settings, store))
 
     @app.before_request
     def refuse_oversized():

@@ -14,17 +14,23 @@ URLs (absolute, on the public base URL, where Twilio needs them):
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 from functools import wraps
+from typing import Callable
 
-from flask import Blueprint, Response, current_app, request
+from flask import Blueprint, Response, request
+from flask.typing import ResponseReturnValue
 
 from ivr import twiml
 from ivr.model.context import build_context, summary
 from ivr.model.events import (CallEnded, CallStarted, DigitsPressed, NoInput, RecordingDone, SpeechHeard,
                                TransferResult)
-from ivr.model.session import Session
 
 from .line import Applied, Line
+from .live import LiveCall
+from .services import services
+
+__all__ = ["bp", "respond", "twilio_webhook", "xml"]
 
 log = logging.getLogger(__name__)
 bp = Blueprint("twilio", __name__)
@@ -32,25 +38,24 @@ ENDED_STATUSES = ("completed", "busy", "failed", "no-answer", "canceled")
 
 
 def _line() -> Line:
-    return current_app.extensions["ivr.line"]
+    return services().line
 
 
-def _now():
-    """The moment of this request: ``app.extensions["ivr.clock"]`` (tests set it)."""
-    return current_app.extensions["ivr.clock"]()
+def _now() -> datetime:
+    """The moment of this request: ``services().clock`` (tests set it)."""
+    return services().now()
 
 
 def xml(body: str, status: int = 200) -> Response:
     return Response(body, status=status, mimetype="text/xml")
 
 
-def twilio_webhook(view):
+def twilio_webhook(view: Callable[..., ResponseReturnValue]) -> Callable[..., ResponseReturnValue]:
     """Signature check first; then never a 5xx for Twilio to read out to a caller."""
 
     @wraps(view)
-    def wrapper(*args, **kwargs):
-        guard = current_app.extensions["ivr.signatures"]
-        if not guard.check(request):
+    def wrapper(*args: object, **kwargs: object) -> ResponseReturnValue:
+        if not services().signatures.check(request):
             return Response("invalid signature\n", status=403, mimetype="text/plain")
         sid = request.form.get("CallSid", "")
         if log.isEnabledFor(logging.DEBUG):  # the request as Twilio sent it; PINs and cards masked by ivr.logs
@@ -59,47 +64,47 @@ def twilio_webhook(view):
             return view(*args, **kwargs)
         except Exception:
             log.exception("call %s: webhook %s failed; sending the caller to a person", sid or "?", request.path)
-            return xml(current_app.extensions["ivr.emergency"]())
+            return xml(services().emergency())
 
     return wrapper
 
 
 def respond(applied: Applied) -> Response:
-    urls = current_app.extensions["ivr.urls"]()
-    warm = current_app.extensions.get("ivr.warm")
-    if warm is not None:
-        applied = warm.carry_out(applied, urls)  # dial the agent leg of a transfer (ivr.web.transfer)
-    speech = current_app.extensions["ivr.speech_for"](applied)
-    body = twiml.render(applied.actions, urls, applied.session.call_sid, applied.seq, speech, warm=warm is not None)
+    """The caller's answer, rendered from what was decided (rendering does no I/O); then
+    the REST work the answer needs (dialling an agent leg while the caller holds) is
+    handed to the background, so the caller never waits on Twilio's API."""
+    line = services()
+    urls = line.urls()
+    speech = line.speech.speech_for(applied, urls.base)
+    body = twiml.render(applied.actions, urls, applied.session.call_sid, applied.seq, speech,
+                        warm=line.warm is not None)
+    if line.warm is not None:
+        line.warm.ring(applied, urls, line.now)
     return xml(body)
-
-
-def _seq() -> int | None:
-    value = request.args.get("seq", "")
-    return int(value) if value.isdigit() else None
 
 
 @bp.post("/twilio/voice")
 @twilio_webhook
-def voice():
+def voice() -> Response:
     form = request.form
     sid = form.get("CallSid", "").strip()
     if not sid:
         log.warning("incoming call without CallSid from %s", request.remote_addr)
-        return xml(current_app.extensions["ivr.emergency"]())
+        return xml(services().emergency())
     event = CallStarted(_now(), sid, form.get("From", ""), form.get("To", ""), form.get("CallerName", ""))
-    return respond(_line().start(event))
+    applied = _line().start(event)
+    return respond(applied) if applied else _unknown_call(sid)
 
 
 @bp.post("/twilio/step")
 @twilio_webhook
-def step():
+def step() -> Response:
     form = request.form
     sid = form.get("CallSid", "")
     digits = form.get("Digits", "")
     speech = form.get("SpeechResult", "")
     if digits:
-        event = DigitsPressed(_now(), digits)
+        event: DigitsPressed | SpeechHeard | NoInput = DigitsPressed(_now(), digits)
     elif speech.strip():
         try:
             confidence = min(max(float(form.get("Confidence", "") or 1.0), 0.0), 1.0)
@@ -117,22 +122,21 @@ def step():
 
 @bp.post("/twilio/dial")
 @twilio_webhook
-def dial():
+def dial() -> Response:
     form = request.form
     sid = form.get("CallSid", "")
-    loaded = _line().load(sid)
-    if loaded is None:
+    live = LiveCall.load(_line().store, sid)
+    if live is None:
         return _unknown_call(sid)
-    session, data = loaded
     status = form.get("DialCallStatus") or _queue_status(form.get("QueueResult", ""))
-    if session.phase == "connected":
+    if live.phase == "connected":
         status = "completed"
     elif status in ("completed", "answered"):
         status = "declined"  # the agent's leg ended without taking the call (pressed 2 or timed out)
-    elif str(data.get("declined_attempt")) == request.args.get("attempt"):
+    elif live.was_declined(request.args.get("attempt")):
         status = "declined"
     if status == "hangup":
-        applied = _line().apply(sid, CallEnded(_now(), "completed"))
+        _line().apply(sid, CallEnded(_now(), "completed"))
         return xml(twiml.empty())
     applied = _line().apply(sid, TransferResult(_now(), status or "failed", form.get("DialCallSid", "")))
     return respond(applied) if applied else _unknown_call(sid)
@@ -145,39 +149,40 @@ def _queue_status(result: str) -> str:
 
 @bp.post("/twilio/whisper")
 @twilio_webhook
-def whisper():
+def whisper() -> Response:
     call = request.args.get("call", "")
     attempt = request.args.get("attempt", "")
-    loaded = _line().load(call)
-    if loaded is not None and str(loaded[0].transfer_attempt) == attempt:
-        session, data = loaded
-        if session.phase == "connected":  # already taken on the agent console: bridge at once
-            if current_app.extensions.get("ivr.warm") is not None:
-                return xml(twiml.agent_joins(call))
-            return xml(twiml.simple("Connecting you now."))
-        if str(data.get("declined_attempt")) == attempt:  # passed on the console
+    live = LiveCall.load(_line().store, call)
+    if live is not None and str(live.session.transfer_attempt) == attempt:
+        if live.phase == "connected":  # already taken on the agent console: bridge at once
+            return xml(_agent_joins(call))
+        if live.was_declined(attempt):  # passed on the console
             return xml(twiml.simple("You passed on this call.", hangup=True))
-    if loaded is None or loaded[0].phase != "transfer" or str(loaded[0].transfer_attempt) != attempt:
+    if live is None or not live.is_attempt_live(attempt):
         return xml(twiml.simple("This call is no longer waiting.", hangup=True))
-    session, _ = loaded
-    flow = _line().library.pinned(session.flow, session.flow_version)
-    text = summary(build_context(flow, session))
-    answer = current_app.extensions["ivr.urls"]().to("/twilio/whisper/answer", call=call,
-                                                      attempt=request.args.get("attempt", ""))
+    flow = _line().library.pinned(live.session.flow, live.session.flow_version)
+    text = summary(build_context(flow, live.session))
+    answer = services().urls().to("/twilio/whisper/answer", call=call, attempt=attempt)
     return xml(twiml.whisper(text, answer))
+
+
+def _agent_joins(call: str) -> str:
+    """The agent's leg, once the agent took the call: into the caller's hold conference
+    (warm transfer), or bridged straight to the caller (a plain ``<Dial>``)."""
+    if services().warm is not None:
+        return twiml.agent_joins(call)
+    return twiml.simple("Connecting you now.")
 
 
 @bp.post("/twilio/whisper/answer")
 @twilio_webhook
-def whisper_answer():
+def whisper_answer() -> Response:
     call = request.args.get("call", "")
     attempt = request.args.get("attempt", "")
     accept = request.form.get("Digits", "") == "1" or request.args.get("accept") == "1"
     result = _line().agent_answer(call, attempt, accept, _now(), by=request.form.get("To", ""))
     if result == "accepted":
-        if current_app.extensions.get("ivr.warm") is not None:
-            return xml(twiml.agent_joins(call))  # into the caller's hold conference
-        return xml(twiml.simple("Connecting you now."))
+        return xml(_agent_joins(call))
     if result == "declined":
         return xml(twiml.simple("Passing the call on.", hangup=True))
     return xml(twiml.simple("This call is no longer waiting.", hangup=True))
@@ -185,13 +190,13 @@ def whisper_answer():
 
 @bp.post("/twilio/queue-wait")
 @twilio_webhook
-def queue_wait():
+def queue_wait() -> Response:
     return xml(twiml.queue_wait(request.form.get("QueuePosition", "")))
 
 
 @bp.post("/twilio/recording")
 @twilio_webhook
-def recording():
+def recording() -> Response:
     form = request.form
     sid = form.get("CallSid", "")
     url = "" if request.args.get("empty") else form.get("RecordingUrl", "")
@@ -202,7 +207,7 @@ def recording():
 
 @bp.post("/twilio/recording-status")
 @twilio_webhook
-def recording_status():
+def recording_status() -> Response:
     form = request.form
     sid = form.get("CallSid", "")
     if sid:
@@ -214,34 +219,38 @@ def recording_status():
 
 @bp.post("/twilio/status")
 @twilio_webhook
-def status():
+def status() -> Response:
     form = request.form
     sid = form.get("CallSid", "")
     call_status = form.get("CallStatus", "")
-    loaded = _line().load(sid) if sid and call_status in ENDED_STATUSES else None
-    if loaded is not None and not loaded[1].get("ended_status"):  # a repeated callback: already done
-        warm = current_app.extensions.get("ivr.warm")
-        if warm is not None and loaded[0].phase == "transfer":
-            warm.end_agent_leg(loaded[1])  # hung up on hold: stop ringing the agent
-        applied = _line().apply(sid, CallEnded(_now(), call_status), extra={"ended_status": call_status})
+    live = LiveCall.load(_line().store, sid) if call_status in ENDED_STATUSES else None
+    if live is not None and not live.ended_status:  # else a repeated callback: already done
+        warm = services().warm
+        if warm is not None and live.phase == "transfer":
+            warm.stop_ringing(live)  # hung up on hold: stop ringing the agent
+        applied = _line().apply(sid, CallEnded(_now(), call_status), ended_status=call_status)
         if applied is not None:
             _line().store.finish(sid, applied.session.outcome or call_status)
     return Response(status=204)
 
 
+def _seq() -> int | None:
+    value = request.args.get("seq", "")
+    return int(value) if value.isdigit() else None
+
+
 def _pending_speech(sid: str) -> SpeechHeard | None:
     """What our own recogniser heard for this prompt (saved by the media socket)."""
-    loaded = _line().load(sid)
-    pending = loaded[1].get("pending_speech") if loaded else None
-    if not pending or pending.get("seq") != _seq() or not str(pending.get("text", "")).strip():
+    live = LiveCall.load(_line().store, sid)
+    pending = live.pending_speech if live is not None else None
+    if pending is None or pending.seq != _seq() or not pending.text.strip():
         return None
-    return SpeechHeard(_now(), str(pending["text"]), float(pending.get("confidence") or 1.0),
-                       pending.get("loudness_dbfs"), pending.get("duration"))
+    return SpeechHeard(_now(), pending.text, pending.confidence, pending.loudness_dbfs, pending.duration)
 
 
 def _unknown_call(sid: str) -> Response:
     log.warning("call %s: a webhook for a call this line does not know", sid or "?")
-    return xml(current_app.extensions["ivr.emergency"]())
+    return xml(services().emergency())
 
 
 def _float(text: str) -> float | None:
@@ -249,6 +258,3 @@ def _float(text: str) -> float | None:
         return float(text) if text else None
     except ValueError:
         return None
-
-
-__all__ = ["bp", "Session"]

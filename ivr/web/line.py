@@ -1,46 +1,74 @@
 """The support line as the web shells see it: flows, store and lookups around the engine.
 
-``Line.apply`` is the one way an event reaches a call: load the call from the store,
-advance the engine, save with a version check (a concurrent request for the same call
-makes one of them re-run on the fresh state: nothing is lost), append the event to the
-call's log. It returns what the caller should get next.
+``Line.apply`` is the one way an event reaches a call: load the live call, step the
+engine, save with a version check (a concurrent request for the same call makes one of
+them re-run on the fresh state: nothing is lost), append the event to the call's log. It
+returns what the caller should get next (``Applied``), decided before anything is
+rendered or sent to Twilio's REST API.
 
-Rules of this file: what is saved per call is ``{"session": ..., "seq": N, ...}``. ``seq``
-counts applied prompt answers; every Gather action URL carries the ``seq`` it was
-rendered at, so a duplicate or late answer (a retried webhook, a speech redirect racing
-a key press) is recognised and answered with the current prompt instead of being applied
-twice.
+Rules of this file:
+* ``seq`` counts applied prompt answers; every Gather action URL carries the ``seq`` it
+  was rendered at, so a duplicate or late answer (a retried webhook, a speech redirect
+  racing a key press) is recognised and answered with where the call is now, plus what
+  the original request heard (``LiveCall.answer``), instead of being applied twice.
+* The store's change functions are pure (``SessionStore.update`` may run them several
+  times): they step the engine without lookups. When the engine asks for a data lookup,
+  the same update saves the call in the ``lookup`` phase with a ``LookupClaim`` naming
+  this request; the lookup runs after the update, outside any transaction, and its result
+  is applied by a second update that checks the claim is still this request's. Any other
+  request for the call meanwhile (Twilio's retry of the same answer) sees the claim,
+  waits for it to be settled and answers from the saved call: a back end is asked once
+  per answer. Only a claim whose owner went quiet past ``LookupClaim.until`` (a host
+  died mid-lookup) is taken over and the lookup asked again.
 """
 from __future__ import annotations
 
 import logging
 import secrets
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from typing import Any, Callable
 
 from ivr import engine
-from ivr.model.actions import Action, DataLookup, Listen
-from ivr.model.events import CallEnded, CallStarted, Event, LookupResult, TransferResult
-from ivr.model.context import MASK
-from ivr.model.session import Session
 from ivr.flows.library import FlowLibrary
+from ivr.model.actions import Action, DataLookup, Listen, Speak
+from ivr.model.context import MASK, build_context, summary
+from ivr.model.events import CallEnded, CallStarted, Event, LookupResult, TransferResult
 from ivr.model.flow import Flow
-from ivr.runtime import advance
-from ivr.store import SessionStore
+from ivr.model.session import Session
+from ivr.runtime import Lookup, Outcome, advance
+from ivr.store import SessionStore, Stored
+
+from .live import Answer, LiveCall, LookupClaim
+
+__all__ = ["Applied", "CONSOLE_CHANNEL", "Line", "call_card", "event_record", "now"]
 
 log = logging.getLogger(__name__)
-Lookup = Callable[[DataLookup, datetime], LookupResult]
+CONSOLE_CHANNEL = "ivr.calls"
+POLL = 0.05  # seconds between two looks at a call whose lookup another request performs
 
 
 @dataclass
 class Applied:
-    session: Session
+    """What one request decided for a call: the caller's next actions and the live call
+    as saved. ``stale``: the request was a duplicate and changed nothing. ``start_stream``:
+    this answer starts the call's media stream (our recogniser hears the caller)."""
+
+    live: LiveCall
     actions: list[Action]
     flow: Flow
-    seq: int
-    data: dict[str, Any]
-    stale: bool = False  # the request was a duplicate: nothing changed
+    stale: bool = False
+    start_stream: bool = False
+    lookup: DataLookup | None = None  # a lookup this request still has to perform
+
+    @property
+    def session(self) -> Session:
+        return self.live.session
+
+    @property
+    def seq(self) -> int:
+        return self.live.seq
 
 
 def event_record(event: Event, secret: bool = False) -> dict[str, Any]:
@@ -63,64 +91,101 @@ def answers_secret(flow: Flow, session: Session) -> bool:
     return session.phase in ("listening", "confirming") and bool(getattr(slot, "secret", False))
 
 
+def _never(language: str) -> bool:
+    return False
+
+
 class Line:
-    def __init__(self, library: FlowLibrary, store: SessionStore, lookup: Lookup):
+    """The line's calls: ``start`` a call, ``apply`` an event to one, ``replay`` where
+    one is, ``agent_answer`` for an agent's key or console button.
+
+    ``streams_speech(language)`` says whether our own recogniser hears callers in that
+    language (then the first prompt starts the call's media stream)."""
+
+    def __init__(self, library: FlowLibrary, store: SessionStore, lookup: Lookup,
+                 streams_speech: Callable[[str], bool] = _never):
         self.library = library
         self.store = store
         self.lookup = lookup
+        self.streams_speech = streams_speech
 
-    def start(self, event: CallStarted) -> Applied:
+    # -- the requests -----------------------------------------------------------------
+
+    def start(self, event: CallStarted) -> Applied | None:
         """A new call (or Twilio's retry of the same incoming-call webhook)."""
-        holder: dict[str, Any] = {}
+        token = secrets.token_hex(8)
+        holder: dict[str, Applied] = {}
 
-        def change(current):
+        def change(current: Stored | None) -> dict[str, Any] | None:
+            holder.clear()
             if current is not None:  # a retried incoming-call webhook: answer with where the call is
-                holder.update(applied=self._where_it_is(current.data, event.at))
                 return None
-            outcome = advance(self.library, None, event, self.lookup)
-            data = with_summary({"seq": 1, "stream_secret": secrets.token_urlsafe(18), "streaming": False},
-                                outcome.session, outcome.actions)
-            holder.update(applied=Applied(outcome.session, outcome.actions, outcome.flow, 1, data))
-            return data
+            outcome = advance(self.library, None, event)
+            live, applied = self._decided(LiveCall.new(outcome.session, []), outcome, 0, token, ())
+            holder["applied"] = applied
+            return live.to_stored()
 
         self.store.update(event.call_sid, change)
-        applied = holder["applied"]
-        if not applied.stale:
-            self.store.append_event(event.call_sid, event_record(event))
-            self.publish(applied)
-        return applied
+        if "applied" not in holder:
+            return self._settled(event.call_sid, 0, event.at)
+        self.store.append_event(event.call_sid, event_record(event))
+        return self._finished(event.call_sid, holder["applied"], token, event.at)
 
-    def apply(self, call_sid: str, event: Event, seq: int | None = None,
-              extra: dict[str, Any] | None = None) -> Applied | None:
-        """Apply ``event`` to a live call; None when the call is unknown."""
+    def apply(self, call_sid: str, event: Event, seq: int | None = None, ended_status: str = "") -> Applied | None:
+        """Apply ``event`` to a live call; None when the call is unknown. ``seq``: the
+        prompt the event answers (from the Gather action URL)."""
+        token = secrets.token_hex(8)
         holder: dict[str, Any] = {}
 
-        def change(current):
-            if current is None:
+        def change(current: Stored | None) -> dict[str, Any] | None:
+            holder.clear()
+            live = LiveCall.of(current)
+            if live is None:
                 return None
-            data = current.data
-            session = Session.from_dict(data["session"])
-            flow = self.library.pinned(session.flow, session.flow_version)
-            if (seq is not None and seq != data.get("seq")) or session.phase == "ended":
-                # a duplicate, late or replayed request (an ended call stays ended): change nothing
-                holder.update(applied=self._where_it_is(data, event.at))
+            busy = live.lookup_claim is not None and not isinstance(event, CallEnded)
+            if (seq is not None and seq != live.seq) or live.phase == "ended" or busy:
+                # a duplicate, late or replayed request (an ended call stays ended), or one
+                # that came while another request's lookup is in flight: change nothing
+                holder["stale"] = True
                 return None
-            outcome = advance(self.library, session, event, self.lookup)
-            new = with_summary({**data, **(extra or {}), "seq": data.get("seq", 0) + 1}, outcome.session,
-                               outcome.actions)
-            new.pop("pending_speech", None)
-            holder.update(applied=Applied(outcome.session, outcome.actions, outcome.flow, new["seq"], new))
-            holder.update(secret=answers_secret(flow, session))
-            return new
+            flow = self.library.pinned(live.session.flow, live.session.flow_version)
+            outcome = advance(self.library, live.session, event)
+            moved = replace(live, seq=live.seq + 1, pending_speech=None, lookup_claim=None,
+                            ended_status=ended_status or live.ended_status)
+            saved, applied = self._decided(moved, outcome, -1 if seq is None else seq, token, ())
+            holder.update(applied=applied, secret=answers_secret(flow, live.session))
+            return saved.to_stored()
 
         self.store.update(call_sid, change)
+        if holder.get("stale"):
+            return self._settled(call_sid, seq, event.at)
         applied = holder.get("applied")
-        if applied is not None and not applied.stale:
-            self.store.append_event(call_sid, event_record(event, holder.get("secret", False)))
-            if applied.session.phase == "ended" or isinstance(event, CallEnded):
-                self.store.finish(call_sid, applied.session.outcome or "ended")
-            self.publish(applied)
-        return applied
+        if applied is None:
+            return None
+        self.store.append_event(call_sid, event_record(event, holder.get("secret", False)))
+        return self._finished(call_sid, applied, token, event.at, isinstance(event, CallEnded))
+
+    def replay(self, call_sid: str, at: datetime, at_seq: int | None = None) -> Applied | None:
+        """Where the call is now (its current prompt, transfer or recording), changing
+        nothing: for a caller redirected back to us. ``at_seq``: the call was redirected
+        when it was at that ``seq``; if it has not moved since, the caller also hears
+        what the step that got it there said."""
+        return self._settled(call_sid, None, at, at_seq)
+
+    def agent_answer(self, call_sid: str, attempt: str, accept: bool, at: datetime, by: str = "") -> str:
+        """An agent takes (``accept``) or passes on the transfer attempt ``attempt``, by
+        whisper key or console button: ``accepted``, ``declined`` or ``gone`` (the call is
+        no longer waiting for that attempt)."""
+        live = LiveCall.load(self.store, call_sid)
+        if live is None or not live.is_attempt_live(attempt):
+            return "gone"
+        if accept:
+            applied = self.apply(call_sid, TransferResult(at, "answered", by))
+            return "accepted" if applied is not None and applied.session.phase == "connected" else "gone"
+        LiveCall.mark(self.store, call_sid, declined_attempt=str(attempt))
+        self.store.append_event(call_sid, {"type": "TransferDeclined", "attempt": str(attempt), "by": by,
+                                           "at": at.isoformat()})
+        return "declined"
 
     def publish(self, applied: Applied) -> None:
         """Tell every console (on every host) where this call is now. Never fails a call."""
@@ -129,45 +194,136 @@ class Line:
         except Exception:  # the console is a view; a bus outage must not hurt the caller
             log.warning("call %s: could not publish to the console", applied.session.call_sid, exc_info=True)
 
-    def agent_answer(self, call_sid: str, attempt: str, accept: bool, at: datetime, by: str = "") -> str:
-        """An agent takes (``accept``) or passes on the transfer attempt ``attempt``, by
-        whisper key or console button: ``accepted``, ``declined`` or ``gone`` (the call is
-        no longer waiting for that attempt)."""
-        loaded = self.load(call_sid)
-        if loaded is None or loaded[0].phase != "transfer" or str(loaded[0].transfer_attempt) != str(attempt):
-            return "gone"
-        if accept:
-            applied = self.apply(call_sid, TransferResult(at, "answered", by))
-            return "accepted" if applied is not None and applied.session.phase == "connected" else "gone"
-        self.mark(call_sid, declined_attempt=str(attempt))
-        self.store.append_event(call_sid, {"type": "TransferDeclined", "attempt": str(attempt), "by": by,
-                                           "at": at.isoformat()})
-        return "declined"
+    # -- deciding ---------------------------------------------------------------------
 
-    def replay(self, call_sid: str, at: datetime) -> Applied | None:
-        """Where the call is now (its current prompt, transfer or recording), changing
-        nothing: for a caller redirected back to us, or a retried webhook."""
-        stored = self.store.load(call_sid)
-        return None if stored is None else self._where_it_is(stored.data, at)
+    def _decided(self, live: LiveCall, outcome: Outcome, for_seq: int, token: str,
+                 said: tuple[Speak, ...]) -> tuple[LiveCall, Applied]:
+        """The live call after ``outcome`` (pure), and what its request answers: the
+        call waits on a lookup this request claims, or the caller gets ``said`` and the
+        outcome's actions (remembered as the answer to ``for_seq``)."""
+        heard = said + tuple(a for a in outcome.actions[:-1] if isinstance(a, Speak))
+        live = live.now_at(outcome.session, outcome.actions)
+        lookup = outcome.lookup
+        if lookup is not None:
+            claim = LookupClaim(token, time.time() + lookup.timeout * 2 + 2.0, for_seq, heard)
+            live = replace(live, lookup_claim=claim, answer=None)
+            return live, Applied(live, [], outcome.flow, lookup=lookup)
+        actions = list(said) + list(outcome.actions)
+        start_stream = self._starts_stream(live, outcome.flow, actions)
+        live = replace(live, lookup_claim=None, answer=Answer(for_seq, live.seq, heard),
+                       streaming=live.streaming or start_stream)
+        return live, Applied(live, actions, outcome.flow, start_stream=start_stream)
 
-    def _where_it_is(self, data: dict[str, Any], at: datetime) -> Applied:
-        session = Session.from_dict(data["session"])
-        flow = self.library.pinned(session.flow, session.flow_version)
-        again, actions = engine.resume(flow, session, at)
-        return Applied(again, actions, flow, data.get("seq", 0), data, stale=True)
+    def _starts_stream(self, live: LiveCall, flow: Flow, actions: list[Action]) -> bool:
+        language = live.session.language or flow.language
+        return (not live.streaming and live.phase != "ended" and self.streams_speech(language)
+                and any(isinstance(a, Listen) for a in actions))
 
-    def mark(self, call_sid: str, **fields: Any) -> None:
-        """Merge ``fields`` into the call's saved data (not its session)."""
-        self.store.update(call_sid, lambda cur: None if cur is None else {**cur.data, **fields})
+    def _finished(self, call_sid: str, applied: Applied, token: str, at: datetime,
+                  call_ended: bool = False) -> Applied | None:
+        """Perform the lookups this request claimed (outside any store update), then
+        finish the call if it ended and tell the consoles."""
+        result = self._looked_up(call_sid, applied, token, at)
+        if result is None or result.stale:
+            return result
+        if result.session.phase == "ended" or call_ended:
+            self.store.finish(call_sid, result.session.outcome or "ended")
+        self.publish(result)
+        return result
 
-    def load(self, call_sid: str) -> tuple[Session, dict[str, Any]] | None:
-        stored = self.store.load(call_sid)
-        if stored is None:
+    def _looked_up(self, call_sid: str, applied: Applied | None, token: str, at: datetime) -> Applied | None:
+        while applied is not None and applied.lookup is not None:
+            applied = self._with_result(call_sid, token, self._look_up(applied.lookup, at))
+        return applied
+
+    def _look_up(self, action: DataLookup, at: datetime) -> LookupResult:
+        try:
+            return self.lookup(action, at)
+        except Exception as exc:  # the flow routes a broken back end; a bug here must not drop the call
+            log.exception("lookup for node %s failed", action.node)
+            return LookupResult(at, "error", detail=f"lookup failed: {type(exc).__name__}")
+
+    def _with_result(self, call_sid: str, token: str, result: LookupResult) -> Applied | None:
+        """Apply the result of the lookup this request claimed; if the claim was lost (the
+        call ended meanwhile, or the lookup was taken over), where the call is instead."""
+        holder: dict[str, Any] = {}
+
+        def change(current: Stored | None) -> dict[str, Any] | None:
+            holder.clear()
+            live = LiveCall.of(current)
+            claim = live.lookup_claim if live is not None else None
+            if live is None or claim is None or claim.token != token:
+                holder["lost"] = claim.for_seq if claim is not None else None
+                return None
+            holder["for_seq"] = claim.for_seq
+            outcome = advance(self.library, live.session, result)
+            saved, applied = self._decided(replace(live, lookup_claim=None), outcome, claim.for_seq, token, claim.said)
+            holder["applied"] = applied
+            return saved.to_stored()
+
+        self.store.update(call_sid, change)
+        if "applied" in holder:
+            return holder["applied"]
+        log.info("call %s: the call moved on during its lookup; answering with where it is", call_sid)
+        return self._settled(call_sid, holder.get("for_seq"), result.at)
+
+    # -- where a call is ----------------------------------------------------------------
+
+    def _settled(self, call_sid: str, seq: int | None, at: datetime, at_seq: int | None = None) -> Applied | None:
+        """Where the call is once no lookup is in flight for it, changing nothing; a
+        lookup whose owner went quiet past its claim is taken over and performed here."""
+        while True:
+            live = LiveCall.load(self.store, call_sid)
+            if live is None:
+                return None
+            claim = live.lookup_claim
+            if claim is None and live.phase != "lookup":
+                return self._where_it_is(live, seq, at, at_seq)
+            if claim is not None and time.time() < claim.until:
+                time.sleep(POLL)
+                continue
+            taken = self._take_over(call_sid, claim, at)
+            if taken is not None:
+                token, pending = taken
+                applied = Applied(live, [], self.library.pinned(live.session.flow, live.session.flow_version),
+                                  lookup=pending)
+                return self._finished(call_sid, applied, token, at)
+
+    def _take_over(self, call_sid: str, seen: LookupClaim | None, at: datetime) -> tuple[str, DataLookup] | None:
+        """Claim a lookup whose owner went quiet (or a call left in the lookup phase with
+        no claim); None when someone else moved first."""
+        token = secrets.token_hex(8)
+        holder: dict[str, DataLookup] = {}
+
+        def change(current: Stored | None) -> dict[str, Any] | None:
+            holder.clear()
+            live = LiveCall.of(current)
+            if live is None or live.lookup_claim != seen or live.phase != "lookup":
+                return None
+            flow = self.library.pinned(live.session.flow, live.session.flow_version)
+            _, actions = engine.resume(flow, live.session, at)
+            lookup = actions[-1] if actions else None
+            if not isinstance(lookup, DataLookup):
+                return None
+            for_seq, said = (seen.for_seq, seen.said) if seen is not None else (-1, ())
+            holder["lookup"] = lookup
+            claim = LookupClaim(token, time.time() + lookup.timeout * 2 + 2.0, for_seq, said)
+            return replace(live, lookup_claim=claim).to_stored()
+
+        self.store.update(call_sid, change)
+        if "lookup" not in holder:
             return None
-        return Session.from_dict(stored.data["session"]), stored.data
+        log.warning("call %s: took over a lookup whose request went quiet", call_sid)
+        return token, holder["lookup"]
 
-
-CONSOLE_CHANNEL = "ivr.calls"
+    def _where_it_is(self, live: LiveCall, seq: int | None, at: datetime, at_seq: int | None = None) -> Applied:
+        flow = self.library.pinned(live.session.flow, live.session.flow_version)
+        _, actions = engine.resume(flow, live.session, at)
+        actions = list(live.said_for(seq) or live.said_since(at_seq)) + list(actions)
+        start_stream = self._starts_stream(live, flow, actions)
+        if start_stream:  # decided here, before rendering: the stream starts once per call
+            live = LiveCall.mark(self.store, live.call_sid, streaming=True) or live
+        return Applied(live, actions, flow, stale=True, start_stream=start_stream)
 
 
 def call_card(flow: Flow, session: Session) -> dict[str, Any]:
@@ -177,8 +333,6 @@ def call_card(flow: Flow, session: Session) -> dict[str, Any]:
                             "phase": session.phase, "score": round(session.score, 2), "caller": session.caller,
                             "outcome": session.outcome, "reasons": [r.detail for r in session.reasons]}
     if session.phase == "transfer":
-        from ivr.model.context import build_context, summary
-
         node = flow.nodes.get(session.node)
         targets = getattr(node, "targets", ())
         index = session.transfer_attempt - 1
@@ -186,15 +340,6 @@ def call_card(flow: Flow, session: Session) -> dict[str, Any]:
         card.update(attempt=session.transfer_attempt, target=targets[index] if 0 <= index < len(targets) else "",
                     context=context, summary=summary(context))
     return card
-
-
-def with_summary(data: dict[str, Any], session: Session, actions: list[Action] | None = None) -> dict[str, Any]:
-    """The saved data with the fields a store indexes for listings (flow, node, score...)
-    and what the recogniser should expect now (the media socket reads it)."""
-    listen = next((a for a in (actions or []) if isinstance(a, Listen)), None)
-    return {**data, "session": session.to_dict(), "flow": session.flow, "node": session.node,
-            "phase": session.phase, "score": session.score, "caller": session.caller, "outcome": session.outcome,
-            "listen_phrases": list(listen.phrases) if listen else [], "listening": listen is not None}
 
 
 def now() -> datetime:

@@ -8,35 +8,56 @@ final result (or an operator phrase heard mid-prompt) is saved with the call as
 ``pending_speech`` and the live call is redirected (REST ``calls(sid).update``) to the
 step URL, which applies it as ``SpeechHeard`` and cuts the prompt off. If the redirect
 fails, nothing is lost: the prompt's own Gather action picks the pending speech up.
+
+Whether a prompt starts the stream is decided with the step (``Applied.start_stream``,
+saved with the call by ``Line``); ``speech_for`` only reads that decision, so rendering
+writes nothing. Deliveries (a store write and a REST redirect) run on the line's
+``Background`` worker, never on the socket's loop.
 """
 from __future__ import annotations
 
 import hmac
 import json
 import logging
-from concurrent.futures import ThreadPoolExecutor
-from typing import Any
+from typing import Any, Protocol
 
-from flask import Flask, request
+from flask import Flask
 
 from ivr import twiml
 from ivr.flows.library import FlowLibrary
+from ivr.model.session import Session
 from ivr.settings import Settings
+from ivr.store import SessionStore
 from ivr.telephony.rest import CallGone, RestUnavailable, TwilioRest
 
-from .line import Applied, Line
+from .line import Applied
+from .live import HeardSpeech, LiveCall
+from .services import Background
+
+__all__ = ["LocalSpeech", "init_app"]
 
 log = logging.getLogger(__name__)
 
 
+class Socket(Protocol):
+    """The websocket as the handler uses it (``simple_websocket.Server``)."""
+
+    def receive(self, timeout: float | None = None) -> Any: ...
+
+    def close(self, reason: int | None = None, message: str | None = None) -> None: ...
+
+
 class LocalSpeech:
-    def __init__(self, settings: Settings, library: FlowLibrary, line: Line, rest: TwilioRest | None):
+    """Our own recogniser (Vosk), per language, for the calls of this line."""
+
+    def __init__(self, settings: Settings, library: FlowLibrary, store: SessionStore, rest: TwilioRest | None,
+                 background: Background):
         self.settings = settings
         self.library = library
-        self.line = line
+        self.store = store
         self.rest = rest
+        self.background = background
         self.models: dict[str, Any] = {}
-        self.pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="ivr-speech")
 
     def load_models(self) -> None:
         """One model per language, loaded once per process (before gunicorn forks)."""
@@ -61,28 +82,30 @@ class LocalSpeech:
                 log.error("the Vosk model for %s cannot be used (%s); Twilio's recogniser hears speech instead",
                           language, exc)
 
-    def operator_phrases(self, session) -> tuple[str, ...]:
+    def hears(self, language: str) -> bool:
+        """Whether our recogniser hears callers in ``language`` (a model is loaded)."""
+        return language in self.models
+
+    def operator_phrases(self, session: Session) -> tuple[str, ...]:
         try:
             return self.library.pinned(session.flow, session.flow_version).operator.phrases
         except LookupError:
             return ()
 
     # --- rendering: does this prompt use our recogniser? --------------------------------
-    def speech_for(self, applied: Applied) -> twiml.Speech:
+    def speech_for(self, applied: Applied, base_url: str) -> twiml.Speech:
+        """How speech is heard at this answer (pure: the stream's start was decided with the step)."""
         language = applied.session.language or applied.flow.language
-        if language not in self.models or applied.session.phase == "ended":
+        if not self.hears(language) or applied.session.phase == "ended":
             return twiml.Speech()
-        start = not applied.data.get("streaming")
-        if start and any(getattr(a, "node", None) for a in applied.actions):
-            self.line.mark(applied.session.call_sid, streaming=True)
-        base = self.settings.public_url or request.host_url.rstrip("/")
-        ws = "wss://" + base.split("://", 1)[1] if base.startswith("https://") else "ws://" + base.split("://", 1)[1]
-        return twiml.Speech(stream_url=f"{ws}/twilio/media", start_stream=start,
+        scheme, rest = base_url.split("://", 1) if "://" in base_url else ("http", base_url)
+        ws = ("wss://" if scheme == "https" else "ws://") + rest
+        return twiml.Speech(stream_url=f"{ws}/twilio/media", start_stream=applied.start_stream,
                             stream_parameters=(("call", applied.session.call_sid),
-                                               ("secret", applied.data.get("stream_secret", ""))))
+                                               ("secret", applied.live.stream_secret)))
 
     # --- the socket ---------------------------------------------------------------------
-    def handle(self, ws) -> None:
+    def handle(self, ws: Socket) -> None:
         from ivr.speech.pipeline import Ended, Heard, MediaSession, OperatorNow, StreamProblem
 
         waiting: list[str] = []
@@ -104,23 +127,26 @@ class LocalSpeech:
                 if not call_sid:
                     ws.close(reason=1008, message="not a stream of this line")
                     return
-                loaded = self.line.load(call_sid)
-                language = loaded[0].language if loaded else ""
-                model = self.models.get(language) or next(iter(self.models.values()))
-                media = MediaSession(model, self._phrases_for, operator_phrases=self.operator_phrases(loaded[0]))
+                live = LiveCall.load(self.store, call_sid)
+                if live is None:
+                    return
+                model = self.models.get(live.session.language) or next(iter(self.models.values()))
+                media = MediaSession(model, self._phrases_for, operator_phrases=self.operator_phrases(live.session))
                 backlog, waiting = waiting, []
             else:
                 backlog = [text]
             for message in backlog:
                 for outcome in media.feed_message(message):
                     if isinstance(outcome, Heard):
-                        self.pool.submit(self.deliver, call_sid, outcome.text, outcome.confidence,
-                                         outcome.loudness_dbfs, outcome.duration)
+                        self.background.submit(f"delivering speech to call {call_sid}", self.deliver, call_sid,
+                                               outcome.text, outcome.confidence, outcome.loudness_dbfs,
+                                               outcome.duration)
                     elif isinstance(outcome, OperatorNow):
                         # the grammar only lets through words of the prompt, so an operator
                         # phrase among them is a request: deliver it on its own, at once
                         phrase = next((p for p in media.operator_phrases if p in outcome.text), outcome.text)
-                        self.pool.submit(self.deliver, call_sid, phrase, 1.0, None, None)
+                        self.background.submit(f"delivering speech to call {call_sid}", self.deliver, call_sid,
+                                               phrase, 1.0, None, None)
                     elif isinstance(outcome, StreamProblem):
                         log.info("call %s: media stream: %s", call_sid, outcome.reason)
                     elif isinstance(outcome, Ended):
@@ -129,28 +155,26 @@ class LocalSpeech:
     def _admit(self, start: dict[str, Any]) -> str:
         params = start.get("customParameters") or {}
         call_sid = str(params.get("call") or start.get("callSid") or "")
-        loaded = self.line.load(call_sid) if call_sid else None
-        secret = loaded[1].get("stream_secret", "") if loaded else ""
+        live = LiveCall.load(self.store, call_sid)
+        secret = live.stream_secret if live is not None else ""
         if not secret or not hmac.compare_digest(str(params.get("secret", "")), secret):
             log.warning("refused a media stream for call %s: unknown call or wrong secret", call_sid or "?")
             return ""
         return call_sid
 
     def _phrases_for(self, call_sid: str) -> list[str]:
-        loaded = self.line.load(call_sid)
-        return list(loaded[1].get("listen_phrases", [])) if loaded else []
+        live = LiveCall.load(self.store, call_sid)
+        return list(live.listen_phrases) if live is not None else []
 
     def deliver(self, call_sid: str, text: str, confidence: float, loudness: float | None,
                 duration: float | None) -> None:
         """Save what was said with the call, then redirect the call to apply it now."""
-        loaded = self.line.load(call_sid)
-        if loaded is None or not loaded[1].get("listening"):
+        live = LiveCall.load(self.store, call_sid)
+        if live is None or not live.listening:
             return
-        session, data = loaded
-        seq = data.get("seq")
-        self.line.mark(call_sid, pending_speech={"text": text, "confidence": confidence, "loudness_dbfs": loudness,
-                                                 "duration": duration, "seq": seq})
-        url = twiml.Urls(self.settings.public_url).to("/twilio/step", node=session.node, seq=seq, speech=1)
+        seq = live.seq
+        LiveCall.mark(self.store, call_sid, pending_speech=HeardSpeech(text, confidence, loudness, duration, seq))
+        url = twiml.Urls(self.settings.public_url).to("/twilio/step", node=live.session.node, seq=seq, speech=1)
         if self.rest is None:
             log.warning("call %s: heard %r but cannot redirect the call (TWILIO_ACCOUNT_SID not set)", call_sid, text)
             return
@@ -172,19 +196,12 @@ def _start_message(text: str) -> dict[str, Any] | None:
     return None
 
 
-def init_app(app: Flask, settings: Settings, library: FlowLibrary, line: Line) -> LocalSpeech:
-    rest = TwilioRest(settings.twilio_account_sid, settings.twilio_auth_token, settings.twilio_timeout) \
-        if settings.twilio_account_sid else None
-    speech = LocalSpeech(settings, library, line, rest)
-    speech.load_models()
-    app.extensions["ivr.speech"] = speech
-    app.extensions["ivr.speech_for"] = speech.speech_for
+def init_app(app: Flask, speech: LocalSpeech) -> None:
+    """The Media Streams socket at ``/twilio/media``."""
     from flask_sock import Sock
 
     sock = Sock(app)
 
     @sock.route("/twilio/media")
-    def media(ws):  # a short loop around the sans-IO MediaSession
+    def media(ws: Socket) -> None:  # a short loop around the sans-IO MediaSession
         speech.handle(ws)
-
-    return speech

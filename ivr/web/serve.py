@@ -16,10 +16,11 @@ def serve(args) -> int:
     except (SettingsError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    settings = app.extensions["ivr.settings"]
+    from ivr.web.services import services
+    settings = services(app).settings
     from ivr.web.admin import install_sighup
     install_sighup(app)  # kill -HUP <pid> reloads the flows
-    flows = ", ".join(sorted(app.extensions["ivr.library"].flows)) or "none"
+    flows = ", ".join(sorted(services(app).library.flows)) or "none"
     base = settings.public_url or f"http://{args.host}:{args.port}"
     print(f"Serving the support line ({flows}) on http://{args.host}:{args.port}\n"
           f"  Twilio number -> 'A call comes in': POST {base}/twilio/voice\n"

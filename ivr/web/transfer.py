@@ -10,6 +10,14 @@ conference to the flow's fallback (voicemail, a queue). REST errors are retried 
 backoff (``ivr.telephony.rest``); when they persist the attempt counts as failed, so the
 caller always moves on. A caller who hangs up on hold cancels the agent leg.
 
+Rules of this file: a webhook never waits on the REST API. It decides (engine and
+store), answers the caller at once (the hold conference), and hands the REST work (the
+agent leg, the CRM notice, a cancel, the redirect out of the conference) to the line's
+``Background`` worker, which applies what became of it to the call like any other event:
+a leg that cannot be made is a failed attempt, the next target is rung or the caller is
+redirected to what the flow does next. A job acts only while the attempt it belongs to is
+still the one the caller waits on (``LiveCall.is_attempt_live``).
+
 URLs: POST /twilio/hold (the conference's waitUrl), /twilio/agent-status (the agent leg's
 status callback), /twilio/conference-left (the caller's Dial action), /twilio/resume
 (where a caller is redirected to continue).
@@ -17,56 +25,88 @@ status callback), /twilio/conference-left (the caller's Dial action), /twilio/re
 from __future__ import annotations
 
 import logging
-from typing import Any
+from dataclasses import replace
+from datetime import datetime
+from typing import Any, Callable
 
-from flask import Blueprint, Flask, Response, current_app, request
+from flask import Blueprint, Flask, Response, request
 
 from ivr import twiml
 from ivr.model.actions import Transfer
 from ivr.model.events import TransferResult
 from ivr.model.targets import target_kind
 from ivr.settings import Settings
+from ivr.store import Stored
 from ivr.telephony.crm import CrmNotifier
 from ivr.telephony.rest import CallGone, RestUnavailable, TwilioRest
 
-from .hooks import _now, respond, twilio_webhook, xml
+from .hooks import respond, twilio_webhook, xml
 from .line import Applied, Line
+from .live import LiveCall
+from .services import Background, services
+
+__all__ = ["WarmTransfer", "bp", "init_app", "warm_transfer"]
 
 log = logging.getLogger(__name__)
 bp = Blueprint("transfer", __name__)
 AGENT_FAILED = ("busy", "no-answer", "failed", "canceled")
+MAX_FAILED_LEGS = 20  # attempts one job may fail through before it gives the call up to its fallback
+Clock = Callable[[], datetime]
 
 
 class WarmTransfer:
-    def __init__(self, line: Line, rest: TwilioRest, settings: Settings, crm: CrmNotifier | None = None):
-        self.line, self.rest, self.settings = line, rest, settings
+    """The REST side of warm transfers: agent legs rung and stopped, the caller moved on."""
+
+    def __init__(self, line: Line, rest: TwilioRest, settings: Settings, background: Background,
+                 crm: CrmNotifier | None = None):
+        self.line, self.rest, self.settings, self.background = line, rest, settings, background
         self.crm = crm or CrmNotifier()
 
-    def carry_out(self, applied: Applied, urls: twiml.Urls) -> Applied:
-        """Dial the agent leg a ``Transfer`` asks for; if that cannot be done, tell the
-        engine the attempt failed and go on with what it says next."""
-        said: list = []
-        for _ in range(20):
-            last = applied.actions[-1] if applied.actions else None
-            if not isinstance(last, Transfer) or target_kind(last.target) in ("queue", "flex") or applied.stale:
-                break
-            if last.attempt == 1:
-                self._notify_crm(applied, last)
+    # -- what the webhooks hand over ----------------------------------------------------
+
+    def ring(self, applied: Applied, urls: twiml.Urls, now: Clock) -> None:
+        """After a step that puts the caller on hold for an agent: ring the agent."""
+        if not applied.stale and _agent_transfer(applied) is not None:
+            self.background.submit(f"ringing an agent for call {applied.session.call_sid}", self.carry_on,
+                                   applied, urls, now)
+
+    def move_on(self, applied: Applied, urls: twiml.Urls, now: Clock) -> None:
+        """After an attempt failed while the caller holds: ring the next agent, or take
+        the caller out of the conference to what the flow does next."""
+        if not applied.stale:
+            self.background.submit(f"moving call {applied.session.call_sid} on", self.carry_on, applied, urls, now)
+
+    def stop_ringing(self, live: LiveCall) -> None:
+        """Stop the agent leg of this call (the caller hung up on hold, or the agent passed
+        on the console)."""
+        if live.agent_leg:
+            self.background.submit(f"ending agent leg {live.agent_leg}", self.end_leg, live.agent_leg)
+
+    # -- the background work ------------------------------------------------------------
+
+    def carry_on(self, applied: Applied, urls: twiml.Urls, now: Clock) -> None:
+        """Dial the agent leg the call's transfer asks for; when that cannot be done, tell
+        the engine the attempt failed and go on with what it says next; when that is not
+        an agent, redirect the caller (who holds in the conference) to it."""
+        for _ in range(MAX_FAILED_LEGS):
+            action = _agent_transfer(applied)
+            if action is None:
+                self.move_caller_on(applied, urls)
+                return
+            if action.attempt == 1:
+                self._notify_crm(applied, action)
             try:
-                leg = self._dial_agent(applied, last, urls)
+                leg = self._dial_agent(applied, action, urls)
             except (RestUnavailable, CallGone) as exc:
                 log.warning("call %s: cannot dial %s (%s); trying the next way to a person",
-                            applied.session.call_sid, last.target, exc)
-                said.extend(applied.actions[:-1])
-                nxt = self.line.apply(applied.session.call_sid, TransferResult(_now(), "failed", last.target))
-                if nxt is None:
-                    break
+                            applied.session.call_sid, action.target, exc)
+                nxt = self.line.apply(applied.session.call_sid, TransferResult(now(), "failed", action.target))
+                if nxt is None or nxt.stale:
+                    return
                 applied = nxt
                 continue
-            self.line.mark(applied.session.call_sid, agent_leg=leg, agent_attempt=last.attempt)
-            break
-        applied.actions = said + list(applied.actions)
-        return applied
+            self._keep_leg(applied.session.call_sid, leg, action.attempt)
+            return
 
     def _dial_agent(self, applied: Applied, action: Transfer, urls: twiml.Urls) -> str:
         call_sid = applied.session.call_sid
@@ -80,7 +120,27 @@ class WarmTransfer:
         created = self.rest._retry(f"agent leg to {action.target}", lambda: self.rest.client.calls.create(
             to=to, from_=caller_id, url=whisper, method="POST", status_callback=status,
             status_callback_method="POST", timeout=action.timeout))
-        return getattr(created, "sid", "") or ""
+        return str(getattr(created, "sid", "") or "")
+
+    def _keep_leg(self, call_sid: str, leg: str, attempt: int) -> None:
+        """Remember the leg while its attempt is live; a leg made for a call that ended or
+        moved on meanwhile is stopped at once (one an agent took is left alone)."""
+        holder: dict[str, LiveCall] = {}
+
+        def change(current: Stored | None) -> dict[str, Any] | None:
+            holder.clear()
+            live = LiveCall.of(current)
+            if live is None or not live.is_attempt_live(attempt):
+                if live is not None:
+                    holder["late"] = live
+                return None
+            return replace(live, agent_leg=leg, agent_attempt=attempt).to_stored()
+
+        self.line.store.update(call_sid, change)
+        late = holder.get("late")
+        if late is not None and late.phase != "connected" and leg:
+            log.info("call %s moved on while agent leg %s was being made; stopping it", call_sid, leg)
+            self.end_leg(leg)
 
     def _notify_crm(self, applied: Applied, action: Transfer) -> None:
         flow = applied.flow
@@ -97,15 +157,12 @@ class WarmTransfer:
             log.error("call %s: could not move the caller out of the hold conference: %s",
                       applied.session.call_sid, exc)
 
-    def end_agent_leg(self, data: dict[str, Any]) -> None:
-        """Stop the agent leg of this call (the caller hung up on hold, or the agent passed
-        on the console): cancel it while it rings, end it if it was answered."""
-        leg = data.get("agent_leg")
-        if not leg:
-            return
+    def end_leg(self, leg: str) -> None:
+        """Cancel an agent leg while it rings; end it if it was answered."""
         for status in ("canceled", "completed"):
             try:
-                self.rest._retry(f"ending agent leg {leg}", lambda: self.rest.client.calls(leg).update(status=status))
+                self.rest._retry(f"ending agent leg {leg}",
+                                 lambda: self.rest.client.calls(leg).update(status=status))
                 return
             except CallGone:
                 return
@@ -113,87 +170,77 @@ class WarmTransfer:
                 log.info("agent leg %s: %s", leg, exc)
 
 
-def _rings_an_agent(applied: Applied) -> bool:
+def _agent_transfer(applied: Applied) -> Transfer | None:
+    """The transfer to an agent (not a queue) the call's answer ends with, if any."""
     last = applied.actions[-1] if applied.actions else None
-    return isinstance(last, Transfer) and target_kind(last.target) not in ("queue", "flex")
-
-
-def _line() -> Line:
-    return current_app.extensions["ivr.line"]
-
-
-def _warm() -> WarmTransfer:
-    return current_app.extensions["ivr.warm"]
-
-
-def _urls() -> twiml.Urls:
-    return current_app.extensions["ivr.urls"]()
+    return last if isinstance(last, Transfer) and target_kind(last.target) not in ("queue", "flex") else None
 
 
 @bp.post("/twilio/hold")
 @twilio_webhook
-def hold():
-    music = current_app.extensions["ivr.settings"].audio_dir / "hold.wav"
-    return xml(twiml.hold(_urls().audio("hold.wav") if music.is_file() else None))
+def hold() -> Response:
+    line = services()
+    music = line.settings.audio_dir / "hold.wav"
+    return xml(twiml.hold(line.urls().audio("hold.wav") if music.is_file() else None))
 
 
 @bp.post("/twilio/agent-status")
 @twilio_webhook
-def agent_status():
+def agent_status() -> Response:
     call = request.args.get("call", "")
     attempt = request.args.get("attempt", "")
     status = request.form.get("CallStatus", "")
-    if current_app.extensions.get("ivr.warm") is None:
+    line = services()
+    if line.warm is None:
         return Response(status=204)  # no agent legs are made without the REST API
-    line = _warm().line
-    loaded = line.load(call)
-    if loaded is None or loaded[0].phase != "transfer" or str(loaded[0].transfer_attempt) != attempt:
+    live = LiveCall.load(line.store, call)
+    if live is None or not live.is_attempt_live(attempt):
         return Response(status=204)  # an old leg, or the agent already took the call
     if status == "completed":
         status = "declined"  # the agent's leg ended without taking the call
     elif status not in AGENT_FAILED:
         return Response(status=204)
-    applied = line.apply(call, TransferResult(_now(), status, request.form.get("To", "")))
-    if applied is None:
-        return Response(status=204)
-    applied = _warm().carry_out(applied, _urls())
-    if not _rings_an_agent(applied):  # the caller must leave the hold conference: a queue, a fallback
-        _warm().move_caller_on(applied, _urls())
+    applied = line.line.apply(call, TransferResult(line.now(), status, request.form.get("To", "")))
+    if applied is not None:
+        line.warm.move_on(applied, line.urls(), line.now)
     return Response(status=204)
 
 
 @bp.post("/twilio/conference-left")
 @twilio_webhook
-def conference_left():
+def conference_left() -> Response:
     sid = request.form.get("CallSid", "")
-    line = _line()
-    loaded = line.load(sid)
-    if loaded is None:
+    line = services()
+    live = LiveCall.load(line.store, sid)
+    if live is None:
         return xml(twiml.simple("Thank you for calling. Goodbye.", hangup=True))
-    session, _ = loaded
-    if session.phase == "connected":
-        applied = line.apply(sid, TransferResult(_now(), "completed"))
+    if live.phase == "connected":
+        applied = line.line.apply(sid, TransferResult(line.now(), "completed"))
         return respond(applied) if applied else xml(twiml.empty())
     return resume()
 
 
 @bp.post("/twilio/resume")
 @twilio_webhook
-def resume():
-    applied = _line().replay(request.form.get("CallSid", ""), _now())
+def resume() -> Response:
+    line = services()
+    seq = request.args.get("seq", "")
+    applied = line.line.replay(request.form.get("CallSid", ""), line.now(),
+                               at_seq=int(seq) if seq.isdigit() else None)
     if applied is None:
-        return xml(current_app.extensions["ivr.emergency"]())
+        return xml(line.emergency())
     return respond(applied)
 
 
-def init_app(app: Flask, settings: Settings, line: Line) -> WarmTransfer | None:
+def warm_transfer(settings: Settings, line: Line, rest: TwilioRest | None,
+                  background: Background) -> WarmTransfer | None:
     """Warm transfer needs the REST API (TWILIO_ACCOUNT_SID); without it transfers are a
     plain ``<Dial>`` with a whisper on each target."""
-    app.register_blueprint(bp)
-    if not settings.twilio_account_sid:
+    if rest is None:
         log.info("TWILIO_ACCOUNT_SID is not set: transfers use <Dial> with a whisper (no hold conference)")
         return None
-    warm = WarmTransfer(line, TwilioRest(settings.twilio_account_sid, settings.twilio_auth_token,
-                                         settings.twilio_timeout), settings)
-    app.extensions["ivr.warm"] = warm
-    return warm
+    return WarmTransfer(line, rest, settings, background)
+
+
+def init_app(app: Flask) -> None:
+    app.register_blueprint(bp)

@@ -3,10 +3,11 @@ from __future__ import annotations
 
 import pytest
 from console_support import make_app
+from ivr.web.services import services
 
 
 @pytest.fixture
 def app(tmp_path):
     app = make_app(tmp_path)
     yield app
-    app.extensions["ivr.store"].close()
+    services(app).store.close()

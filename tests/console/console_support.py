@@ -4,7 +4,7 @@ test clients, and callers driven to a transfer.
 Rules of this file: the app is built by ``create_app`` with real settings names, a real
 SQLite store, the demo flows and real werkzeug password hashes; calls are placed by the
 caller emulator, signed like Twilio. The only test hook used is the app's clock
-(``app.extensions["ivr.clock"]``).
+(``services(app).clock``).
 """
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ from werkzeug.security import generate_password_hash
 
 from ivr.testing import Caller, FlaskTransport
 from ivr.web.app import create_app
+from ivr.web.services import services
 
 ROOT = Path(__file__).resolve().parents[2]
 AUTH_TOKEN = "test-auth-token-console-0123456789"
@@ -74,7 +75,7 @@ def config(tmp_path: Path, *, agents: bool = True, public_url: str = PUBLIC_URL,
 
 def make_app(tmp_path: Path, clock: Clock | None = None, **kwargs: Any):
     app = create_app(config(tmp_path, **kwargs))
-    app.extensions["ivr.clock"] = clock or Clock()
+    services(app).clock = clock or Clock()
     app.config.update(IVR_CONSOLE_HEARTBEAT=0.2, IVR_CONSOLE_STREAM_SECONDS=5.0)
     return app
 
@@ -116,6 +117,6 @@ def to_a_person(call: Caller) -> Caller:
 
 
 def session_of(app, call_sid: str) -> dict:
-    stored = app.extensions["ivr.store"].load(call_sid)
+    stored = services(app).store.load(call_sid)
     assert stored is not None, f"no saved call {call_sid}"
     return stored.data["session"]

@@ -7,6 +7,7 @@ import time
 from console_support import board_csrf, caller, session_of, sign_in, to_a_person
 
 from ivr.web.line import CONSOLE_CHANNEL
+from ivr.web.services import services
 
 
 def answer(client, call, action: str, attempt: str = "1", json_reply: bool = True):
@@ -53,10 +54,10 @@ def test_pass_moves_the_call_on_like_the_whisper_key_2(app):
     client = sign_in(app, "alice")
     reply = answer(client, call, "pass", json_reply=False)
     assert reply.status_code == 302                            # a plain form post goes back to the board
-    stored = app.extensions["ivr.store"].load(call.call_sid)
+    stored = services(app).store.load(call.call_sid)
     assert stored.data["declined_attempt"] == "1"
     assert any(e["type"] == "TransferDeclined" and e["by"] == "client:alice"
-               for e in app.extensions["ivr.store"].events(call.call_sid))
+               for e in services(app).store.events(call.call_sid))
     board = client.get("/console/").get_data(as_text=True)
     assert "You passed" in board and "passed" in board and 'value="accept"' not in board
     call.dial_result("completed")                              # the ringing leg ends: the next target
@@ -70,7 +71,7 @@ def test_another_agent_cannot_act_on_a_call_it_was_not_offered(app):
     for action in ("accept", "pass"):
         reply = answer(bob, call, action)
         assert reply.status_code == 403 and "not offered to you" in reply.json["error"]
-    stored = app.extensions["ivr.store"].load(call.call_sid)
+    stored = services(app).store.load(call.call_sid)
     assert stored.data["session"]["phase"] == "transfer" and "declined_attempt" not in stored.data
     call.dial_result("no-answer")                              # attempt 2 rings +15005550010: not alice's
     alice = sign_in(app, "alice")
@@ -153,7 +154,7 @@ def test_another_agents_stream_shows_the_transfer_without_buttons(app):
 
 
 def test_a_closed_stream_frees_its_subscription_and_every_stream_ends(app):
-    bus = app.extensions["ivr.store"].bus
+    bus = services(app).store.bus
     stream = open_stream(sign_in(app, "alice"))
     stream.wait_for("snapshot")
     assert bus._queues.get(CONSOLE_CHANNEL)                     # subscribed while open

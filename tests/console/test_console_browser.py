@@ -16,6 +16,7 @@ from console_support import PASSWORDS, Clock, caller, make_app, session_of
 from werkzeug.serving import make_server
 
 from ivr.testing import HttpTransport
+from ivr.web.services import services
 
 CHROMIUM = "/usr/bin/chromium"
 FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
@@ -53,7 +54,7 @@ def served(tmp_path_factory):
     yield app, base
     server.shutdown()
     thread.join(5)
-    app.extensions["ivr.store"].close()
+    services(app).store.close()
 
 
 @pytest.fixture(scope="module")

@@ -14,6 +14,7 @@ from ivr.logs import PiiFilter, luhn_ok
 from ivr.settings import SettingsError, load_settings
 from ivr.testing import Caller, FlaskTransport, sign_request
 from ivr.web.app import create_app
+from ivr.web.services import services
 
 
 def make_app(tmp_path, flows_dir, store: str | None = None, **extra):
@@ -78,7 +79,7 @@ def test_oversized_and_overfull_requests_are_refused_without_5xx(tmp_path, flows
 
 def test_replaying_an_ended_call_changes_nothing(tmp_path, flows_dir):
     app = make_app(tmp_path, flows_dir)
-    store = app.extensions["ivr.store"]
+    store = services(app).store
     recording = Recording(FlaskTransport(app))
     call = Caller(recording, auth_token=AUTH_TOKEN, public_url=PUBLIC_URL, to=NUMBER)
     call.dial()

@@ -23,6 +23,7 @@ from scale_support import ADMIN_TOKEN, AUTH_TOKEN, NUMBER, PUBLIC_URL, ROOT, Rec
 
 from ivr.testing import Caller, FlaskTransport, compute_signature
 from ivr.web.app import create_app
+from ivr.web.services import services
 
 BATCH = 25
 EXAMPLES = 410  # 25 x 410 = 10,250 requests
@@ -146,7 +147,7 @@ def line(tmp_path):
 
 def test_ten_thousand_hostile_requests_hurt_nobody(line):
     app = line
-    store = app.extensions["ivr.store"]
+    store = services(app).store
     client = app.test_client()
 
     # an ended call, and a live call (at the PIN prompt of the scale line), both recorded
@@ -209,4 +210,4 @@ def test_ten_thousand_hostile_requests_hurt_nobody(line):
     assert live.heard("Goodbye from the scale line")
     live.hang_up()
     assert not live.all_errors
-    assert Path(app.extensions["ivr.settings"].flows_dir / "scale.yaml").is_file()
+    assert Path(services(app).settings.flows_dir / "scale.yaml").is_file()

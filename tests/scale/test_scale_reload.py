@@ -9,6 +9,7 @@ from scale_line import flow_text
 from scale_support import ADMIN_TOKEN, AUTH_TOKEN, NUMBER, PUBLIC_URL, RoundRobin, wait_until
 
 from ivr.testing import Caller, FlaskTransport
+from ivr.web.services import services
 
 OTHER_NUMBER = "+15005550077"
 OTHER_FLOW = """\
@@ -158,7 +159,7 @@ def test_the_file_watcher_reloads_a_changed_flow(tmp_path, flows_dir):
         live.press("4321")
         assert live.heard("version one")
     finally:
-        app.extensions["ivr.reloader"].stop()
+        services(app).reloader.stop()
 
 
 def new_call_hears_app(app, text: str) -> bool:

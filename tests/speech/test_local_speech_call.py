@@ -21,6 +21,7 @@ from werkzeug.serving import make_server
 
 from ivr import create_app
 from ivr.testing import Caller, FlaskTransport
+from ivr.web.services import services
 
 ROOT = Path(__file__).resolve().parents[2]
 UTTERANCES = ROOT / "audio" / "test_utterances"
@@ -36,7 +37,7 @@ def line(tmp_path):
                       "IVR_PUBLIC_URL": "http://127.0.0.1:1"})  # fixed below, once the port is known
     server = make_server("127.0.0.1", 0, app, threaded=True)
     port = server.server_port
-    settings = app.extensions["ivr.settings"]
+    settings = services(app).settings
     object.__setattr__(settings, "public_url", f"http://127.0.0.1:{port}")
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -72,7 +73,7 @@ def _stream(port: int, start_params: dict, audio: bytes, call_sid: str, after=No
 
 
 def _korean_call(app):
-    call = Caller(FlaskTransport(app), auth_token=TOKEN, public_url=app.extensions["ivr.settings"].public_url)
+    call = Caller(FlaskTransport(app), auth_token=TOKEN, public_url=services(app).settings.public_url)
     call.dial()
     call.press("9")
     return call
@@ -130,6 +131,7 @@ def test_operator_phrase_mid_prompt_reaches_a_person(line):
         _apply_redirect(call, rsps, 1)
         assert call.state == "dialing" and call.dial.conference, call.transcript  # on hold for an agent
         assert call.heard("상담원에게 연결")
+        assert services(app).background.wait_idle(20)  # the agent leg is made off the webhook's thread
 
 
 def test_a_failed_redirect_loses_nothing_the_prompt_timeout_applies_the_speech(line):
@@ -138,7 +140,7 @@ def test_a_failed_redirect_loses_nothing_the_prompt_timeout_applies_the_speech(l
         rsps.add_passthru(f"http://127.0.0.1:{port}")
         rsps.add(responses.POST, re.compile(r"https://api\.twilio\.com/.*/Calls/CA\w+\.json"),
                  json={"code": 20429, "message": "Too many requests", "status": 429}, status=429)
-        app.extensions["ivr.speech"].rest.sleep = lambda s: None
+        services(app).speech.rest.sleep = lambda s: None
         call = _korean_call(app)
         params = dict(call.streams[-1].parameters)
         _stream(port, params, (UTTERANCES / "order_status.ulaw").read_bytes(), call.params["CallSid"],

@@ -4,6 +4,9 @@ Twilio's REST API is mocked with ``responses`` (the only part we cannot reach); 
 the engine, the store and the twilio SDK are real. When the app creates an agent leg,
 the test plays Twilio: it opens the leg's whisper URL as a new call (the agent), and
 posts the leg's status callback when the agent passes or does not answer.
+
+The app talks to the REST API off the webhooks' threads (its background worker), so the
+tests wait for that work (``settled``) before they look at what was sent to Twilio.
 """
 from __future__ import annotations
 
@@ -20,6 +23,8 @@ import responses
 from ivr import create_app
 from ivr.telephony import crm
 from ivr.testing import Caller, FlaskTransport
+from ivr.web.live import LiveCall
+from ivr.web.services import services
 
 ROOT = Path(__file__).resolve().parents[2]
 TOKEN = "tok-warm"
@@ -34,8 +39,8 @@ def make_app(tmp_path, flows_dir=ROOT / "call_flows"):
     app = create_app({"TWILIO_AUTH_TOKEN": TOKEN, "TWILIO_ACCOUNT_SID": ACCOUNT, "IVR_PUBLIC_URL": PUBLIC,
                       "IVR_STORE": f"sqlite:///{tmp_path}/calls.sqlite3", "IVR_FLOWS_DIR": str(flows_dir),
                       "IVR_AUDIO_DIR": str(ROOT / "audio"), "IVR_STREAM_SPEECH": "false"})
-    app.extensions["ivr.clock"] = lambda: OPEN
-    app.extensions["ivr.warm"].rest.sleep = lambda s: None
+    services(app).clock = lambda: OPEN
+    services(app).warm.rest.sleep = lambda s: None
     return app
 
 
@@ -43,6 +48,11 @@ def make_app(tmp_path, flows_dir=ROOT / "call_flows"):
 def api():
     with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
         yield rsps
+
+
+def settled(app):
+    """Wait until the app's REST work (agent legs, cancels, redirects) is done."""
+    assert services(app).background.wait_idle(20), "the REST work did not finish"
 
 
 def created_legs(api):
@@ -64,12 +74,14 @@ def leg_created(api, sids):
     api.add_callback(responses.POST, CALLS, callback=reply, content_type="application/json")
 
 
-def caller_asks_for_a_person(app):
+def caller_asks_for_a_person(app, wait=True):
     call = Caller(FlaskTransport(app), auth_token=TOKEN, public_url=PUBLIC)
     call.dial()
     call.press("1")
     call.say("one two three four five six")
     call.press("0")
+    if wait:
+        settled(app)
     return call
 
 
@@ -87,11 +99,13 @@ def leg_status(app, leg: dict, status: str):
     url = leg["StatusCallback"][0]
     path = urlsplit(url).path + "?" + urlsplit(url).query
     poster = Caller(FlaskTransport(app), auth_token=TOKEN, public_url=PUBLIC, status_path=None)
-    return poster.post(path, CallStatus=status, To=leg["To"][0])
+    reply = poster.post(path, CallStatus=status, To=leg["To"][0])
+    settled(app)
+    return reply
 
 
 def session_of(app, call):
-    return app.extensions["ivr.store"].load(call.params["CallSid"]).data["session"]
+    return services(app).store.load(call.params["CallSid"]).data["session"]
 
 
 def test_agent_hears_the_summary_accepts_and_joins_the_callers_conference(tmp_path, api):
@@ -113,7 +127,7 @@ def test_agent_hears_the_summary_accepts_and_joins_the_callers_conference(tmp_pa
 
     call.dial_result("completed", duration=60)  # the agent hung up: the conference ended
     assert call.state == "ended" and not call.errors and not alice.errors
-    assert app.extensions["ivr.store"].list_calls(active=False)[0]["outcome"] == "transferred"
+    assert services(app).store.list_calls(active=False)[0]["outcome"] == "transferred"
 
 
 def test_first_agent_passes_the_second_takes_the_call(tmp_path, api):
@@ -153,6 +167,7 @@ def test_caller_hanging_up_on_hold_cancels_the_agent_leg(tmp_path, api):
     api.add(responses.POST, CALL_UPDATE, json={"sid": "CAagentX", "status": "canceled"}, status=200)
     call = caller_asks_for_a_person(app)
     call.hang_up()
+    settled(app)
     [(url, body)] = updates(api)
     assert url.endswith("/Calls/CAagentX.json") and body["Status"] == ["canceled"]
     assert session_of(app, call)["outcome"] == "abandoned_on_hold"
@@ -167,12 +182,17 @@ def test_twilio_api_500_then_success_is_retried(tmp_path, api):
     assert call.dial.conference and call.state == "dialing"
 
 
-def test_twilio_api_down_the_caller_goes_to_the_fallback_at_once(tmp_path, api):
+def test_twilio_api_down_the_caller_holds_then_goes_to_the_fallback(tmp_path, api):
     app = make_app(tmp_path)
     api.add(responses.POST, CALLS, json={"message": "down", "status": 503}, status=503)
+    api.add(responses.POST, CALL_UPDATE, json={"sid": "CA0", "status": "in-progress"}, status=200)
     call = caller_asks_for_a_person(app)
+    assert call.dial.conference  # the caller held while the legs were tried
     # client:alice and the number both failed (3 tries each): the queue takes the caller
     assert len(created_legs(api)) == 6
+    [(url, redirect)] = updates(api)
+    assert call.params["CallSid"] in url and "/twilio/resume" in redirect["Url"][0]
+    call.update(redirect["Url"][0])
     assert call.state == "queued" and not call.errors, call.transcript
 
 
@@ -194,7 +214,7 @@ def test_context_record_reaches_whisper_console_and_crm_identically_and_signed(t
     received = threading.Event()
     api.add_callback(responses.POST, "https://crm.example.com/ivr",
                      callback=lambda req: (received.set(), (200, {}, "ok"))[1])
-    subscription = app.extensions["ivr.store"].bus.subscribe("ivr.calls", timeout=2)
+    subscription = services(app).store.bus.subscribe("ivr.calls", timeout=2)
     call = Caller(FlaskTransport(app), auth_token=TOKEN, public_url=PUBLIC)
     call.dial()
     call.press("2")
@@ -227,7 +247,7 @@ def test_crm_down_does_not_delay_the_call(tmp_path, api, monkeypatch):
         return 503, {}, "down"
 
     api.add_callback(responses.POST, "https://crm.example.com/ivr", callback=slow_crm)
-    app.extensions["ivr.warm"].crm.sleep = lambda s: None
+    services(app).warm.crm.sleep = lambda s: None
     call = caller_asks_for_a_person(app)
     # the caller already hears the hold prompt while the CRM is still hanging
     assert call.dial.conference and seen.wait(5) and not release.is_set()
@@ -238,7 +258,7 @@ def test_taken_on_the_console_the_agents_phone_joins_at_once(tmp_path, api):
     app = make_app(tmp_path)
     leg_created(api, ["CAagent1"])
     call = caller_asks_for_a_person(app)
-    line = app.extensions["ivr.line"]
+    line = services(app).line
     assert line.agent_answer(call.params["CallSid"], "1", True, OPEN, by="client:alice") == "accepted"
     alice = agent(app, created_legs(api)[0], "client:alice")  # then the phone is picked up
     assert alice.dial.conference == f"ivr-{call.params['CallSid']}" and not alice.heard("press 1")
@@ -249,9 +269,10 @@ def test_passed_on_the_console_the_ringing_leg_is_stopped_and_the_next_agent_run
     leg_created(api, ["CAagent1", "CAagent2"])
     api.add(responses.POST, CALL_UPDATE, json={"sid": "CAagent1", "status": "canceled"}, status=200)
     call = caller_asks_for_a_person(app)
-    line = app.extensions["ivr.line"]
+    line = services(app).line
     assert line.agent_answer(call.params["CallSid"], "1", False, OPEN, by="client:alice") == "declined"
-    app.extensions["ivr.warm"].end_agent_leg(line.load(call.params["CallSid"])[1])  # what the console does next
+    services(app).warm.stop_ringing(LiveCall.load(services(app).store, call.params["CallSid"]))  # as the console does
+    settled(app)
     [(url, body)] = updates(api)
     assert url.endswith("/Calls/CAagent1.json") and body["Status"] == ["canceled"]
     leg_status(app, created_legs(api)[0], "canceled")  # Twilio reports the leg's end

@@ -6,6 +6,7 @@ import pytest
 import requests
 import responses
 from web_support import Clock, Line, gather_node, make_app
+from ivr.web.services import services
 
 ORDERS = "http://backend.test/orders/{order_id}"
 FLOW = f"""
@@ -54,7 +55,7 @@ def http_line(tmp_path, flow_text: str = FLOW) -> Line:
     (flows / "http-orders.yaml").write_text(flow_text)
     clock = Clock()
     app = make_app(tmp_path, clock, flows_dir=flows)
-    assert "http-orders" in app.extensions["ivr.library"].flows, "the test flow did not load"
+    assert "http-orders" in services(app).library.flows, "the test flow did not load"
     return Line(app, clock)
 
 

@@ -11,6 +11,7 @@ from web_support import (FLOWS_DIR, MAX_TWIML_BYTES, PUBLIC_URL, Clock, Line, ch
 
 from ivr.flows.library import FlowLibrary
 from ivr.flows.nodes.menu import MenuNode
+from ivr.web.services import services
 
 LIBRARY = FlowLibrary(FLOWS_DIR)
 LIBRARY.reload()
@@ -107,7 +108,7 @@ def audio_line(tmp_path):
     (flows / "audio.yaml").write_text(AUDIO_FLOW)
     clock = Clock()
     app = make_app(tmp_path, clock, flows_dir=flows, audio_dir=audio)
-    assert "audio-line" in app.extensions["ivr.library"].flows
+    assert "audio-line" in services(app).library.flows
     line = Line(app, clock)
     yield line, wavs
     line.check()

@@ -9,6 +9,7 @@ from web_support import AUTH_TOKEN, PUBLIC_URL, Clock, Line, check_reply, gather
 from werkzeug.serving import make_server
 
 from ivr.testing import Caller, HttpTransport
+from ivr.web.services import services
 
 ENDPOINTS = ["/twilio/voice", "/twilio/step?seq=1", "/twilio/dial?attempt=1", "/twilio/status",
              "/twilio/whisper?attempt=1", "/twilio/whisper/answer?attempt=1", "/twilio/queue-wait",
@@ -126,7 +127,7 @@ def test_behind_a_proxy_the_public_url_is_what_counts(served):
     other = Caller(transport, auth_token=AUTH_TOKEN, public_url="https://public.example.com")
     other.dial()                                         # signed for a URL this app is not
     assert other.responses[0].status == 403
-    assert app.extensions["ivr.store"].load(other.call_sid) is None
+    assert services(app).store.load(other.call_sid) is None
     transport.close()
 
 
@@ -138,7 +139,7 @@ def test_behind_a_proxy_without_public_url_refuses(served):
     call = Caller(transport, auth_token=AUTH_TOKEN, public_url="https://public.example.com")
     call.dial()
     assert call.responses[0].status == 403
-    assert app.extensions["ivr.store"].list_calls(active=None) == []
+    assert services(app).store.list_calls(active=None) == []
     transport.close()
 
 

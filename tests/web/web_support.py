@@ -3,7 +3,7 @@ that check every reply like Twilio would, and a map of the flows' listening node
 
 Rules of this file: everything goes through ``create_app`` with real settings names, a
 real SQLite file and the caller emulator signing like Twilio; nothing here reaches into
-the app's internals except ``app.extensions["ivr.clock"]`` (the documented test hook)
+the app's internals except ``services(app).clock`` (the documented test hook)
 and the store (to assert what was saved).
 """
 from __future__ import annotations
@@ -26,6 +26,7 @@ from ivr.flows.nodes.menu import MenuNode
 from ivr.runtime import advance
 from ivr.testing import Caller, FlaskTransport
 from ivr.web.app import create_app
+from ivr.web.services import services
 
 ROOT = Path(__file__).resolve().parents[2]
 FLOWS_DIR = ROOT / "call_flows"
@@ -43,7 +44,7 @@ BEFORE_CLOSING = datetime(2026, 3, 6, 0, 59, 30, tzinfo=UTC)  # Thursday 19:59:3
 
 
 class Clock:
-    """The app's clock (``app.extensions["ivr.clock"]``): stands still unless moved."""
+    """The app's clock (``services(app).clock``): stands still unless moved."""
 
     def __init__(self, at: datetime = OPEN) -> None:
         self.at = at
@@ -79,7 +80,7 @@ def config(tmp_path: Path, flows_dir: Path = FLOWS_DIR, audio_dir: Path | None =
 def make_app(tmp_path: Path, clock: Clock | None = None, **kwargs: Any):
     app = create_app(config(tmp_path, **kwargs))
     if clock is not None:
-        app.extensions["ivr.clock"] = clock
+        services(app).clock = clock
     return app
 
 
@@ -115,7 +116,7 @@ class Line:
     def __init__(self, app, clock: Clock) -> None:
         self.app = app
         self.clock = clock
-        self.store = app.extensions["ivr.store"]
+        self.store = services(app).store
         self.callers: list[Caller] = []
 
     def caller(self, **kwargs: Any) -> Caller:
