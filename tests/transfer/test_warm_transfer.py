@@ -13,11 +13,13 @@ from __future__ import annotations
 import json
 import re
 import threading
+import time
 from datetime import datetime, timezone
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+import requests
 import responses
 
 from ivr import create_app
@@ -279,3 +281,88 @@ def test_passed_on_the_console_the_ringing_leg_is_stopped_and_the_next_agent_run
     assert created_legs(api)[1]["To"] == ["+15005550010"]
     alice = agent(app, created_legs(api)[0], "client:alice")
     assert alice.state == "ended" and not alice.heard("press 1")
+
+
+# -- the REST API is slow or failing: the caller's webhook never waits on it -----------
+
+ANSWER_WITHIN = 2.0  # seconds: the caller's webhook answers while the REST API still hangs
+
+
+def timed_press(call, keys: str) -> float:
+    started = time.monotonic()
+    call.press(keys)
+    return time.monotonic() - started
+
+
+def test_twilio_api_hanging_the_caller_holds_at_once_then_the_next_agent_is_rung(tmp_path, api):
+    app = make_app(tmp_path)
+    hanging = threading.Event()
+    sids = iter(["CAagent2"])
+
+    def create(request):
+        if "client%3Aalice" in request.body:  # alice's leg: the API hangs, then the client gives up
+            hanging.set()
+            time.sleep(6)
+            raise requests.ReadTimeout("read timed out")
+        return 201, {}, json.dumps({"sid": next(sids), "status": "queued"})
+
+    api.add_callback(responses.POST, CALLS, callback=create, content_type="application/json")
+    services(app).warm.rest.tries = 1
+    call = Caller(FlaskTransport(app), auth_token=TOKEN, public_url=PUBLIC)
+    call.dial()
+    call.press("1")
+    call.say("one two three four five six")
+    took = timed_press(call, "0")
+    assert took < ANSWER_WITHIN, f"the caller waited {took:.1f}s for the REST API"
+    assert call.heard("connect you") and call.dial.conference == f"ivr-{call.params['CallSid']}"
+    assert hanging.wait(5) and len(created_legs(api)) == 0  # alice's leg is still being made
+
+    settled(app)  # alice's leg failed after 6 s: the engine moved on to the next target
+    assert [leg["To"] for leg in created_legs(api)] == [["client:alice"], ["+15005550010"]]
+    assert [t["status"] for t in session_of(app, call)["transfers"]] == ["failed"]
+    bob = agent(app, created_legs(api)[1], "+15005550010")
+    bob.press("1")
+    assert session_of(app, call)["phase"] == "connected"
+    assert call.state == "dialing" and not call.errors  # held in the conference all along
+
+
+def test_twilio_api_failing_the_caller_holds_at_once_then_is_moved_to_the_fallback(tmp_path, api):
+    app = make_app(tmp_path)
+    services(app).warm.rest.sleep = time.sleep  # real backoff between tries: the failure lands later
+    api.add(responses.POST, CALLS, json={"message": "oops", "status": 500}, status=500)
+    api.add(responses.POST, CALL_UPDATE, json={"sid": "CA0", "status": "in-progress"}, status=200)
+    call = Caller(FlaskTransport(app), auth_token=TOKEN, public_url=PUBLIC)
+    call.dial()
+    call.press("1")
+    call.say("one two three four five six")
+    took = timed_press(call, "0")
+    assert took < ANSWER_WITHIN, f"the caller waited {took:.1f}s for the REST API"
+    assert call.dial.conference and call.heard_ever("thanks for holding")
+
+    settled(app)  # every leg failed (3 tries each); the caller is redirected out of the conference
+    assert [leg["To"] for leg in created_legs(api)] == [["client:alice"]] * 3 + [["+15005550010"]] * 3
+    [(url, redirect)] = updates(api)
+    assert url.endswith(f"/Calls/{call.params['CallSid']}.json") and "/twilio/resume" in redirect["Url"][0]
+    call.update(redirect["Url"][0])  # Twilio follows the redirect
+    assert call.state == "queued" and call.queue.name == "support" and not call.errors, call.transcript
+
+
+def test_a_caller_who_hangs_up_while_the_agent_leg_is_made_does_not_leave_it_ringing(tmp_path, api):
+    app = make_app(tmp_path)
+    made = threading.Event()
+    hung_up = threading.Event()
+
+    def create(request):
+        made.set()
+        hung_up.wait(5)  # the caller hangs up while Twilio is still making the leg
+        return 201, {}, json.dumps({"sid": "CAagentLate", "status": "queued"})
+
+    api.add_callback(responses.POST, CALLS, callback=create, content_type="application/json")
+    api.add(responses.POST, CALL_UPDATE, json={"sid": "CAagentLate", "status": "canceled"}, status=200)
+    call = caller_asks_for_a_person(app, wait=False)
+    assert made.wait(5)
+    call.hang_up()
+    hung_up.set()
+    settled(app)
+    [(url, body)] = updates(api)
+    assert url.endswith("/Calls/CAagentLate.json") and body["Status"] == ["canceled"]
