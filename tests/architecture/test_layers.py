@@ -33,6 +33,7 @@ LOWER = {
     "store": set(),
     "speech": set(),
     "telephony": {"model"},
+    "records": {"model"},
 }
 SHELLS = {"web", "cli", "simulate", "evaluation", "doctor", "testing"}
 BELOW_SHELLS = set(LOWER)

@@ -1,0 +1,107 @@
+"""The tables of the call records, as SQLAlchemy Core sees them.
+
+``calls`` holds one row per finished call (the ``CallRecord``, its path as JSON).
+Two narrow tables exist for reports, so that a figure is one SQL aggregate and no record
+is loaded into Python:
+
+* ``call_nodes``: one row per call and node reached: visits, silences, misunderstandings,
+  time spent, and whether the caller hung up there (drop-off by prompt).
+* ``call_transfers``: one row per agent rung: who, how it ended, how long it rang.
+
+Both repeat the call's ``started_at`` and ``flow`` so that a report over a window or a
+flow reads one table, with no join. Rows of a call are deleted with it (purge, forget).
+
+Rules of this file: this is the shape the migrations (``migrations/versions``) build;
+``tests/records`` checks that the database at head and these tables agree. A change
+here needs a new migration, never an edit of an old one.
+"""
+from __future__ import annotations
+
+from sqlalchemy import (
+                        JSON,
+                        BigInteger,
+                        Boolean,
+                        Column,
+                        DateTime,
+                        Float,
+                        ForeignKey,
+                        Index,
+                        Integer,
+                        MetaData,
+                        SmallInteger,
+                        String,
+                        Table,
+                        Text,
+)
+
+__all__ = ["metadata", "calls", "call_nodes", "call_transfers", "ID"]
+
+# 64-bit keys on PostgreSQL; SQLite's INTEGER PRIMARY KEY is already 64-bit and the rowid
+ID = BigInteger().with_variant(Integer(), "sqlite")
+WHEN = DateTime(timezone=True)
+
+metadata = MetaData()
+
+calls = Table(
+    "calls", metadata,
+    Column("id", ID, primary_key=True, autoincrement=True),
+    Column("call_sid", String(64), nullable=False, unique=True),
+    Column("flow", String(100), nullable=False),
+    Column("flow_version", String(64), nullable=False),
+    Column("caller", String(64), nullable=False, server_default=""),
+    Column("dialled", String(64), nullable=False, server_default=""),
+    Column("started_at", WHEN, nullable=False),
+    Column("ended_at", WHEN, nullable=False),
+    Column("duration_s", Float, nullable=False),
+    Column("language", String(16), nullable=False, server_default=""),
+    Column("outcome", String(24), nullable=False),
+    Column("transfer_kind", String(16)),  # asked | escalated | retries | error | flow; NULL: no transfer
+    Column("transfer_reason", Text),
+    Column("hold_s", Float),
+    Column("answered_by", String(120)),
+    Column("score", Float, nullable=False, server_default="0"),
+    Column("signals", JSON, nullable=False),  # [[signal, weight], ...]
+    Column("path", JSON, nullable=False),  # [{node, entered_s, spent_s, no_input, no_match}, ...]
+    Column("last_node", String(100), nullable=False, server_default=""),
+    Column("turns", Integer, nullable=False, server_default="0"),
+    Column("no_input", Integer, nullable=False, server_default="0"),
+    Column("no_match", Integer, nullable=False, server_default="0"),
+    Column("verified", Boolean, nullable=False, server_default="0"),
+    Column("slots_filled", JSON, nullable=False),  # names only, never values
+    # filled after the call by the survey and the agent's wrap-up
+    Column("csat", SmallInteger),
+    Column("survey", JSON),
+    Column("disposition", String(64)),
+    Column("disposition_by", String(120)),
+)
+
+call_nodes = Table(
+    "call_nodes", metadata,
+    Column("call_id", ID, ForeignKey("calls.id", ondelete="CASCADE"), primary_key=True),
+    Column("node", String(100), primary_key=True),
+    Column("started_at", WHEN, nullable=False),
+    Column("flow", String(100), nullable=False),
+    Column("visits", Integer, nullable=False),
+    Column("no_input", Integer, nullable=False),
+    Column("no_match", Integer, nullable=False),
+    Column("spent_s", Float, nullable=False),
+    Column("hung_up", Boolean, nullable=False),
+)
+
+call_transfers = Table(
+    "call_transfers", metadata,
+    Column("call_id", ID, ForeignKey("calls.id", ondelete="CASCADE"), primary_key=True),
+    Column("seq", SmallInteger, primary_key=True),
+    Column("started_at", WHEN, nullable=False),
+    Column("flow", String(100), nullable=False),
+    Column("agent", String(120), nullable=False),
+    Column("status", String(24), nullable=False),
+    Column("rang_s", Float, nullable=False),
+)
+
+# Added by revision 0002 (report indexes). Purge reads started_at; forget reads caller.
+Index("ix_calls_started_at", calls.c.started_at)
+Index("ix_calls_flow_started_at", calls.c.flow, calls.c.started_at)
+Index("ix_calls_caller", calls.c.caller)
+Index("ix_call_nodes_started_at", call_nodes.c.started_at)
+Index("ix_call_transfers_started_at", call_transfers.c.started_at)
