@@ -203,7 +203,7 @@ def _read_node(node_id: str, y: Y, ctx: Context) -> Node | None:
     kind = kinds[0]
     body = r.get(kind)
     assert body is not None  # the key is there: it was found among the node's keys
-    node = KINDS[kind].parse(node_id, body, r, ctx)
+    node: Node = KINDS[kind].parse(node_id, body, r, ctx)
     r.done()
     return node
 

@@ -217,16 +217,16 @@ def holds(test: Test, values: dict[str, Any]) -> bool:
             return any(_same(have, v) for v in test.value)
         if test.op in ("gt", "ge", "lt", "le"):
             number = float(have)
-            return {"gt": number > test.value, "ge": number >= test.value,
-                    "lt": number < test.value, "le": number <= test.value}[test.op]
+            return bool({"gt": number > test.value, "ge": number >= test.value,
+                         "lt": number < test.value, "le": number <= test.value}[test.op])
         if test.op == "starts_with":
             return str(have).startswith(str(test.value))
         if test.op == "matches":
             return re.search(str(test.value), str(have)) is not None
         if test.op == "before":
-            return str(have) < test.value
+            return bool(str(have) < test.value)
         if test.op == "after":
-            return str(have) >= test.value
+            return bool(str(have) >= test.value)
     except (TypeError, ValueError):
         return False
     return False
