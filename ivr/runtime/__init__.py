@@ -16,16 +16,16 @@ webhooks do it outside any store transaction, once per request) and hands the
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Callable
 
 from ivr import engine
+from ivr.flows.library import FlowLibrary
 from ivr.model.actions import Action, DataLookup, SwitchFlow
 from ivr.model.events import CallStarted, Event, LookupResult
-from ivr.model.session import Session
-from ivr.flows.library import FlowLibrary
 from ivr.model.flow import Flow
+from ivr.model.session import Session
 
 __all__ = ["Lookup", "Outcome", "advance"]
 

@@ -25,9 +25,9 @@ import getpass
 import logging
 import re
 import sys
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Sequence
 
 import yaml
 from werkzeug.security import check_password_hash, generate_password_hash

@@ -9,10 +9,11 @@ together in one ``Services`` (``ivr.web.services``), stored once as
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
-from flask import Flask, Response, abort, current_app, send_from_directory
+from flask import Flask, Request, Response, abort, send_from_directory
 from twilio.request_validator import RequestValidator
 
 from ivr import logs
@@ -35,17 +36,17 @@ AUDIO_TYPES = {".wav": "audio/wav", ".mp3": "audio/mpeg", ".ulaw": "audio/basic"
 class SignatureGuard:
     """Checks ``X-Twilio-Signature`` against the public URL Twilio called."""
 
-    def __init__(self, settings: Settings):
+    def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.validator = RequestValidator(settings.twilio_auth_token)
 
-    def url_of(self, request) -> str:
+    def url_of(self, request: Request) -> str:
         if not self.settings.public_url:
-            return request.url
+            return str(request.url)
         query = request.query_string.decode("latin-1")
-        return self.settings.public_url + request.path + (f"?{query}" if query else "")
+        return f"{self.settings.public_url}{request.path}" + (f"?{query}" if query else "")
 
-    def check(self, request) -> bool:
+    def check(self, request: Request) -> bool:
         if not self.settings.validate_signatures:
             return True
         signature = request.headers.get("X-Twilio-Signature", "")

@@ -26,17 +26,31 @@ import json
 import logging
 import secrets
 import time
-from datetime import datetime, timezone
-from typing import Any, Iterator
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import Any
 
-from flask import (Blueprint, Flask, Response, abort, current_app, flash, g, redirect, render_template,
-                   request, session, stream_with_context, url_for)
+from flask import (
+    Blueprint,
+    Flask,
+    Response,
+    abort,
+    current_app,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    session,
+    stream_with_context,
+    url_for,
+)
 
 from ivr.model.context import build_context
 from ivr.settings import Settings
 from ivr.store import SessionStore
 
-from .agents import HASH_COMMAND, EXAMPLE, Agent, AgentsFile
+from .agents import EXAMPLE, HASH_COMMAND, Agent, AgentsFile
 from .line import CONSOLE_CHANNEL, Line, call_card
 from .live import LiveCall
 from .services import services
@@ -171,9 +185,9 @@ def board_card(card: dict[str, Any], live: LiveCall | None = None) -> dict[str, 
     """A call card as the board shows it: ``call_card`` plus who passed on the current
     attempt (``declined_attempt``) and, once connected, who took the call."""
     card = dict(card)
-    if live is not None and card.get("phase") == "transfer" and "declined_attempt" not in card:
-        if live.was_declined(card.get("attempt")):
-            card["declined_attempt"] = card["attempt"]
+    if (live is not None and card.get("phase") == "transfer" and "declined_attempt" not in card
+            and live.was_declined(card.get("attempt"))):
+        card["declined_attempt"] = card["attempt"]
     if card.get("phase") == "connected" and "taken_by" not in card:
         if live is None:
             live = LiveCall.load(_store(), card.get("call_sid", ""))
@@ -360,14 +374,14 @@ def _console_time(value: Any) -> str:
     if value in (None, ""):
         return ""
     if isinstance(value, (int, float)):
-        return datetime.fromtimestamp(value, timezone.utc).isoformat(timespec="seconds")
+        return datetime.fromtimestamp(value, UTC).isoformat(timespec="seconds")
     return str(value)
 
 
 @bp.app_template_filter("seconds")
 def _seconds(value: Any) -> str:
     try:
-        total = int(round(float(value)))
+        total = round(float(value))
     except (TypeError, ValueError):
         return ""
     return f"{total // 60} min {total % 60:02d} s" if total >= 60 else f"{total} s"
@@ -382,4 +396,4 @@ def _score_class(score: Any) -> str:
 @bp.app_template_filter("fill")
 def _fill(score: Any) -> int:
     """The score as a width step of 5 % (the style sheet has a class per step)."""
-    return max(0, min(100, int(round(float(score or 0) * 20)) * 5))
+    return max(0, min(100, round(float(score or 0) * 20) * 5))

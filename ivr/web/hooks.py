@@ -14,17 +14,16 @@ URLs (absolute, on the public base URL, where Twilio needs them):
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import datetime
 from functools import wraps
-from typing import Callable
+from typing import ParamSpec
 
 from flask import Blueprint, Response, request
-from flask.typing import ResponseReturnValue
 
 from ivr import twiml
 from ivr.model.context import build_context, summary
-from ivr.model.events import (CallEnded, CallStarted, DigitsPressed, NoInput, RecordingDone, SpeechHeard,
-                               TransferResult)
+from ivr.model.events import CallEnded, CallStarted, DigitsPressed, NoInput, RecordingDone, SpeechHeard, TransferResult
 
 from .line import Applied, Line
 from .live import LiveCall
@@ -34,6 +33,7 @@ __all__ = ["bp", "respond", "twilio_webhook", "xml"]
 
 log = logging.getLogger(__name__)
 bp = Blueprint("twilio", __name__)
+P = ParamSpec("P")
 ENDED_STATUSES = ("completed", "busy", "failed", "no-answer", "canceled")
 
 
@@ -50,11 +50,11 @@ def xml(body: str, status: int = 200) -> Response:
     return Response(body, status=status, mimetype="text/xml")
 
 
-def twilio_webhook(view: Callable[..., ResponseReturnValue]) -> Callable[..., ResponseReturnValue]:
+def twilio_webhook(view: Callable[P, Response]) -> Callable[P, Response]:
     """Signature check first; then never a 5xx for Twilio to read out to a caller."""
 
     @wraps(view)
-    def wrapper(*args: object, **kwargs: object) -> ResponseReturnValue:
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> Response:
         if not services().signatures.check(request):
             return Response("invalid signature\n", status=403, mimetype="text/plain")
         sid = request.form.get("CallSid", "")

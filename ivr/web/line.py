@@ -26,9 +26,10 @@ from __future__ import annotations
 import logging
 import secrets
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, replace
-from datetime import datetime, timezone
-from typing import Any, Callable
+from datetime import UTC, datetime
+from typing import Any
 
 from ivr import engine
 from ivr.flows.library import FlowLibrary
@@ -246,26 +247,26 @@ class Line:
     def _with_result(self, call_sid: str, token: str, result: LookupResult) -> Applied | None:
         """Apply the result of the lookup this request claimed; if the claim was lost (the
         call ended meanwhile, or the lookup was taken over), where the call is instead."""
-        holder: dict[str, Any] = {}
+        applied: list[Applied] = []
+        asked: list[int] = []  # the seq of the request the lookup answers
 
         def change(current: Stored | None) -> dict[str, Any] | None:
-            holder.clear()
+            applied.clear()
             live = LiveCall.of(current)
             claim = live.lookup_claim if live is not None else None
             if live is None or claim is None or claim.token != token:
-                holder["lost"] = claim.for_seq if claim is not None else None
                 return None
-            holder["for_seq"] = claim.for_seq
+            asked[:] = [claim.for_seq]
             outcome = advance(self.library, live.session, result)
-            saved, applied = self._decided(replace(live, lookup_claim=None), outcome, claim.for_seq, token, claim.said)
-            holder["applied"] = applied
+            saved, decided = self._decided(replace(live, lookup_claim=None), outcome, claim.for_seq, token, claim.said)
+            applied.append(decided)
             return saved.to_stored()
 
         self.store.update(call_sid, change)
-        if "applied" in holder:
-            return holder["applied"]
+        if applied:
+            return applied[0]
         log.info("call %s: the call moved on during its lookup; answering with where it is", call_sid)
-        return self._settled(call_sid, holder.get("for_seq"), result.at)
+        return self._settled(call_sid, asked[0] if asked else None, result.at)
 
     # -- where a call is ----------------------------------------------------------------
 
@@ -343,4 +344,4 @@ def call_card(flow: Flow, session: Session) -> dict[str, Any]:
 
 
 def now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)

@@ -19,8 +19,9 @@ Rules of this file:
 from __future__ import annotations
 
 import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from typing import Any, Mapping
+from typing import Any
 
 from ivr.model.actions import Action, Listen, Speak
 from ivr.model.session import Session

@@ -191,9 +191,8 @@ def _start_message(text: str) -> dict[str, Any] | None:
         message = json.loads(text)
     except (TypeError, ValueError):
         return None
-    if isinstance(message, dict) and message.get("event") == "start" and isinstance(message.get("start"), dict):
-        return message["start"]
-    return None
+    start = message.get("start") if isinstance(message, dict) and message.get("event") == "start" else None
+    return start if isinstance(start, dict) else None
 
 
 def init_app(app: Flask, speech: LocalSpeech) -> None:
@@ -202,6 +201,6 @@ def init_app(app: Flask, speech: LocalSpeech) -> None:
 
     sock = Sock(app)
 
-    @sock.route("/twilio/media")
+    @sock.route("/twilio/media")  # type: ignore[untyped-decorator, unused-ignore]
     def media(ws: Socket) -> None:  # a short loop around the sans-IO MediaSession
         speech.handle(ws)

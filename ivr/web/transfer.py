@@ -25,9 +25,10 @@ status callback), /twilio/conference-left (the caller's Dial action), /twilio/re
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
-from typing import Any, Callable
+from typing import Any
 
 from flask import Blueprint, Flask, Response, request
 
@@ -161,13 +162,16 @@ class WarmTransfer:
         """Cancel an agent leg while it rings; end it if it was answered."""
         for status in ("canceled", "completed"):
             try:
-                self.rest._retry(f"ending agent leg {leg}",
-                                 lambda: self.rest.client.calls(leg).update(status=status))
+                self.rest._retry(f"ending agent leg {leg}", _update(self.rest, leg, status))
                 return
             except CallGone:
                 return
             except RestUnavailable as exc:
                 log.info("agent leg %s: %s", leg, exc)
+
+
+def _update(rest: TwilioRest, leg: str, status: str) -> Callable[[], object]:
+    return lambda: rest.client.calls(leg).update(status=status)
 
 
 def _agent_transfer(applied: Applied) -> Transfer | None:
