@@ -36,9 +36,10 @@ OPEN = datetime(2026, 3, 4, 15, 0, tzinfo=timezone.utc)  # a Wednesday morning i
 def ivr_app():
     """The real line (gunicorn factory): config from the environment, a fixed clock."""
     from ivr.web.app import create_app
+    from ivr.web.services import services
 
     app = create_app()
-    app.extensions["ivr.clock"] = lambda: OPEN
+    services(app).clock = lambda: OPEN
     return app
 
 
