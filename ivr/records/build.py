@@ -10,7 +10,9 @@ Rules of this file (how times are put on the path):
   entered by the step of some event, and the call then waits at a node that listens, a
   lookup over HTTP or a transfer. The "moves" that leave such a node are known with their
   times: each turn (at its node), each ``LookupResult`` in the log (at the next HTTP
-  lookup node on the path), each transfer attempt's result (at the next transfer node).
+  lookup node on the path), each transfer attempt's result (at the next transfer node),
+  and an input in the log that left no turn: the step failed and the call was rescued
+  (``engine.rescue``) from the node just before the next transfer node on the path.
 * Walking the moves in time order, the nodes between the current position and the move's
   node were entered at the time of the previous move (the call's start for the first).
   A move whose node is not found further on stays at the current position (a reprompt).
@@ -19,6 +21,7 @@ Rules of this file (how times are put on the path):
 """
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -87,13 +90,24 @@ def _is(flow: Flow, node_id: str, kind: str) -> bool:
     return kind != "lookup" or bool(getattr(node, "url", ""))
 
 
+_INPUTS = frozenset({"DigitsPressed", "SpeechHeard", "NoInput"})
+
+
 def _moves(session: Session, events: Sequence[Mapping[str, Any]], started: datetime) -> list[tuple[float, int, str, str]]:
     """(seconds, order at equal times, what kind of node it leaves, node id or "") in time order."""
     moves = [(float(t.t), 0, "turn", t.node) for t in session.turns]
+    unturned = Counter(round(float(t.t), 3) for t in session.turns)
     for event in events:
-        if event.get("type") == "LookupResult" and event.get("at"):
-            at = (_utc(datetime.fromisoformat(str(event["at"]))) - started).total_seconds()
+        kind = event.get("type")
+        if (kind not in _INPUTS and kind != "LookupResult") or not event.get("at"):
+            continue
+        at = (_utc(datetime.fromisoformat(str(event["at"]))) - started).total_seconds()
+        if kind == "LookupResult":
             moves.append((at, 1, "lookup", ""))
+        elif unturned[round(at, 3)] > 0:
+            unturned[round(at, 3)] -= 1  # the input of a turn: already a move
+        else:
+            moves.append((at, 1, "rescue", ""))  # input the call failed on: rescued, off to a person
     moves.extend((float(a.get("t", 0.0)), 2, "transfer", "") for a in session.transfers)
     return sorted(moves, key=lambda m: (m[0], m[1]))
 
@@ -109,8 +123,11 @@ def _timed_path(flow: Flow, session: Session, events: Sequence[Mapping[str, Any]
     turns = iter(session.turns)
     here, last = 0, 0.0
     for at, _, what, node in _moves(session, events, started):
-        target = next((i for i in range(here, len(path))
-                       if (path[i] == node if what == "turn" else _is(flow, path[i], what))), here)
+        if what == "rescue":  # it leaves the node just before the transfer node it went to
+            target = next((i - 1 for i in range(here + 1, len(path)) if _is(flow, path[i], "transfer")), here)
+        else:
+            target = next((i for i in range(here, len(path))
+                           if (path[i] == node if what == "turn" else _is(flow, path[i], what))), here)
         for i in range(here + 1, target + 1):
             entered[i] = last
         here, last = target, max(at, last)

@@ -9,6 +9,7 @@ written (the message says why and what to check), 2 a usage error.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import csv
 import json
 import sys
@@ -33,6 +34,15 @@ def parse_moment(text: str) -> datetime:
         raise argparse.ArgumentTypeError(f"{text!r} is not an ISO date or time, e.g. 2026-11-01 or "
                                          "2026-11-01T08:00:00+00:00") from None
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
+
+
+def _parse(parser: argparse.ArgumentParser, argv: Sequence[str], out: TextIO, err: TextIO) -> argparse.Namespace | int:
+    """The arguments, or the exit code after --help (0, on ``out``) or a usage error (2, on ``err``)."""
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        try:
+            return parser.parse_args(list(argv))
+        except SystemExit as exc:
+            return exc.code if isinstance(exc.code, int) else 2
 
 
 def _open(url: str | None, err: TextIO, days: int | None = None) -> Records | None:
@@ -67,10 +77,9 @@ def run_report_cli(argv: Sequence[str], out: TextIO | None = None, err: TextIO |
     parser.add_argument("--flow", help="one flow only (its name, e.g. acme-support)")
     parser.add_argument("--format", choices=("table", "json", "csv"), default="table")
     parser.add_argument("--url", help=URL_HELP)
-    try:
-        args = parser.parse_args(list(argv))
-    except SystemExit as exc:
-        return int(exc.code or 0)
+    args = _parse(parser, argv, out, err)
+    if isinstance(args, int):
+        return args
     records = _open(args.url, err)
     if records is None:
         return 1
@@ -140,10 +149,9 @@ def run_purge_cli(argv: Sequence[str], out: TextIO | None = None, err: TextIO | 
     parser.add_argument("--days", type=int, help="keep this many days instead of IVR_RETENTION_DAYS")
     parser.add_argument("--now", type=parse_moment, help="count the days back from this moment (default: now)")
     parser.add_argument("--url", help=URL_HELP)
-    try:
-        args = parser.parse_args(list(argv))
-    except SystemExit as exc:
-        return int(exc.code or 0)
+    args = _parse(parser, argv, out, err)
+    if isinstance(args, int):
+        return args
     if args.days is not None and args.days < 1:
         print("error: --days must be at least 1", file=err)
         return 2
@@ -168,10 +176,9 @@ def run_forget_cli(argv: Sequence[str], out: TextIO | None = None, err: TextIO |
                                      "Example: ivr forget +15551230000")
     parser.add_argument("number", help="the caller's number as the line saw it, e.g. +15551230000")
     parser.add_argument("--url", help=URL_HELP)
-    try:
-        args = parser.parse_args(list(argv))
-    except SystemExit as exc:
-        return int(exc.code or 0)
+    args = _parse(parser, argv, out, err)
+    if isinstance(args, int):
+        return args
     if not args.number.strip():
         print("error: give the caller's number, e.g. +15551230000", file=err)
         return 2

@@ -104,3 +104,48 @@ class Caller:
         self.hang_up()
         assert self.session.phase == "ended"
         return build_record(self.flow, self.session, self.events, datetime.fromisoformat(self.events[-1]["at"]))
+
+
+DAY2 = T0 + timedelta(days=1)
+
+
+def a_day_of_calls() -> list[CallRecord]:
+    """Ten calls over two days, each a different way through the demo line (see
+    test_database.py for the figures they make)."""
+    flow, calm = demo_flow(), calm_flow()
+    done: list[CallRecord] = []
+
+    def call(sid: str, caller: str, at: datetime, f: Flow = flow) -> Caller:
+        return Caller(f, sid, at=at, caller=caller).start()
+
+    c = call("CA01", "+15551230001", T0)  # order status by voice
+    c.say("where is my order"); c.say("one two three four five six"); c.say("that's all")  # noqa: E702
+    done.append(c.finish())
+    c = call("CA02", "+15551230002", T0 + timedelta(minutes=10))  # store hours by key
+    c.press("3"); c.press("2")  # noqa: E702
+    done.append(c.finish())
+    c = call("CA03", "+15551230003", T0 + timedelta(minutes=20))  # balance after account and PIN
+    c.press("2"); c.press("87654321"); c.press("9999"); c.press("2")  # noqa: E702
+    done.append(c.finish())
+    c = call("CA04", "+15551230004", T0 + timedelta(minutes=30))  # 0 for a person: alice passes, the queue answers
+    c.press("0"); c.agent("declined"); c.agent("no-answer"); c.agent("answered")  # noqa: E702
+    done.append(c.finish())
+    c = call("CA05", "+15551230005", T0 + timedelta(minutes=40))  # upset; hangs up on hold
+    c.say("this is ridiculous, I already told you, this is useless")
+    done.append(c.finish())
+    c = call("CA06", "+15551230001", T0 + timedelta(minutes=50))  # hangs up at the welcome
+    done.append(c.finish())
+    c = call("CA07", "+15551230006", T0 + timedelta(minutes=55))  # a short order number, then hangs up
+    c.press("1"); c.press("12")  # noqa: E702
+    done.append(c.finish())
+    c = call("CA08", "+15551230007", DAY2)  # order not found twice; nobody free; a message
+    c.press("1"); c.press("111111"); c.press("222222")  # noqa: E702
+    c.agent("no-answer"); c.agent("busy"); c.agent("no-answer"); c.leave_message()  # noqa: E702
+    done.append(c.finish())
+    c = call("CA09", "+15551230008", DAY2 + timedelta(minutes=10), calm)  # silent past the retry limit
+    c.silence(); c.silence(); c.silence(); c.agent("answered")  # noqa: E702
+    done.append(c.finish())
+    c = call("CA10", "+15551230001", DAY2 + timedelta(minutes=20))  # a technical problem
+    c.press("1"); c.breaks(); c.agent("answered")  # noqa: E702
+    done.append(c.finish())
+    return done

@@ -127,10 +127,13 @@ def test_an_order_not_found_twice_is_the_flows_own_transfer_then_a_message(flow)
 
 def test_a_technical_problem_is_an_error_transfer(flow):
     call = Caller(flow, "CA07").start()
-    call.breaks()
+    call.press("1")
+    call.breaks()  # the step at the order prompt fails: the line rescues the call
     call.agent("answered")
     record = call.finish()
     assert (record.transfer_kind, record.transfer_reason) == ("error", "A technical problem in the call flow")
+    assert path(record) == [("main", 0, 4, 0, 0), ("order", 4, 4, 0, 0), ("front_desk", 8, 8, 0, 0)]
+    assert [(a.agent, a.status, a.rang_s) for a in record.transfers] == [("client:alice", "answered", 4)]
 
 
 def test_hanging_up_in_a_menu_is_abandoned_there(flow):

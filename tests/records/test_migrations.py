@@ -1,0 +1,60 @@
+"""The schema of the call records comes from the migrations shipped in ivr/records, on
+SQLite and PostgreSQL: a fresh database and one left at the first revision both reach
+the newest, and the database at head is exactly the tables the code reads and writes."""
+from __future__ import annotations
+
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from records_support import a_day_of_calls
+from sqlalchemy import create_engine, inspect
+
+from ivr.records import open_records
+from ivr.records.database import Records, sqlalchemy_url
+from ivr.records.migrate import current_revision, head_revision, upgrade
+from ivr.records.schema import metadata
+
+REPORT_INDEXES = {"ix_calls_flow_started_at", "ix_call_nodes_started_at", "ix_call_transfers_started_at"}
+
+
+def indexes(engine) -> set[str]:
+    found = inspect(engine)
+    return {ix["name"] for table in ("calls", "call_nodes", "call_transfers") for ix in found.get_indexes(table)}
+
+
+def test_a_fresh_database_is_brought_to_the_newest_revision(records_url):
+    records = open_records(records_url)
+    try:
+        assert head_revision() == "0002"
+        assert current_revision(records.engine) == "0002"
+        with records.engine.connect() as conn:
+            assert compare_metadata(MigrationContext.configure(conn), metadata) == []
+        assert indexes(records.engine) >= REPORT_INDEXES | {"ix_calls_started_at", "ix_calls_caller"}
+    finally:
+        records.close()
+
+
+def test_a_database_at_the_first_revision_is_upgraded_with_its_records(records_url):
+    engine = create_engine(sqlalchemy_url(records_url))
+    try:
+        upgrade(engine, "0001")
+        assert current_revision(engine) == "0001"
+        assert indexes(engine) & REPORT_INDEXES == set()
+        Records(engine).write(a_day_of_calls()[0])
+    finally:
+        engine.dispose()
+    records = open_records(records_url)
+    try:
+        assert current_revision(records.engine) == "0002"
+        assert indexes(records.engine) >= REPORT_INDEXES
+        assert records.report()["calls"] == 1
+    finally:
+        records.close()
+
+
+def test_opening_twice_changes_nothing(records_url):
+    open_records(records_url).close()
+    records = open_records(records_url)
+    try:
+        assert current_revision(records.engine) == "0002"
+    finally:
+        records.close()
