@@ -48,6 +48,7 @@ __all__ = ["Applied", "CONSOLE_CHANNEL", "Line", "call_card", "event_record", "n
 log = logging.getLogger(__name__)
 CONSOLE_CHANNEL = "ivr.calls"
 POLL = 0.05  # seconds between two looks at a call whose lookup another request performs
+MAX_WAIT = 20.0  # seconds a request waits on another's lookup before taking it over, whatever the claim says
 
 
 @dataclass
@@ -273,6 +274,7 @@ class Line:
     def _settled(self, call_sid: str, seq: int | None, at: datetime, at_seq: int | None = None) -> Applied | None:
         """Where the call is once no lookup is in flight for it, changing nothing; a
         lookup whose owner went quiet past its claim is taken over and performed here."""
+        give_up = time.monotonic() + MAX_WAIT
         while True:
             live = LiveCall.load(self.store, call_sid)
             if live is None:
@@ -280,7 +282,7 @@ class Line:
             claim = live.lookup_claim
             if claim is None and live.phase != "lookup":
                 return self._where_it_is(live, seq, at, at_seq)
-            if claim is not None and time.time() < claim.until:
+            if claim is not None and time.time() < claim.until and time.monotonic() < give_up:
                 time.sleep(POLL)
                 continue
             taken = self._take_over(call_sid, claim, at)
@@ -289,6 +291,9 @@ class Line:
                 applied = Applied(live, [], self.library.pinned(live.session.flow, live.session.flow_version),
                                   lookup=pending)
                 return self._finished(call_sid, applied, token, at)
+            if claim is None:  # in the lookup phase with nothing to look up: say what the engine says
+                return self._where_it_is(live, seq, at, at_seq)
+            time.sleep(POLL)  # someone else moved first: look again
 
     def _take_over(self, call_sid: str, seen: LookupClaim | None, at: datetime) -> tuple[str, DataLookup] | None:
         """Claim a lookup whose owner went quiet (or a call left in the lookup phase with

@@ -52,7 +52,7 @@ class Background:
     and never reaches a caller. ``wait_idle`` returns when every job submitted so far has
     finished (tests, and a clean shutdown)."""
 
-    def __init__(self, workers: int = 4, name: str = "ivr-rest") -> None:
+    def __init__(self, workers: int = 8, name: str = "ivr-rest") -> None:
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix=name)
         self._pending: set[Future[None]] = set()
         self._idle = threading.Condition()

@@ -7,13 +7,18 @@ from __future__ import annotations
 import json
 import threading
 import time
+from dataclasses import replace
 
 import pytest
 import responses
 from test_web_lookup_http import http_line
-from web_support import AUTH_TOKEN, PUBLIC_URL, Line, gather_node
+from web_support import AUTH_TOKEN, PUBLIC_URL, Line, gather_node, query
 
+from ivr.model.events import DigitsPressed
 from ivr.testing import Caller, FlaskTransport
+from ivr.web.line import Line as LineOfCalls
+from ivr.web.live import LiveCall
+from ivr.web.services import services
 
 ORDER = "http://backend.test/orders/123456"
 FOUND = "Your order 123456 is on its way."
@@ -70,6 +75,7 @@ def test_a_retry_while_the_lookup_is_in_flight_waits_for_it_and_asks_the_back_en
     assert len(backend.calls) == 1
     assert [e["type"] for e in line.events(call)] == ["CallStarted", "DigitsPressed"]
     assert line.session(call)["lookups"] == [{"node": "lookup", "outcome": "found", "data": {"status": "on its way"}}]
+    line.check()
 
 
 def test_a_retry_after_the_lookup_hears_the_same_answer_without_asking_again(tmp_path, backend):
@@ -82,6 +88,7 @@ def test_a_retry_after_the_lookup_hears_the_same_answer_without_asking_again(tmp
     assert again.body == first.body  # the caller hears the same thing
     assert len(backend.calls) == 1
     assert len(line.session(call)["lookups"]) == 1
+    line.check()
 
 
 def test_a_retried_answer_that_leads_to_a_person_does_not_look_up_twice(tmp_path, backend):
@@ -93,3 +100,29 @@ def test_a_retried_answer_that_leads_to_a_person_does_not_look_up_twice(tmp_path
     for reply in (first, again):
         assert "I could not find order 654321" in reply.body and "<Dial" in reply.body, reply.body
     assert len(backend.calls) == 1
+    line.check()
+
+
+def test_a_lookup_whose_host_died_is_taken_over_by_the_retry(tmp_path, backend, monkeypatch):
+    """The host that claimed the lookup died before asking (its claim ran out): Twilio's
+    retry asks the back end itself, once, and the caller hears the answer."""
+    line = http_line(tmp_path)
+    backend.get(ORDER, json={"status": "on its way"})
+    call, action = at_the_order_prompt(line)
+    the_line = services(line.app).line
+
+    def dies(self, call_sid, applied, token, at):  # the request's host goes down after claiming
+        raise ConnectionAbortedError("the host went down")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(LineOfCalls, "_looked_up", dies)
+        with pytest.raises(ConnectionAbortedError):
+            the_line.apply(call.call_sid, DigitsPressed(line.clock(), "123456"), seq=int(query(action)["seq"]))
+    live = LiveCall.load(line.store, call.call_sid)
+    assert live is not None and live.phase == "lookup" and live.lookup_claim is not None and not backend.calls
+    LiveCall.mark(line.store, call.call_sid, lookup_claim=replace(live.lookup_claim, until=0.0))  # it ran out
+
+    again = twin(line, call).post(action, Digits="123456")
+    assert FOUND in again.body and "<Hangup" in again.body, again.body
+    assert len(backend.calls) == 1
+    line.check()
