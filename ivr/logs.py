@@ -10,9 +10,9 @@ Masked in every log record's message (and its traceback text):
   to three keys, a menu choice, stay visible);
 * the literal values of the deployment's secrets (auth token, admin token, secret key);
 * the password of a URL (``redis://:pw@host`` -> ``redis://:***@host``);
-* the path and query of the requests the HTTP client logs at DEBUG (``"GET /accounts/
-  12345678/pin/4321 HTTP/1.1"`` -> ``"GET /*** HTTP/1.1"``): lookup URLs carry what the
-  caller keyed, a PIN among it.
+* the path and query of the requests the HTTP client (urllib3) logs at DEBUG
+  (``"GET /accounts/12345678/pin/4321 HTTP/1.1"`` -> ``"GET /*** HTTP/1.1"``): lookup
+  URLs carry what the caller keyed, a PIN among it. Our own access log keeps its paths.
 
 ``install(secrets, slot_names)`` applies the filter to every record of the process: a
 filter attached to the root logger sees only records logged on the root logger itself
@@ -86,7 +86,6 @@ class PiiFilter(logging.Filter):
             if secret in text:
                 text = text.replace(secret, "***")
         text = _URL_PASSWORD.sub(r"\1***@", text)
-        text = _REQUEST_LINE.sub(r'"\1 /*** \2"', text)
         text = _SPEECH.sub(r"\1***", text)
         text = self._field_re.sub(self._field, text)
         return _CARD.sub(_card, text)
@@ -106,7 +105,10 @@ class PiiFilter(logging.Filter):
             message = record.getMessage()
         except Exception:  # a broken format string: leave it to logging's own error report
             return True
-        record.msg, record.args = self.mask(message), None
+        masked = self.mask(message)
+        if record.name.startswith("urllib3"):  # the HTTP client's request lines carry lookup URLs
+            masked = _REQUEST_LINE.sub(r'"\1 /*** \2"', masked)
+        record.msg, record.args = masked, None
         if record.exc_info and not record.exc_text:
             record.exc_text = logging.Formatter().formatException(record.exc_info)
         if record.exc_text:

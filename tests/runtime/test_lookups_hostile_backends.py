@@ -167,3 +167,15 @@ def test_debug_logs_of_the_http_client_do_not_show_the_path(backend, caplog):
     text = "\n".join(r.getMessage() for r in caplog.records)
     assert "GET /" in text  # the request is logged ...
     assert "4321" not in text and "12345678" not in text  # ... without what the caller keyed
+
+
+def test_our_own_access_log_keeps_its_paths():
+    """Only the HTTP client's request lines are masked; a server's access log still says
+    which webhook was called."""
+    from ivr import logs
+
+    pii = logs.install()
+    record = logging.LogRecord("werkzeug", logging.INFO, __file__, 1,
+                               '127.0.0.1 - - "POST /twilio/step?seq=2 HTTP/1.1" 200 -', None, None)
+    pii.filter(record)
+    assert "POST /twilio/step?seq=2 HTTP/1.1" in record.getMessage()
