@@ -6,9 +6,9 @@ request or a human topic, and the topic). Measuring the detector on a labelled c
 a shell of its own: ``ivr.evaluation`` (``ivr eval escalation``).
 """
 from ivr.escalation.score import Assessment, assess, combine
-from ivr.escalation.sentiment import Negativity, negativity
-from ivr.escalation.signals import CHECKS, DEFAULT_WEIGHTS, Finding
+from ivr.escalation.sentiment import Negativity, aimed_negativity, negativity
+from ivr.escalation.signals import ALL_SIGNALS, CHECKS, DEFAULT_WEIGHTS, Finding
 from ivr.model.escalation import SIGNALS, EscalationSettings
 
 __all__ = ["assess", "Assessment", "combine", "EscalationSettings", "SIGNALS", "CHECKS",
-           "DEFAULT_WEIGHTS", "Finding", "negativity", "Negativity"]
+           "DEFAULT_WEIGHTS", "ALL_SIGNALS", "Finding", "negativity", "aimed_negativity", "Negativity"]

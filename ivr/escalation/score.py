@@ -27,8 +27,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ivr.escalation.signals import CHECKS, DEFAULT_WEIGHTS
-from ivr.model.escalation import SIGNALS, EscalationSettings
+from ivr.escalation.signals import ALL_SIGNALS, CHECKS, DEFAULT_WEIGHTS
+from ivr.model.escalation import EscalationSettings
 from ivr.model.session import Reason, Session
 
 __all__ = ["Assessment", "assess", "combine", "IMMEDIATE_SIGNALS"]
@@ -80,7 +80,7 @@ def assess(settings: EscalationSettings, session: Session) -> Assessment:
     reasons: list[Reason] = []
     immediate = False
     topic = ""
-    for name in SIGNALS:
+    for name in ALL_SIGNALS:
         check = CHECKS.get(name)
         weight = float(settings.weights.get(name, DEFAULT_WEIGHTS.get(name, 0.0)))
         if check is None or weight <= 0.0:

@@ -20,6 +20,18 @@ it) for one transcript. It combines two sources:
 
 The two combine by noisy-or: ``1 - (1 - vader) * prod(1 - phrase)``. The lexicon is
 read once, when this module is imported; scoring does no I/O.
+
+``aimed_negativity(text)`` is what the escalation detector uses: the negativity of the
+parts of the sentence aimed at the service or the call. A caller who says "the weather's
+been awful", "I'm such an idiot, I typed it wrong" or "I've had a horrible week" is not
+frustrated with the line. Clause by clause (split at commas and "but"/"and"/"so"):
+
+* a clause about the caller's own life or clumsiness (weather, traffic, a cold, a bad
+  week, "stupid me", "I dropped the phone") counts only if it also names the service;
+* a clause counts when it names the service or the call ("you", "your company", "this
+  machine", "the delivery", "this is ..."), states the caller's anger ("I'm annoyed"),
+  uses a spoken-complaint phrase or swears, or passes a judgement only a service earns
+  ("unacceptable", "ridiculous", "pathetic", "a shambles").
 """
 from __future__ import annotations
 
@@ -28,7 +40,7 @@ from dataclasses import dataclass
 
 from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
-__all__ = ["Negativity", "negativity", "PHRASES"]
+__all__ = ["Negativity", "negativity", "aimed_negativity", "PHRASES"]
 
 # Valences (VADER's -4..4 scale) that replace or extend VADER's own.
 _LEXICON_CHANGES: dict[str, float] = {
@@ -54,6 +66,8 @@ _LEXICON_CHANGES: dict[str, float] = {
     "bullshit": -3.2, "fuck": -3.4, "fucking": -3.2, "fuckin": -3.2, "effing": -2.6,
     "freaking": -2.2, "frigging": -2.2, "bloody": -2.2, "pissed": -3.2, "wtf": -3.0,
     "bs": -2.6, "screw": -2.0, "sucks": -2.6, "worst": -3.0, "hate": -2.8,
+    "shambles": -2.6, "disgrace": -2.8, "shambolic": -2.6, "hacked": -0.4, "debt": -0.4, "shock": -0.3,
+    "choked": -0.3, "struggling": -0.5, "killed": -0.5, "funeral": -0.3,
 }
 
 # Phrases (regular expressions over lower-case text) and how negative each one is, 0..1.
@@ -151,3 +165,55 @@ def _negative_words(text: str) -> list[str]:
         if _ANALYZER.lexicon.get(word, 0.0) <= -1.5:
             out.append(f'"{word}"')
     return out
+
+
+_CLAUSES = re.compile(r"[,;.!?]+|\b(?:but|and|so|because)\b")
+_SERVICE = re.compile(
+    r"\b(you|your|you're|yours|you've|company|service|machine|system|systems|menu|menus|robot|computer|automated|recording|"
+    r"shop|store|staff|driver|courier|delivery|deliveries|order|parcel|package|line|website|app|customer service)\b"
+    r"|\b(this|that|it)('s| is| was| has been) \b|^(this|that)$")
+_LIFE = re.compile(
+    r"\b(weather|rain|rainy|storm|snow|wind|hurricane|traffic|cold|flu|week|day|night|morning|weekend|work|team|kids|car|"
+    r"power|knee|back|life|news|home)\b")
+_SELF = re.compile(
+    r"\b(i'm|i am|i was) (such an? |so |a bit |really )?(idiot|stupid|clumsy|terrible|hopeless|useless|rubbish|silly|daft)\b"
+    r"|\b(stupid|silly|clumsy) me\b|\bmy (own )?fault\b|\bi('ve| have)? (lost|dropped|forgot|broke|typed|pressed the wrong)\b"
+    r"|\bwith myself\b")
+_EMOTION = re.compile(r"\b(i'm|i am|i feel|i'm getting|i'm really|i'm so) (\w+ ){0,2}(annoyed|angry|furious|frustrated|upset|livid|disgusted|fuming|cross|irritated)\b")
+_JUDGEMENT = re.compile(r"\b(unacceptable|ridiculous|pathetic|disgrace\w*|shambl\w+|incompetent|outrageous|absurd|a joke|useless|hopeless|(the )?worst \w+)\b")
+
+
+def aimed_negativity(text: str) -> Negativity:
+    """Negativity of the parts of ``text`` aimed at the service or the call (see the
+    module doc); 0 when the caller is only unhappy about the weather, their week or
+    their own slip."""
+    lowered = text.lower().replace("’", "'").strip()
+    sincere = bool(_SINCERE.search(lowered))
+    best = Negativity(0.0)
+    for part in _CLAUSES.split(lowered):
+        clause = part.strip()
+        if not clause:
+            continue
+        found = negativity(clause)
+        if sincere and found.cues and all(c.startswith("sarcasm") for c in found.cues):
+            continue  # "oh great, it's coming tomorrow, thank you" is sincere
+        judged = _JUDGEMENT.search(clause)
+        if judged and found.level < 0.6:
+            found = Negativity(0.6, (f'"{judged.group(0)}"', *found.cues))
+        if found.level <= best.level:
+            continue
+        service = bool(_SERVICE.search(clause))
+        if (_LIFE.search(clause) or _SELF.search(clause)) and not _named_service(clause):
+            continue
+        phrase = any(cue in _AIMED_CUES or cue.startswith("sarcasm") for cue in found.cues)
+        if service or phrase or _EMOTION.search(clause) or judged:
+            best = found
+    return best
+
+
+def _named_service(clause: str) -> bool:
+    """The clause names the service itself, not just "this" or "it"."""
+    return bool(re.search(r"\b(you|your|you're|company|service|machine|system|menu|automated|robot|customer service)\b", clause))
+
+
+_AIMED_CUES = frozenset(cue for _, _, cue in PHRASES) - {"unbelievable", "again?"}

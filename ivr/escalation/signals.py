@@ -1,45 +1,53 @@
 """The signals that say a caller needs a person, one function each, in one registry.
 
-Every check has the same shape: ``check(settings, session) -> Finding | None``. It looks
-at the session as it is after the newest caller event (``session.turns[-1]``) and returns
-how strongly the signal is present (``strength`` in [0, 1]) and a sentence an agent can
-read, or None when the signal is absent. ``score.assess`` multiplies the strength by the
-signal's weight. Checks are pure: no I/O, no clock, no randomness.
+Every check has the same shape: ``check(settings, session) -> Finding | None`` (see
+``finding.py``). It looks at the session as it is after the newest caller event
+(``session.turns[-1]``) and returns how strongly the signal is present and a sentence an
+agent can read, or None. ``score.assess`` multiplies the strength by the signal's
+weight. Checks are pure: no I/O, no clock, no randomness. The checks on what the caller
+*means* (needs, several problems, pushing back, giving up, repeat contact, long stories)
+live in ``meant.py``; this file holds the checks on how the call is going and the
+registry.
 
 Rules of this file:
 
-* Signals about *what was said* (explicit request, human topic, sentiment, long or
-  multi-request utterances) read only the newest turn (sentiment also remembers the two
-  speech turns before it, fading), so a request the caller already withdrew, or an
+* Signals about *what was said* read only the newest turn (sentiment also remembers the
+  two speech turns before it, fading), so a request the caller already withdrew, or an
   offer they declined, does not fire again on every later event.
 * Signals about *how the call is going* (failures, revisits, repeats, confidence,
   loudness, time) read the history.
-* A negation in the three words before a phrase cancels it ("I don't want to cancel my
-  account", "this isn't a complaint"). Topic phrases match by their content words, close
-  together in any order, with short suffixes ("card was stolen" ~ "stolen card",
-  "fraudulent" ~ "fraud"); a topic word right after a thing ("my phone died") is skipped.
-* Long and multi-request utterances count more when the menu could not place them (an
-  unservable story) than when it could (a chatty but routine caller).
+* Silence, misunderstanding and a rejected read-back at one prompt are one run of
+  failures: ``no_input`` fires for a run of silences only, ``no_match`` for a run with
+  anything else in it, counted together (a silence weighs less than a misunderstanding).
+* Sentiment counts only when it is aimed at the service or the call (``sentiment.py``):
+  not the weather, not the caller's own clumsiness, not a sad week.
 * Repeating an intent is weak evidence; giving the *same value* again (the same order
-  number after it was looked up) says the first answer did not help, and is strong.
+  number after it was looked up) says the first answer did not help, and is strong,
+  unless the line itself asked again (right after a PIN or passcode, or after a lookup
+  that failed).
 """
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
-from dataclasses import dataclass
 from statistics import median
 
-from ivr.escalation.sentiment import negativity
-from ivr.model.escalation import EscalationSettings
+from ivr.escalation.finding import Check, Finding, newest, quote, speech
+from ivr.escalation.meant import giving_up, human_topic, long_utterance, multi_intent, pushback, repeat_contact
+from ivr.escalation.sentiment import aimed_negativity
+from ivr.model.context import MASK
+from ivr.model.escalation import SIGNALS, EscalationSettings
 from ivr.model.session import Session, Turn
-from ivr.understanding.person import asks_for_person, negated_before, words
+from ivr.understanding.person import asks_for_person, words
 
-__all__ = ["Finding", "Check", "CHECKS", "DEFAULT_WEIGHTS", "OPERATOR_PHRASES", "OPERATOR_DIGIT"]
+__all__ = ["Finding", "Check", "CHECKS", "DEFAULT_WEIGHTS", "ALL_SIGNALS", "OPERATOR_PHRASES", "OPERATOR_DIGIT"]
 
 # The operator escape (the flow's ``operator:`` block) as the demo flow defines it.
 OPERATOR_PHRASES: tuple[str, ...] = ("agent", "representative", "operator", "human", "a person", "someone")
 OPERATOR_DIGIT = "0"
+
+# Signals the detector knows beyond the flow-configurable ones in ``ivr.model.escalation``.
+MEANING_SIGNALS: tuple[str, ...] = ("pushback", "giving_up", "repeat_contact")
+ALL_SIGNALS: tuple[str, ...] = SIGNALS + MEANING_SIGNALS
 
 # Default weight per signal: the most a signal adds on its own (see score.py).
 DEFAULT_WEIGHTS: dict[str, float] = {
@@ -55,147 +63,94 @@ DEFAULT_WEIGHTS: dict[str, float] = {
     "multi_intent": 0.75,
     "low_confidence": 0.5,
     "time_in_ivr": 0.75,
+    "pushback": 0.8,
+    "giving_up": 0.8,
+    "repeat_contact": 0.8,
 }
 
 FAILURES = ("no_match", "invalid", "silence")
+REJECTED = "rejected on read-back"
 # Intents that repeat in any healthy call ("anything else?" -> "yes").
 _ROUTINE_INTENTS = frozenset({"yes", "no", "confirm", "deny", "more", "done", "goodbye", "repeat"})
-# Words that are not the content of a topic phrase ("cancel MY account").
-_STOP = frozenset({"my", "a", "an", "the", "this", "that", "your", "our", "of", "in", "on", "to", "for"})
-# A topic word right after one of these is about a thing ("my phone died").
-_THINGS = frozenset({
-    "phone", "battery", "car", "laptop", "computer", "tablet", "it", "call", "line", "engine",
-    "printer", "machine", "device", "signal", "charger", "app", "screen", "tv", "plant", "light",
-})
 
 
-@dataclass(frozen=True)
-class Finding:
-    """A signal that fired: how strongly (0..1), why, and the topic (human_topic only)."""
-
-    strength: float
-    detail: str
-    topic: str = ""
-
-
-Check = Callable[[EscalationSettings, Session], "Finding | None"]
-
-
-def _newest(session: Session) -> Turn | None:
-    return session.turns[-1] if session.turns else None
-
-
-def _speech(session: Session) -> list[Turn]:
-    return [t for t in session.turns if t.kind == "speech" and t.text.strip()]
+def _failed(turn: Turn) -> bool:
+    return turn.result in FAILURES or turn.intent.endswith(REJECTED)
 
 
 def _failure_run(session: Session) -> list[Turn]:
-    """The newest turns at the newest turn's node that all failed, newest last."""
-    newest = _newest(session)
+    """The newest turns at the newest turn's node that all failed (silence, not
+    understood, invalid, or a read-back the caller rejected), newest last."""
+    last = newest(session)
     run: list[Turn] = []
-    if newest is None:
+    if last is None:
         return run
     for turn in reversed(session.turns):
-        if turn.node != newest.node or turn.result not in FAILURES:
+        if turn.node != last.node or not _failed(turn):
             break
         run.append(turn)
     return run[::-1]
 
 
-def _quote(text: str, limit: int = 60) -> str:
-    text = " ".join(text.split())
-    return f'"{text}"' if len(text) <= limit else f'"{text[:limit - 3]}..."'
-
-
 def explicit_request(settings: EscalationSettings, session: Session) -> Finding | None:
-    turn = _newest(session)
+    turn = newest(session)
     if turn is None:
         return None
     if turn.result == "operator" or (turn.kind == "keys" and turn.text == OPERATOR_DIGIT):
-        how = f"pressed {OPERATOR_DIGIT}" if turn.kind == "keys" else f"said {_quote(turn.text)}"
+        how = f"pressed {OPERATOR_DIGIT}" if turn.kind == "keys" else f"said {quote(turn.text)}"
         return Finding(1.0, f"Asked for a person ({how}) at '{turn.node}'")
     if turn.kind == "speech" and asks_for_person(turn.text, OPERATOR_PHRASES):
-        return Finding(1.0, f"Asked for a person: {_quote(turn.text)} at '{turn.node}'")
-    return None
-
-
-def _phrase_at(tokens: list[str], phrase: str) -> int | None:
-    """Where the content words of ``phrase`` all occur close together, in any order
-    ("stolen card" ~ "card was stolen"); each may carry a short suffix ("fraudulent")."""
-    wanted = [w for w in words(phrase) if w not in _STOP] or words(phrase)
-    span = len(wanted) + 3
-
-    def hit(token: str, word: str) -> bool:
-        return token == word or (len(word) >= 4 and token.startswith(word) and len(token) - len(word) <= 5)
-
-    for start, token in enumerate(tokens):
-        if not any(hit(token, w) for w in wanted):
-            continue
-        window = tokens[start:start + span]
-        if all(any(hit(t, w) for t in window) for w in wanted):
-            return start
-    return None
-
-
-def human_topic(settings: EscalationSettings, session: Session) -> Finding | None:
-    turn = _newest(session)
-    if turn is None or turn.kind != "speech":
-        return None
-    tokens = words(turn.text)
-    for topic, phrases in settings.human_topics.items():
-        for phrase in phrases:
-            at = _phrase_at(tokens, phrase)
-            if at is None or negated_before(tokens, at):
-                continue
-            if at > 0 and tokens[at - 1] in _THINGS:
-                continue
-            return Finding(1.0, f"Topic that needs a person ({topic}): {_quote(turn.text)}", topic)
+        return Finding(1.0, f"Asked for a person: {quote(turn.text)} at '{turn.node}'")
     return None
 
 
 def negative_sentiment(settings: EscalationSettings, session: Session) -> Finding | None:
-    speech = _speech(session)
-    newest = _newest(session)
-    if not speech:
+    said = speech(session)
+    last = newest(session)
+    if not said:
         return None
     cues: tuple[str, ...] = ()
-    best, said = 0.0, ""
-    for age, turn in enumerate(reversed(speech[-3:])):
-        found = negativity(turn.text)
+    best, words_said = 0.0, ""
+    for age, turn in enumerate(reversed(said[-3:])):
+        found = aimed_negativity(turn.text)
         level = found.level * (0.5 ** age)
-        if age == 0 and turn is not newest:
+        if age == 0 and turn is not last:
             level *= 0.5  # the newest event was not speech; the mood is older
         if level > best:
-            best, cues, said = level, found.cues, turn.text
+            best, cues, words_said = level, found.cues, turn.text
     strength = min(1.0, max(0.0, (best - 0.2) / 0.35))
     if strength <= 0.0:
         return None
     why = ", ".join(cues) if cues else "negative wording"
-    return Finding(strength, f"Sounds frustrated ({why}): {_quote(said)}")
+    return Finding(strength, f"Sounds frustrated with the service ({why}): {quote(words_said)}")
 
 
 def no_input(settings: EscalationSettings, session: Session) -> Finding | None:
-    if _newest(session) is None:
-        return None
-    run = [t for t in _failure_run(session) if t.result == "silence"]
-    if not run:
-        return None
+    run = _failure_run(session)
+    if not run or any(t.result != "silence" for t in run):
+        return None  # a mixed run is counted, together, by no_match
     strength = {1: 0.25, 2: 0.6}.get(len(run), 1.0)
     return Finding(strength, f"No answer {len(run)} time(s) in a row at '{run[-1].node}'")
 
 
 def no_match(settings: EscalationSettings, session: Session) -> Finding | None:
-    if _newest(session) is None:
+    run = _failure_run(session)
+    if not run or all(t.result == "silence" for t in run):
         return None
-    run = [t for t in _failure_run(session) if t.result in ("no_match", "invalid")]
-    if not run:
-        return None
-    strength = {1: 0.4}.get(len(run), 1.0)
-    return Finding(strength, f"Not understood {len(run)} time(s) in a row at '{run[-1].node}'")
+    silent = sum(1 for t in run if t.result == "silence")
+    rejected = sum(1 for t in run if t.intent.endswith(REJECTED))
+    missed = len(run) - silent - rejected
+    points = silent * 1.0 + (missed + rejected) * 1.5
+    strength = 0.4 if points <= 1.5 else 0.7 if points < 3.0 else 1.0
+    counts = ((missed, "not understood"), (silent, "no answer"), (rejected, "read-back rejected"))
+    parts = [f"{n} {what}" for n, what in counts if n]
+    if missed == len(run):
+        return Finding(strength, f"Not understood {missed} time(s) in a row at '{run[-1].node}'")
+    return Finding(strength, f"Stuck at '{run[-1].node}': {len(run)} failed tries in a row ({', '.join(parts)})")
 
 
 def revisit(settings: EscalationSettings, session: Session) -> Finding | None:
-    turn = _newest(session)
+    turn = newest(session)
     if turn is None or not session.path:
         return None
     entries = sum(
@@ -210,16 +165,25 @@ def revisit(settings: EscalationSettings, session: Session) -> Finding | None:
 
 
 def repeated_intent(settings: EscalationSettings, session: Session) -> Finding | None:
-    turn = _newest(session)
+    turn = newest(session)
     if turn is None or turn.result != "matched" or not turn.intent or turn.intent in _ROUTINE_INTENTS:
         return None
     same = [t for t in session.turns if t.result == "matched" and t.intent == turn.intent]
     if len(same) < 2:
         return None
-    if turn.kind != "silence" and any(_same_value(t, turn) for t in same[:-1]):
-        return Finding(1.0, f"Gave the same {turn.intent} again ({_quote(turn.text)}): the first answer did not help")
+    if turn.kind != "silence" and any(_same_value(t, turn) for t in same[:-1]) and not _line_asked_again(session):
+        return Finding(1.0, f"Gave the same {turn.intent} again ({quote(turn.text)}): the first answer did not help")
     strength = {2: 0.35}.get(len(same), 0.7)
     return Finding(strength, f"Asked for '{turn.intent}' {len(same)} times")
+
+
+def _line_asked_again(session: Session) -> bool:
+    """The line itself asked for the value again: right after a PIN or passcode (masked),
+    or after a failed lookup, re-entering a value is doing as told, not a complaint."""
+    before = session.turns[-2] if len(session.turns) >= 2 else None
+    if before is not None and (before.text == MASK or set(before.text) == {"*"} or _failed(before)):
+        return True
+    return bool(session.lookups) and session.lookups[-1].get("outcome") != "found"
 
 
 def _same_value(a: Turn, b: Turn) -> bool:
@@ -231,7 +195,7 @@ def _same_value(a: Turn, b: Turn) -> bool:
 
 
 def loudness(settings: EscalationSettings, session: Session) -> Finding | None:
-    turn = _newest(session)
+    turn = newest(session)
     if turn is None or turn.loudness_dbfs is None:
         return None
     earlier = [t.loudness_dbfs for t in session.turns[:-1] if t.loudness_dbfs is not None]
@@ -245,46 +209,11 @@ def loudness(settings: EscalationSettings, session: Session) -> Finding | None:
     return Finding(strength, f"Voice {rise:.0f} dB louder than earlier in the call")
 
 
-_REQUEST_VERBS = frozenset({
-    "change", "update", "check", "cancel", "return", "refund", "fix", "pay", "find", "close",
-    "open", "block", "replace", "exchange", "add", "remove", "ask", "get", "set",
-    "report", "dispute", "track", "book", "switch", "transfer", "move", "send",
-})
-_JOINERS = re.compile(r"\b(and also|and then|as well as|another thing|plus|and|also)\b")
-
-
-def long_utterance(settings: EscalationSettings, session: Session) -> Finding | None:
-    turn = _newest(session)
-    if turn is None or turn.kind != "speech":
-        return None
-    count = len(words(turn.text))
-    seconds = turn.duration or 0.0
-    if count < 20 and seconds < 10.0:
-        return None
-    if turn.result == "matched":
-        return Finding(0.5, f"Long explanation ({count} words) at '{turn.node}'")
-    return Finding(1.0, f"Long explanation ({count} words) the menu could not place at '{turn.node}'")
-
-
-def multi_intent(settings: EscalationSettings, session: Session) -> Finding | None:
-    turn = _newest(session)
-    if turn is None or turn.kind != "speech":
-        return None
-    parts = _JOINERS.split(turn.text.lower())
-    asks = [p for p in parts if any(w in _REQUEST_VERBS for w in words(p))]
-    if len(asks) < 2:
-        return None
-    if len(asks) >= 3:
-        return Finding(1.0, f"{len(asks)} requests in one sentence: {_quote(turn.text)}")
-    strength = 0.5 if turn.result == "matched" else 0.8
-    return Finding(strength, f"Two requests in one sentence: {_quote(turn.text)}")
-
-
 def low_confidence(settings: EscalationSettings, session: Session) -> Finding | None:
-    turn = _newest(session)
+    turn = newest(session)
     if turn is None or turn.kind != "speech" or turn.confidence >= 0.5:
         return None
-    recent = [t for t in _speech(session)[-4:] if t.confidence < 0.5]
+    recent = [t for t in speech(session)[-4:] if t.confidence < 0.5]
     if len(recent) < 2:
         return None
     strength = 0.6 if len(recent) == 2 else 1.0
@@ -302,7 +231,7 @@ def _ordinal(n: int) -> str:
     return {1: "first", 2: "second", 3: "third"}.get(n, f"{n}th")
 
 
-# The registry, in the order of settings.SIGNALS (an agent reads them in this order).
+# The registry, in the order of ALL_SIGNALS (an agent reads them in this order).
 CHECKS: dict[str, Check] = {
     "explicit_request": explicit_request,
     "human_topic": human_topic,
@@ -316,4 +245,7 @@ CHECKS: dict[str, Check] = {
     "multi_intent": multi_intent,
     "low_confidence": low_confidence,
     "time_in_ivr": time_in_ivr,
+    "pushback": pushback,
+    "giving_up": giving_up,
+    "repeat_contact": repeat_contact,
 }

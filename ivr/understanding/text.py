@@ -71,37 +71,99 @@ class PhraseMatch:
 def match_phrase(text: str, choices: Sequence[Sequence[str]], threshold: float = 0.78) -> PhraseMatch | None:
     """The choice (a list of phrases) that ``text`` names, or None.
 
-    A phrase matches when it appears in the utterance word-for-word, or when the utterance
-    (without lead-ins such as "I'd like to") is close to it letter by letter (small ASR
-    slips). When two choices match equally well the caller was ambiguous: None.
+    The utterance is matched as a whole. A phrase matches when it appears in the
+    utterance word for word (or a plain inflection: "ordered") and is not negated ("I don't want to cancel my account",
+    "never mind the order"), or when the whole utterance (without lead-ins such as "I'd
+    like to") is close to it letter by letter (small ASR slips: "order statis"); a word
+    that merely resembles a phrase inside a longer sentence ("I ordered two lamps") does
+    not match. When several choices are named, a yes/no word gives way to a real choice
+    ("yes, my balance"), and the choice named in the last clause wins ("I called about my
+    bill yesterday, today it's my order"); two choices named together are ambiguous: None.
+    A choice that only a person can serve should ask for a clear match: pass a higher
+    ``threshold`` for it (see ``match_option``).
     """
+    return match_option(text, choices, [threshold] * len(choices))
+
+
+def match_option(text: str, choices: Sequence[Sequence[str]], thresholds: Sequence[float]) -> PhraseMatch | None:
+    """``match_phrase`` with a threshold per choice: a person-only option (``human:
+    true``) should get 0.95 or more, so only a word-for-word, un-negated mention picks it."""
     said = normalize(text)
     if not said:
         return None
     core = _strip_lead_ins(said)
-    padded = f" {said} "
-    best: list[PhraseMatch] = []
+    tokens = said.split()
+    clauses = _clause_of(text)
+    last_clause = max(clauses.values(), default=0)
+    best: list[tuple[PhraseMatch, int, bool]] = []  # match, clause of the hit, is a yes/no word
     for index, phrases in enumerate(choices):
-        top = 0.0
-        top_phrase = ""
+        top, top_phrase, top_clause = 0.0, "", -1
         for phrase in phrases:
             p = normalize(phrase)
             if not p:
                 continue
-            if f" {p} " in padded:
+            at = _word_hit(tokens, p.split())
+            if at is not None:
                 score = 1.0 - 0.001 * max(len(said) - len(p), 0) / 10  # the tighter, the better
+                clause = clauses.get(at, 0)
+                if p in _ANSWER_WORDS and len(tokens) > 4 and clause < last_clause:
+                    continue  # "no, that's not right, it says ...": the no is not the answer
+            elif len(core.split()) <= len(p.split()) + 2:
+                score, clause = max(_ratio(core, p), _window_ratio(core, p)), 0
             else:
-                score = max(_ratio(core, p), _window_ratio(core, p))
+                continue
             if score > top:
-                top, top_phrase = score, phrase
-        if top >= threshold:
-            best.append(PhraseMatch(index, top_phrase, top))
+                top, top_phrase, top_clause = score, phrase, clause
+        if top >= thresholds[index]:
+            best.append((PhraseMatch(index, top_phrase, top), top_clause, normalize(top_phrase) in _ANSWER_WORDS))
     if not best:
         return None
-    best.sort(key=lambda m: -m.score)
-    if len(best) > 1 and best[0].score - best[1].score < 0.02:
+    if len(best) > 1 and not all(b[2] for b in best):
+        best = [b for b in best if not b[2]] or best  # "yes, my balance": the balance
+    if len(best) > 1:
+        last = max(b[1] for b in best)
+        best = [b for b in best if b[1] == last]
+    best.sort(key=lambda b: -b[0].score)
+    if len(best) > 1 and best[0][0].score - best[1][0].score < 0.02:
         return None
-    return best[0]
+    return best[0][0]
+
+
+_ANSWER_WORDS = frozenset({"yes", "yeah", "yep", "sure", "no", "nope", "ok", "okay", "thanks", "thank you"})
+_NEGATING = frozenset({"not", "no", "never", "don't", "dont", "doesn't", "didn't", "won't", "isn't", "aren't", "without", "nothing"})
+_CLAUSE_WORDS = frozenset({"but", "then", "now", "today", "actually"})
+
+
+def _word_hit(tokens: list[str], phrase: list[str]) -> int | None:
+    """Where ``phrase`` occurs word for word in ``tokens`` without a negation in the
+    three words before it, or None."""
+    n = len(phrase)
+    for i in range(len(tokens) - n + 1):
+        if all(_same_word(t, w) for t, w in zip(tokens[i:i + n], phrase)) and not (set(tokens[max(0, i - 3):i]) & _NEGATING):
+            return i
+    return None
+
+
+def _same_word(token: str, word: str) -> bool:
+    """The word itself or a plain inflection of it ("ordered", "orders", "order's")."""
+    return token == word or (len(word) >= 4 and token[len(word):] in ("s", "es", "ed", "d", "ing", "'s") and token.startswith(word))
+
+
+def _clause_of(text: str) -> dict[int, int]:
+    """Word position (in ``normalize(text)``) -> which clause of the utterance it is in.
+    Clauses break at punctuation and at "but", "then", "now", "today", "actually"."""
+    out: dict[int, int] = {}
+    position = clause = 0
+    for piece in re.findall(r"[\w']+|[,;.!?]", text.lower()):
+        if piece in ",;.!?" or piece in _CLAUSE_WORDS:
+            clause += 1
+            if piece in ",;.!?":
+                continue
+        if piece in FILLERS:
+            continue
+        out[position] = clause
+        position += 1
+    return out
 
 
 def _ratio(a: str, b: str) -> float:
@@ -121,9 +183,13 @@ def _window_ratio(said: str, phrase: str) -> float:
 
 def digits_in(text: str) -> str:
     """Digits said or typed: "one two three" -> "123", "double five" -> "55",
-    "4 5 6" -> "456", "twenty one" -> "21". Non-number words are skipped."""
+    "4 5 6" -> "456", "twenty one" -> "21". Non-number words are skipped, but number
+    words scattered one by one through a sentence are not digits: "I ordered two lamps
+    and one arrived broken" -> "" (a menu must not read a key press into it)."""
     # not ``normalize``: it drops "oh" as a filler, and "oh" is a zero here ("oh one two")
     words = _SPACES.sub(" ", _PUNCT.sub(" ", text.lower().replace("-", " "))).split()
+    if _lone_number_words(words):
+        return ""  # "I ordered two lamps and one broke" names no digits
     out: list[str] = []
     repeat = 1
     i = 0
@@ -148,6 +214,43 @@ def digits_in(text: str) -> str:
             repeat = 1
         i += 1
     return "".join(out)
+
+
+def _lone_number_words(words: list[str]) -> bool:
+    """True for a sentence (three or more other words) whose number words all stand
+    alone: one number word at a time, never a run of two or more, and no numerals."""
+    runs, run, others = [], 0, 0
+    for w in words:
+        if w.isdigit():
+            return False
+        if (w in _DIGIT_WORDS and w not in ("to", "too", "for", "ate", "o", "oh")) or w in _TENS or w in _REPEATS:
+            run += 1
+            continue
+        if run:
+            runs.append(run)
+            run = 0
+        if w not in FILLERS:
+            others += 1
+    if run:
+        runs.append(run)
+    return bool(runs) and max(runs) == 1 and others >= 3
+
+
+def key_in(text: str) -> str:
+    """The key a caller *said* at a menu, as a whole utterance: "one", "two please",
+    "press three", "option 2", "number four" -> the digit; "" for anything else (a
+    number word inside a sentence is never a key press)."""
+    words = [w for w in normalize(text).split() if w not in _KEY_FRAME]
+    if len(words) != 1:
+        return ""
+    w = words[0]
+    if len(w) == 1 and w.isdigit():
+        return w
+    value = _DIGIT_WORDS.get(w)
+    return str(value) if value is not None and w not in ("to", "too", "for", "ate", "o", "oh") else ""
+
+
+_KEY_FRAME = frozenset({"press", "pressing", "option", "number", "key", "button", "i'll", "i", "choose", "pick", "take", "want", "the"})
 
 
 def _near_digits(words: list[str], i: int) -> bool:
