@@ -13,6 +13,9 @@ group leading to the next, and a transfer to people at the end. It is loaded the
 * baseline: the same reader with ``pure=True``: PyYAML's Python composer, the same
   position tracking, the collector left alone, as flows were read before.
 
+The same rounds also time the YAML reading alone (``parse_yaml``, each way), to tell
+the reader's share from the rest of the load (reading nodes, checks).
+
 The machine is shared and noisy, so rounds interleave (each round loads every size both
 ways, in alternating order) and medians are printed, of wall-clock seconds and of this
 process's CPU seconds (less disturbed by other work on the machine): seconds per load, the
@@ -96,6 +99,31 @@ def load_once(path: Path, way: str, nodes: int) -> tuple[float, float]:
     return wall, cpu
 
 
+def read_once(text: str, way: str) -> tuple[float, float]:
+    """(wall seconds, CPU seconds) of the YAML reading alone."""
+    problems: list = []
+    wall, cpu = time.perf_counter(), time.process_time()
+    y = yamlpos.parse_yaml(text, "bench.yaml", problems, pure=(way == "baseline"))
+    wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+    if y is None or problems:
+        raise SystemExit(f"{way}: the YAML did not read clean: {problems[:3]}")
+    return wall, cpu
+
+
+def report(what: str, times: dict[tuple[str, int], list[tuple[float, float]]], sizes: list[int]) -> None:
+    """Medians per clock: seconds each way, baseline/new, and largest/smallest size."""
+    print(what)
+    for clock, index in (("wall", 0), ("cpu", 1)):
+        median = {key: statistics.median(t[index] for t in values) for key, values in times.items()}
+        for nodes in sizes:
+            base, new = median["baseline", nodes], median["new", nodes]
+            print(f"  {clock:>4} {nodes:>6,} nodes: baseline {base:.3f} s, new {new:.3f} s; baseline/new {base / new:.2f}x")
+        small, large = sizes[0], sizes[-1]
+        if large != small:
+            print(f"  {clock:>4} {large:,}-node time / {small:,}-node time (sizes {large / small:.2f}x): "
+                  + ", ".join(f"{way} {median[way, large] / median[way, small]:.2f}" for way in WAYS))
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 5000], help="nodes per flow")
@@ -114,22 +142,18 @@ def main(argv: list[str] | None = None) -> int:
         for nodes in sizes:  # once each way before timing: imports, caches
             for way in WAYS:
                 load_once(paths[nodes], way, nodes)
-        times: dict[tuple[str, int], list[tuple[float, float]]] = {(way, n): [] for way in WAYS for n in sizes}
+        texts = {nodes: paths[nodes].read_text(encoding="utf-8") for nodes in sizes}
+        loads: dict[tuple[str, int], list[tuple[float, float]]] = {(way, n): [] for way in WAYS for n in sizes}
+        reads: dict[tuple[str, int], list[tuple[float, float]]] = {(way, n): [] for way in WAYS for n in sizes}
         for round_no in range(args.rounds):
             order = WAYS if round_no % 2 == 0 else WAYS[::-1]
             for nodes in sizes:
                 for way in order:
-                    times[way, nodes].append(load_once(paths[nodes], way, nodes))
+                    loads[way, nodes].append(load_once(paths[nodes], way, nodes))
+                    reads[way, nodes].append(read_once(texts[nodes], way))
 
-    for clock, index in (("wall", 0), ("cpu", 1)):
-        median = {key: statistics.median(t[index] for t in values) for key, values in times.items()}
-        for nodes in sizes:
-            base, new = median["baseline", nodes], median["new", nodes]
-            print(f"{clock:>4} {nodes:>6,} nodes: baseline {base:.3f} s, new {new:.3f} s; baseline/new {base / new:.2f}x")
-        small, large = sizes[0], sizes[-1]
-        if large != small:
-            print(f"{clock:>4} {large:,}-node time / {small:,}-node time (sizes {large / small:.2f}x): "
-                  + ", ".join(f"{way} {median[way, large] / median[way, small]:.2f}" for way in WAYS))
+    report("load + validate (load_paths):", loads, sizes)
+    report("YAML reading alone (parse_yaml):", reads, sizes)
     return 0
 
 
