@@ -22,7 +22,7 @@ Rules of this file:
   (``answers.judge``); otherwise ``Heard`` (one of the prompt's answers) or
   ``NotUnderstood`` (words, but none of the answers: out-of-grammar speech, unknown
   words only, low confidence) at its end. Silence and noise that Vosk ends with no
-  words give nothing.
+  words (or with words over silent audio) give nothing.
 * The grammar follows the call: ``phrases_for_call(call_sid)`` is asked when the stream
   starts, after every utterance, and every ``recheck_ms`` of audio while the caller is
   silent; the recogniser is rebuilt only when the phrases (or the prompt kind) changed.
@@ -117,6 +117,9 @@ _INBOUND = ("inbound", "inbound_track")
 #: this long: forced onto out-of-grammar speech, "상담원" can hold still for a while
 #: with the caller still talking.
 _OPERATOR_PAUSE_MS = 200
+#: Words whose audio is this quiet are not speech: a word Vosk places in the silence
+#: after an utterance it was made to end early (digital silence measures -120 dBFS).
+_SILENT_DBFS = -60.0
 
 
 class MediaSession:
@@ -239,7 +242,7 @@ class MediaSession:
                 if result.text != self._partial:
                     self._partial, self._partial_since = result.text, self._heard_samples
                 continue
-            if not self._operator_sent:
+            if not self._operator_sent and result.loudness_dbfs > _SILENT_DBFS:
                 outcomes.append(self._outcome(result))
             self._new_utterance()
             self._refresh_phrases()
