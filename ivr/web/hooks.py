@@ -1,4 +1,5 @@
-"""Twilio's webhooks. Each handler: verify, translate the form to an event, step, render, save.
+"""Twilio's webhooks. Each handler: verify, translate the form to an event, step and save
+(``Line``), render (``respond``: pure), then hand any REST work to the background.
 
 URLs (absolute, on the public base URL, where Twilio needs them):
   POST /twilio/voice             incoming call (point the number's "A call comes in" here)
@@ -73,13 +74,13 @@ def respond(applied: Applied) -> Response:
     """The caller's answer, rendered from what was decided (rendering does no I/O); then
     the REST work the answer needs (dialling an agent leg while the caller holds) is
     handed to the background, so the caller never waits on Twilio's API."""
-    line = services()
-    urls = line.urls()
-    speech = line.speech.speech_for(applied, urls.base)
+    parts = services()
+    urls = parts.urls()
+    speech = parts.speech.speech_for(applied, urls.base)
     body = twiml.render(applied.actions, urls, applied.session.call_sid, applied.seq, speech,
-                        warm=line.warm is not None)
-    if line.warm is not None:
-        line.warm.ring(applied, urls, line.now)
+                        warm=parts.warm is not None)
+    if parts.warm is not None:
+        parts.warm.ring(applied, urls, parts.now)
     return xml(body)
 
 

@@ -183,9 +183,9 @@ def _agent_transfer(applied: Applied) -> Transfer | None:
 @bp.post("/twilio/hold")
 @twilio_webhook
 def hold() -> Response:
-    line = services()
-    music = line.settings.audio_dir / "hold.wav"
-    return xml(twiml.hold(line.urls().audio("hold.wav") if music.is_file() else None))
+    parts = services()
+    music = parts.settings.audio_dir / "hold.wav"
+    return xml(twiml.hold(parts.urls().audio("hold.wav") if music.is_file() else None))
 
 
 @bp.post("/twilio/agent-status")
@@ -194,19 +194,19 @@ def agent_status() -> Response:
     call = request.args.get("call", "")
     attempt = request.args.get("attempt", "")
     status = request.form.get("CallStatus", "")
-    line = services()
-    if line.warm is None:
+    parts = services()
+    if parts.warm is None:
         return Response(status=204)  # no agent legs are made without the REST API
-    live = LiveCall.load(line.store, call)
+    live = LiveCall.load(parts.store, call)
     if live is None or not live.is_attempt_live(attempt):
         return Response(status=204)  # an old leg, or the agent already took the call
     if status == "completed":
         status = "declined"  # the agent's leg ended without taking the call
     elif status not in AGENT_FAILED:
         return Response(status=204)
-    applied = line.line.apply(call, TransferResult(line.now(), status, request.form.get("To", "")))
+    applied = parts.line.apply(call, TransferResult(parts.now(), status, request.form.get("To", "")))
     if applied is not None:
-        line.warm.move_on(applied, line.urls(), line.now)
+        parts.warm.move_on(applied, parts.urls(), parts.now)
     return Response(status=204)
 
 
@@ -214,12 +214,12 @@ def agent_status() -> Response:
 @twilio_webhook
 def conference_left() -> Response:
     sid = request.form.get("CallSid", "")
-    line = services()
-    live = LiveCall.load(line.store, sid)
+    parts = services()
+    live = LiveCall.load(parts.store, sid)
     if live is None:
         return xml(twiml.simple("Thank you for calling. Goodbye.", hangup=True))
     if live.phase == "connected":
-        applied = line.line.apply(sid, TransferResult(line.now(), "completed"))
+        applied = parts.line.apply(sid, TransferResult(parts.now(), "completed"))
         return respond(applied) if applied else xml(twiml.empty())
     return resume()
 
@@ -227,12 +227,12 @@ def conference_left() -> Response:
 @bp.post("/twilio/resume")
 @twilio_webhook
 def resume() -> Response:
-    line = services()
+    parts = services()
     seq = request.args.get("seq", "")
-    applied = line.line.replay(request.form.get("CallSid", ""), line.now(),
+    applied = parts.line.replay(request.form.get("CallSid", ""), parts.now(),
                                at_seq=int(seq) if seq.isdigit() else None)
     if applied is None:
-        return xml(line.emergency())
+        return xml(parts.emergency())
     return respond(applied)
 
 
