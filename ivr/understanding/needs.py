@@ -28,7 +28,7 @@ from dataclasses import dataclass
 
 from ivr.understanding.person import negated_before, words
 
-__all__ = ["Need", "NEEDS", "SAYS", "needs_in", "clean"]
+__all__ = ["Need", "NEEDS", "SAYS", "needs_in", "guarded", "clean"]
 
 _PERSON = (r"(husband|wife|partner|mother|mum|mom|mam|father|dad|son|daughter|brother|sister|grandad|granddad|grandpa|"
            r"grandma|gran|granny|grandmother|grandfather|uncle|aunt|auntie|nan|nana|child|baby|boyfriend|girlfriend|"
@@ -39,7 +39,8 @@ _DAMAGE = (r"(torn|ripped|smashed|broken|cracked|dented|damaged|scratched|shatte
 _QTY = r"(dozens?|twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety|hundreds?|thousands?|\d{2,})"
 DEADLINE = re.compile(
     r"\b(tomorrow|tonight|today|this (weekend|week)|next week|(on|by|for|before) (monday|tuesday|wednesday|thursday|friday|"
-    r"saturday|sunday)|wedding|party|christening|birthday|funeral|term starts|is due|fly out|flight|holiday|in time for)\b")
+    r"saturday|sunday)|term starts|is due|fly out)\b"
+    r"|\b(wedding|party|christening|birthday|funeral|flight|holiday|in time for)\b")
 
 # What an agent reads about each kind, in the caller's terms.
 SAYS: dict[str, str] = {
@@ -59,7 +60,7 @@ SAYS: dict[str, str] = {
 # kind: (strong patterns, weak patterns, guards that cancel the kind for the sentence)
 _RULES: dict[str, tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]] = {
     "bereavement": (
-        (rf"\b{_PERSON}('s| has| had| is| was| just| sadly| suddenly)* (died|passed( away| on)?|gone|killed|no longer with us)\b",
+        (rf"\b{_PERSON}('s| has| had| is| was| just| sadly| suddenly)* (died|passed( away| on)?(?! (his|her|my|the|a|an|it|by|through))|gone(?! (to|out|off|for|and|into|in|over|back|up|down|away on|shopping))|killed|no longer with us)\b",
          rf"\b(lost|buried|cremated) (my|our) {_PERSON}\b",
          rf"\b(my|our) {_PERSON}'s funeral\b", r"\bfuneral (was|is) (on|today|yesterday|last|this)\b",
          r"\bdeath certificate\b", r"\bexecutor\b", r"\b(his|her|their|\w+'s) estate\b", r"\bbereave\w*\b",
@@ -192,6 +193,12 @@ def _hit(pattern: re.Pattern[str], said: str) -> str:
     return ""
 
 
+def guarded(kind: str, text: str) -> bool:
+    """True when a guard of ``kind`` cancels it for this sentence ("the bank sorted it")."""
+    said = clean(text)
+    return any(g.search(said) for g in _COMPILED.get(kind, ((), (), ()))[2])
+
+
 def needs_in(text: str, serviceable: bool = False) -> tuple[Need, ...]:
     """The needs ``text`` is about, strongest evidence first. ``serviceable`` says the
     sentence also asks for something the line can do; weak cues then do not count."""
@@ -207,8 +214,9 @@ def needs_in(text: str, serviceable: bool = False) -> tuple[Need, ...]:
             continue
         says = SAYS[kind]
         if kind == "damaged":
-            deadline = DEADLINE.search(said)
-            if deadline:
-                says += f", needed by a date ({deadline.group(0)})"
+            dates = [m.group(0) for m in DEADLINE.finditer(said)]
+            when = sorted(dates, key=lambda d: d in ("wedding", "party", "christening", "birthday", "funeral", "flight", "holiday", "in time for"))
+            if when:
+                says += f", needed by a date ({when[0]})"
         found.append(Need(kind, says, cue.strip()))
     return tuple(found)

@@ -86,8 +86,9 @@ def match_phrase(text: str, choices: Sequence[Sequence[str]], threshold: float =
 
 
 def match_option(text: str, choices: Sequence[Sequence[str]], thresholds: Sequence[float]) -> PhraseMatch | None:
-    """``match_phrase`` with a threshold per choice: a person-only option (``human:
-    true``) should get 0.95 or more, so only a word-for-word, un-negated mention picks it."""
+    """``match_phrase`` with a threshold per choice. A threshold of ``CLEAR`` (0.95) or
+    more means word for word only: give it to a person-only option (``human: true``), so
+    that only a clear, un-negated mention picks it, never a near miss."""
     said = normalize(text)
     if not said:
         return None
@@ -108,13 +109,13 @@ def match_option(text: str, choices: Sequence[Sequence[str]], thresholds: Sequen
                 clause = clauses.get(at, 0)
                 if p in _ANSWER_WORDS and len(tokens) > 4 and clause < last_clause:
                     continue  # "no, that's not right, it says ...": the no is not the answer
-            elif len(core.split()) <= len(p.split()) + 2:
+            elif thresholds[index] < CLEAR and len(core.split()) <= len(p.split()) + 2:
                 score, clause = max(_ratio(core, p), _window_ratio(core, p)), 0
             else:
                 continue
             if score > top:
                 top, top_phrase, top_clause = score, phrase, clause
-        if top >= thresholds[index]:
+        if top >= min(thresholds[index], CLEAR):
             best.append((PhraseMatch(index, top_phrase, top), top_clause, normalize(top_phrase) in _ANSWER_WORDS))
     if not best:
         return None
@@ -129,6 +130,7 @@ def match_option(text: str, choices: Sequence[Sequence[str]], thresholds: Sequen
     return best[0][0]
 
 
+CLEAR = 0.95
 _ANSWER_WORDS = frozenset({"yes", "yeah", "yep", "sure", "no", "nope", "ok", "okay", "thanks", "thank you"})
 _NEGATING = frozenset({"not", "no", "never", "don't", "dont", "doesn't", "didn't", "won't", "isn't", "aren't", "without", "nothing"})
 _CLAUSE_WORDS = frozenset({"but", "then", "now", "today", "actually"})

