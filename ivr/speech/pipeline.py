@@ -18,9 +18,8 @@ Rules of this file:
   ``OperatorNow`` when a partial result has ended with an operator phrase, stayed the
   same for ``operator_hold_ms`` of audio and the caller has paused (partials change:
   "이 상담원" on the way to "이 삼 사 오" must not reach a person), or when the final
-  result says so
-  (``answers.judge``); otherwise ``Heard`` (one of the prompt's answers) or
-  ``NotUnderstood`` (words, but none of the answers: out-of-grammar speech, unknown
+  result says so (``answers.judge``); otherwise ``Heard`` (one of the prompt's answers)
+  or ``NotUnderstood`` (words, but none of the answers: out-of-grammar speech, unknown
   words only, low confidence) at its end. Silence and noise that Vosk ends with no
   words (or with words over silent audio) give nothing.
 * The grammar follows the call: ``phrases_for_call(call_sid)`` is asked when the stream

