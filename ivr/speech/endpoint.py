@@ -25,9 +25,12 @@ Rules of this file:
   and the recogniser ends the utterance (``KaldiRecognizer.Result()``) once the words
   have been followed by ``Endpointing.after_words_ms`` of it.
 * Quiet is relative, not absolute: a 20 ms frame is quiet when it is nearer the line's
-  noise floor (a low percentile of the last few seconds) than the utterance's loudest
-  frame. On a clean line that is digital silence; on a noisy one it is the noise. A
-  line too noisy to tell falls back to Vosk's own end-of-utterance rules.
+  noise floor (a low percentile of the last 5 s) than the utterance's loudest frame.
+  On a clean line that is digital silence; on a noisy one it is the noise. Noise that
+  starts with the words (a caller walking into the street) is not in that floor yet, so
+  a frame also counts as quiet within 6 dB of the last second's floor, if that is 12 dB
+  under the utterance's loudest frame. A line too noisy to tell falls back to Vosk's own
+  end-of-utterance rules.
 """
 from __future__ import annotations
 
@@ -106,6 +109,8 @@ _FLOOR_PERCENTILE = 0.05
 _LOWEST_FLOOR = -70.0  # dBFS: digital silence counts as this
 _MIN_MARGIN = 6.0  # dB a frame must stand above the floor to count as speech
 _SHARE = 0.35  # of the way from the floor to the utterance's loudest frame
+_RECENT = 50  # frames (1 s): the line's level lately, for noise that starts with the words
+_UNDER_WORDS = 12.0  # dB under the utterance's loudest frame that still counts as quiet
 
 
 class QuietMeter:
@@ -135,6 +140,9 @@ class QuietMeter:
         floor = max(ordered[int(_FLOOR_PERCENTILE * (len(ordered) - 1))], _LOWEST_FLOOR)
         self._loudest = max(self._loudest, level)
         threshold = floor + max(_MIN_MARGIN, _SHARE * (self._loudest - floor))
+        recent = sorted(list(self._levels)[-_RECENT:])
+        line = recent[int(_FLOOR_PERCENTILE * (len(recent) - 1))]  # noise that came with the words
+        threshold = max(threshold, min(line + _MIN_MARGIN, self._loudest - _UNDER_WORDS))
         self.quiet_ms = self.quiet_ms + _FRAME_MS if level < threshold else 0
 
 

@@ -115,3 +115,12 @@ def test_on_a_noisy_line_the_noise_is_quiet_and_the_words_are_not():
     assert meter.quiet_ms == 0
     meter.feed(noise(0.4, 300, seed=9))
     assert meter.quiet_ms == 400
+
+
+def test_noise_that_starts_with_the_words_is_quiet_once_the_words_stop():
+    meter = QuietMeter(16000)
+    meter.feed(bytes(2 * 16000 * 2))  # 2 s of digital silence, then a noisy caller
+    meter.feed(mix(tone(0.6, 4000), noise(0.6, 300, seed=3)))
+    assert meter.quiet_ms == 0
+    meter.feed(noise(0.5, 300, seed=4))
+    assert meter.quiet_ms >= 400
