@@ -120,6 +120,7 @@ def test_on_a_noisy_line_the_noise_is_quiet_and_the_words_are_not():
 def test_noise_that_starts_with_the_words_is_quiet_once_the_words_stop():
     meter = QuietMeter(16000)
     meter.feed(bytes(2 * 16000 * 2))  # 2 s of digital silence, then a noisy caller
+    meter.feed(noise(0.3, 300, seed=2))
     meter.feed(mix(tone(0.6, 4000), noise(0.6, 300, seed=3)))
     assert meter.quiet_ms == 0
     meter.feed(noise(0.5, 300, seed=4))
