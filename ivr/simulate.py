@@ -64,12 +64,14 @@ class Simulator:
             print(text, file=self.out)
 
     def start(self) -> None:
+        """The call starts in the flow named, whether or not it serves a number."""
         number = self.flow.numbers[0] if self.flow.numbers else ""
         self._apply(CallStarted(self.now, "CAsimulated", self.caller, number))
 
     def _apply(self, event) -> None:
         self.heard = []
-        outcome = advance(self.library, self.session, event, lambda a, at: self.lookup(a, at))
+        start = self.flow.name if self.session is None else ""
+        outcome = advance(self.library, self.session, event, lambda a, at: self.lookup(a, at), flow_name=start)
         self.session = session = outcome.session
         for action in outcome.actions:
             self._show(action)

@@ -49,13 +49,16 @@ class Outcome:
         return last if isinstance(last, DataLookup) else None
 
 
-def advance(library: FlowLibrary, session: Session | None, event: Event, lookup: Lookup | None = None) -> Outcome:
+def advance(library: FlowLibrary, session: Session | None, event: Event, lookup: Lookup | None = None,
+            flow_name: str = "") -> Outcome:
     """Step the call and carry out the engine's own follow-ups (flow switches, and the
-    lookups when ``lookup`` is given; otherwise the outcome stops at the first one)."""
+    lookups when ``lookup`` is given; otherwise the outcome stops at the first one).
+    A call starts in the flow for the dialled number, or in ``flow_name`` when given
+    (the simulator calls a flow by its name)."""
     if session is None:
         if not isinstance(event, CallStarted):
             raise engine.UnexpectedEvent(None, event)
-        flow = library.for_number(event.to)
+        flow = library.current(flow_name) if flow_name else library.for_number(event.to)
     else:
         flow = library.pinned(session.flow, session.flow_version)
     try:

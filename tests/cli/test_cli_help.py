@@ -9,6 +9,8 @@ import pytest
 from ivr.cli import COMMANDS, build_parser, main
 from ivr.speech.models import SpeechSettings, resolve_model
 
+from cli_run import run_ivr
+
 
 def test_every_command_has_help_with_an_example():
     parser = build_parser()
@@ -20,8 +22,8 @@ def test_every_command_has_help_with_an_example():
 
 
 @pytest.mark.parametrize("command, parts", [("eval", ["escalation"]), ("models", ["list", "pull"])])
-def test_help_of_a_command_with_parts_lists_them(ivr, command, parts):
-    done = ivr(command, "--help")
+def test_help_of_a_command_with_parts_lists_them(command, parts):
+    done = run_ivr(command, "--help")
     assert done.returncode == 0, done.stderr
     assert "rest" not in done.stdout
     for part in parts:
@@ -29,17 +31,17 @@ def test_help_of_a_command_with_parts_lists_them(ivr, command, parts):
     assert "Example:" in done.stdout
 
 
-def test_help_of_a_part_is_the_parts_own(ivr):
-    done = ivr("eval", "escalation", "--help")
+def test_help_of_a_part_is_the_parts_own():
+    done = run_ivr("eval", "escalation", "--help")
     assert done.returncode == 0, done.stderr
     assert "--flow FLOW" in done.stdout and "corpus" in done.stdout
-    done = ivr("models", "pull", "--help")
+    done = run_ivr("models", "pull", "--help")
     assert done.returncode == 0, done.stderr
     assert "--sha256" in done.stdout and "--no-verify" in done.stdout
 
 
-def test_models_list_has_a_header_and_says_what_the_server_uses(ivr, tmp_path):
-    done = ivr("models", "--cache-dir", str(tmp_path), "list")
+def test_models_list_has_a_header_and_says_what_the_server_uses(tmp_path):
+    done = run_ivr("models", "--cache-dir", str(tmp_path), "list")
     assert done.returncode == 0, done.stderr
     lines = done.stdout.splitlines()
     assert lines[0].split()[:3] == ["MODEL", "LANG", "IN"]
@@ -55,7 +57,7 @@ def test_a_missing_part_is_a_usage_error():
     assert exc.value.code == 2
 
 
-def test_unknown_options_of_other_commands_are_refused(ivr):
-    done = ivr("validate", "--bogus")
+def test_unknown_options_of_other_commands_are_refused():
+    done = run_ivr("validate", "--bogus")
     assert done.returncode == 2
     assert "unrecognized arguments: --bogus" in done.stderr
