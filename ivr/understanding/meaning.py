@@ -29,7 +29,7 @@ from functools import lru_cache
 from ivr.understanding.needs import Need, needs_in
 from ivr.understanding.reactions import giving_up_in, issues_in, pushback_in, repeat_contact_in, request_in
 
-__all__ = ["Meaning", "Need", "read", "use_model", "model_in_use", "MODEL_ENV"]
+__all__ = ["Meaning", "Need", "read", "forget", "use_model", "model_in_use", "MODEL_ENV"]
 
 MODEL_ENV = "IVR_MEANING_MODEL"
 
@@ -51,16 +51,23 @@ class Meaning:
 
 _model: ModelReader | None = None
 _model_name = ""
-_configured = False
+_configured_from: str | None = None  # the environment value the reader was chosen from
+_pinned = False  # use_model() was called: the environment no longer decides
 
 
 def use_model(name: str) -> str:
     """Choose the reader: "" for rules only, "minilm" for the embedding model on top of
-    the rules. Returns the name in use ("" when the model cannot be loaded here)."""
-    global _model, _model_name, _configured
-    _configured = True
+    the rules. Returns the name in use ("" when the model cannot be loaded here). After
+    this call the environment variable no longer decides."""
+    global _pinned
+    _pinned = True
+    return _choose(name)
+
+
+def _choose(name: str) -> str:
+    global _model, _model_name
     _model, _model_name = None, ""
-    read.cache_clear()
+    _read.cache_clear()
     if name in ("", "rules", "none"):
         return ""
     if name != "minilm":
@@ -76,6 +83,11 @@ def use_model(name: str) -> str:
     return name
 
 
+def forget() -> None:
+    """Empty the per-sentence cache (a benchmark does this at the start of each call)."""
+    _read.cache_clear()
+
+
 def model_in_use() -> str:
     """The model name in use, or "" for rules only."""
     _configure_once()
@@ -83,16 +95,24 @@ def model_in_use() -> str:
 
 
 def _configure_once() -> None:
-    if not _configured:
-        use_model(os.environ.get(MODEL_ENV, "").strip().lower())
+    """Follow ``IVR_MEANING_MODEL`` (read again whenever it changes) unless pinned."""
+    global _configured_from
+    wanted = os.environ.get(MODEL_ENV, "").strip().lower()
+    if not _pinned and wanted != _configured_from:
+        _configured_from = wanted
+        _choose(wanted)
+
+
+def read(text: str) -> Meaning:
+    """Read one sentence (a transcript); empty text means nothing."""
+    _configure_once()
+    return _read(text)
 
 
 @lru_cache(maxsize=2048)
-def read(text: str) -> Meaning:
-    """Read one sentence (a transcript); empty text means nothing."""
+def _read(text: str) -> Meaning:
     if not text.strip():
         return Meaning()
-    _configure_once()
     request = request_in(text)
     needs = needs_in(text, serviceable=bool(request))
     if _model is not None:
