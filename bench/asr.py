@@ -17,7 +17,8 @@ They run in interleaved rounds (before, now, before, now, ...) so neither gets a
 cache or a quieter machine. Printed, before vs now:
 
 * latency from the end of the words to the outcome (median / p90 / max over the
-  in-grammar answers, per prompt kind and overall). The end of the words is found in
+  in-grammar answers, per prompt kind and overall; and to ``OperatorNow`` for the
+  recordings that ask for a person). The end of the words is found in
   the recording by its energy (the last 20 ms frame above halfway between its noise
   floor and its loudest frame), not at the end of the file. It counts stream time (the
   audio the caller has sent by then) plus the compute time of the frame that gave it.
@@ -219,15 +220,19 @@ def behaviour(model: Any, rounds: int) -> None:
             for rec, node, frames in calls:
                 heard = hear(make, model, node, frames)
                 results[name][(rec.id, node)] = heard
-                if rec.node and not rec.operator and heard:
+                if rec.node and heard:
                     outcome, at, cost = heard[-1]
-                    latency[name].setdefault(node, []).append(at + cost - ends[rec.id])
+                    key = "operator" if rec.operator else node
+                    latency[name].setdefault(key, []).append(at + cost - ends[rec.id])
     print(f"\nend of the words -> outcome, in-grammar answers (not operator requests), "
           f"{rounds} interleaved rounds; median / p90 / max:")
     for kind in [*NODES, "all"]:
         for name in PIPELINES:
-            values = [v for k, vs in latency[name].items() for v in vs if kind in ("all", k)]
-            print(f"  {kind:7} {name:7} {quantiles(values)}")
+            values = [v for k, vs in latency[name].items() for v in vs if k == kind or (kind == "all" and k in NODES)]
+            print(f"  {kind:8} {name:7} {quantiles(values)}")
+    print("end of the words -> OperatorNow, operator requests (before: on the first partial with 상담원):")
+    for name in PIPELINES:
+        print(f"  {'operator':8} {name:7} {quantiles(latency[name].get('operator', []))}")
 
     print("\nrecognition (one outcome, the right one), before -> now:")
     for source in ("utterances", "variants"):

@@ -115,7 +115,7 @@ _INBOUND = ("inbound", "inbound_track")
 #: A partial result ending with an operator phrase counts once the caller has paused
 #: this long: forced onto out-of-grammar speech, "상담원" can hold still for a while
 #: with the caller still talking.
-_OPERATOR_PAUSE_MS = 200
+_OPERATOR_PAUSE_MS = 300
 #: Words whose audio is this quiet are not speech: a word Vosk places in the silence
 #: after an utterance it was made to end early (digital silence measures -120 dBFS).
 _SILENT_DBFS = -60.0
