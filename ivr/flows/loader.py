@@ -7,6 +7,7 @@ of every file is collected before anything is refused, so ops see all mistakes a
 from __future__ import annotations
 
 import hashlib
+import os
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,7 +20,7 @@ from .checks import check_flow
 from .nodes import KINDS
 from .nodes.hours import parse_schedule
 from .reader import Context, Reader, kind_name
-from .yamlpos import Y, parse_yaml
+from .yamlpos import LIMITS, Limits, Y, gc_paused, parse_yaml, size_problem
 
 FLOW_KEYS = ("flow", "description", "numbers", "default", "language", "voice", "timeout", "hours", "operator",
              "retry", "escalation", "env", "crm", "start", "nodes")
@@ -38,10 +39,17 @@ class Loaded:
         return [p for p in self.problems if p.severity == "error"]
 
 
-def load_text(text: str, file: str, audio_dir: Path | None = None) -> tuple[Flow | None, list[Problem]]:
-    """One flow from the text of one file; (None, problems) when it has errors."""
+def load_text(text: str, file: str, audio_dir: Path | None = None, *,
+              limits: Limits = LIMITS) -> tuple[Flow | None, list[Problem]]:
+    """One flow from the text of one file; (None, problems) when it has errors. The
+    garbage collector rests for the whole load: what it builds lives on."""
+    with gc_paused():
+        return _load_text(text, file, audio_dir, limits)
+
+
+def _load_text(text: str, file: str, audio_dir: Path | None, limits: Limits) -> tuple[Flow | None, list[Problem]]:
     ctx = Context(file, audio_dir)
-    y = parse_yaml(text, file, ctx.problems)
+    y = parse_yaml(text, file, ctx.problems, limits=limits)
     if y is None:
         return None, ctx.problems
     ctx.root, ctx.lines = y, text.splitlines()
@@ -55,27 +63,62 @@ def load_text(text: str, file: str, audio_dir: Path | None = None) -> tuple[Flow
     return (None if errors else flow), sorted(ctx.problems, key=lambda p: p.where)
 
 
-def load_flow(path: str | Path, audio_dir: Path | None = None) -> Flow:
+def read_flow_file(path: Path, limits: Limits = LIMITS) -> tuple[str | None, Problem | None]:
+    """The text of a flow file, or the problem that stops it being read. The size is
+    checked first and at most the limit and one byte are read, so a huge file (or one
+    growing while it is read) never lands in memory. Line ends read as ``read_text``
+    gives them (\r\n and \r become \n)."""
+    where = Where(str(path), 1, 1)
+    try:
+        with path.open("rb") as fh:
+            too_big = size_problem(os.fstat(fh.fileno()).st_size, str(path), limits)
+            if too_big is not None:
+                return None, too_big
+            data = fh.read(limits.max_bytes + 1)
+    except OSError as exc:
+        return None, Problem(where, f"cannot read the file: {exc.strerror or exc}")
+    too_big = size_problem(len(data), str(path), limits)
+    if too_big is not None:
+        return None, too_big
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data[:exc.start].count(b"\n") + 1
+        col = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
+        return None, Problem(Where(str(path), line, col), "this file is not UTF-8 text",
+                             "save it as UTF-8 (most editors offer this under 'Save with encoding')")
+    return text.replace("\r\n", "\n").replace("\r", "\n"), None
+
+
+def load_flow(path: str | Path, audio_dir: Path | None = None, *, limits: Limits = LIMITS) -> Flow:
     """One flow file; raises ``FlowError`` with every problem when it is not valid."""
     path = Path(path)
-    flow, problems = load_text(path.read_text(encoding="utf-8"), str(path), audio_dir)
+    text, problem = read_flow_file(path, limits)
+    if text is None:
+        raise FlowError([problem] if problem else [])
+    flow, problems = load_text(text, str(path), audio_dir, limits=limits)
     if flow is None:
         raise FlowError([p for p in problems if p.severity == "error"])
     return flow
 
 
-def load_paths(paths: Iterable[str | Path], audio_dir: Path | None = None) -> Loaded:
+def load_paths(paths: Iterable[str | Path], audio_dir: Path | None = None, *, limits: Limits = LIMITS) -> Loaded:
+    """Every flow of ``paths``, with every problem of every file, read under ``limits``."""
+    with gc_paused():
+        return _load_paths(paths, audio_dir, limits)
+
+
+def _load_paths(paths: Iterable[str | Path], audio_dir: Path | None, limits: Limits) -> Loaded:
     out = Loaded()
     names: dict[str, str] = {}
     for path in sorted(Path(p) for p in paths):
-        try:
-            text = path.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            out.problems.append(Problem(Where(str(path), 1, 1), f"cannot read the file: {exc}"))
+        text, problem = read_flow_file(path, limits)
+        if text is None:
+            out.problems.append(problem or Problem(Where(str(path), 1, 1), "cannot read the file"))
             continue
         out.sources[str(path)] = text.splitlines()
         try:
-            flow, problems = load_text(text, str(path), audio_dir)
+            flow, problems = load_text(text, str(path), audio_dir, limits=limits)
         except Exception as exc:  # a bug of ours must not hide the other files' problems
             out.problems.append(Problem(Where(str(path), 1, 1), f"internal error while checking this file: {exc!r}",
                                         "this is a bug in the IVR, not in your flow; please report it with the file"))
@@ -93,10 +136,10 @@ def load_paths(paths: Iterable[str | Path], audio_dir: Path | None = None) -> Lo
     return out
 
 
-def load_directory(directory: str | Path, audio_dir: Path | None = None) -> Loaded:
+def load_directory(directory: str | Path, audio_dir: Path | None = None, *, limits: Limits = LIMITS) -> Loaded:
     directory = Path(directory)
     files = [*directory.glob("*.yaml"), *directory.glob("*.yml")]
-    return load_paths(files, audio_dir)
+    return load_paths(files, audio_dir, limits=limits)
 
 
 def _check_across(out: Loaded) -> None:

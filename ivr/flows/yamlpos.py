@@ -27,7 +27,7 @@ import yaml
 
 from ivr.model.problems import Problem, Where
 
-__all__ = ["Y", "Limits", "LIMITS", "WITH_LIBYAML", "parse_yaml", "gc_paused"]
+__all__ = ["Y", "Limits", "LIMITS", "WITH_LIBYAML", "parse_yaml", "gc_paused", "size_problem"]
 
 # Rules of this file:
 # - Both composers give the same position for every value. When libyaml rejects a file,
@@ -134,7 +134,12 @@ def _compose(text: str, pure: bool) -> tuple[yaml.Node | None, Any]:
 def _size_problem(text: str, file: str, limits: Limits) -> Problem | None:
     if len(text) <= limits.max_bytes // 4:  # UTF-8 takes at most 4 bytes a character
         return None
-    size = len(text.encode("utf-8", "surrogatepass"))
+    return size_problem(len(text.encode("utf-8", "surrogatepass")), file, limits)
+
+
+def size_problem(size: int, file: str, limits: Limits = LIMITS) -> Problem | None:
+    """The problem of a file of ``size`` bytes, or None when it is within ``limits`` (a
+    loader asks before it reads a file, so a huge one never lands in memory)."""
     if size <= limits.max_bytes:
         return None
     return Problem(Where(file, 1, 1), f"this file is {_amount(size)}; a flow file may be at most {_amount(limits.max_bytes)}",
