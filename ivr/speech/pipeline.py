@@ -14,13 +14,13 @@ Rules of this file:
 * Text frame -> ``StreamDecoder`` -> mu-law decode -> 8->16 kHz upsampling (when the
   recogniser runs at 16 kHz) -> ``CallRecognizer``. Only the inbound (caller) track is
   heard; our own prompts on the outbound track are ignored.
-* Every utterance with words yields exactly one outcome, decided on stable results only:
-  ``OperatorNow`` when a partial result has ended with an operator phrase, stayed the
-  same for ``operator_hold_ms`` of audio and the caller has paused (partials change:
-  "이 상담원" on the way to "이 삼 사 오" must not reach a person), or when the final
-  result says so (``answers.judge``); otherwise ``Heard`` (one of the prompt's answers)
-  or ``NotUnderstood`` (words, but none of the answers: out-of-grammar speech, unknown
-  words only, low confidence) at its end. Silence and noise that Vosk ends with no
+* Every utterance with words yields exactly one outcome, decided on its final result
+  (``answers.judge``), never on a partial: partials change, and "이 상담원" on the way
+  to "이 삼 사 오" must not reach a person. ``OperatorNow`` when the final ends with an
+  operator phrase, ``Heard`` when it is one of the prompt's answers, ``NotUnderstood``
+  otherwise (out-of-grammar speech, unknown words only, low confidence). A partial that
+  ends with an operator phrase, stays the same for ``operator_hold_ms`` of audio and is
+  followed by a pause only ends the utterance sooner: its final still decides. Silence and noise that Vosk ends with no
   words (or with words over silent audio) give nothing.
 * The grammar follows the call: ``phrases_for_call(call_sid)`` is asked when the stream
   starts, after every utterance, and every ``recheck_ms`` of audio while the caller is
@@ -126,8 +126,8 @@ class MediaSession:
 
     ``kind`` is the first prompt's kind (None: told from its phrases);
     ``operator_hold_ms`` how long a partial result ending with an operator phrase must
-    stay unchanged before the caller is put through; ``confidence_floor`` the Vosk word
-    confidence under which a word is not taken as said.
+    stay unchanged (then a pause) before the utterance is ended early and judged;
+    ``confidence_floor`` the Vosk word confidence under which a word is not taken as said.
     """
 
     def __init__(
@@ -155,7 +155,6 @@ class MediaSession:
         self._decoder = StreamDecoder()
         self._upsampler = Upsampler() if sample_rate == 16000 else None
         self._recognizer: CallRecognizer | None = None
-        self._operator_sent = False  # OperatorNow already sent for this utterance
         self._since_recheck = 0
         self._heard_samples = 0  # caller audio so far (8 kHz samples)
         self._partial = ""
@@ -241,7 +240,7 @@ class MediaSession:
                 if result.text != self._partial:
                     self._partial, self._partial_since = result.text, self._heard_samples
                 continue
-            if not self._operator_sent and result.loudness_dbfs > _SILENT_DBFS:
+            if result.loudness_dbfs > _SILENT_DBFS:
                 outcomes.append(self._outcome(result))
             self._new_utterance()
             self._refresh_phrases()
@@ -263,23 +262,19 @@ class MediaSession:
         return NotUnderstood(verdict.heard, verdict.why, final.confidence, final.loudness_dbfs, final.duration)
 
     def _stable_operator(self) -> list[Outcome]:
-        """OperatorNow once a partial ending with an operator phrase has held still."""
-        if self._operator_sent or not self._partial:
-            return []
-        if self._heard_samples - self._partial_since < self._hold_samples:
+        """A partial ending with an operator phrase held still and the caller paused: end
+        the utterance now, without the prompt kind's full wait, and judge its final."""
+        if not self._partial or self._heard_samples - self._partial_since < self._hold_samples:
             return []
         assert self._recognizer is not None
         if self._recognizer.quiet_ms < _OPERATOR_PAUSE_MS:  # still talking: it may change
             return []
         words = self._partial.split()
-        for phrase in self.operator_phrases:
-            if words[-len(phrase.split()) :] == phrase.split():
-                self._operator_sent = True
-                return [OperatorNow(phrase)]
-        return []
+        if not any(words[-len(p.split()) :] == p.split() for p in self.operator_phrases):
+            return []
+        return self._results(self._recognizer.flush())
 
     def _new_utterance(self) -> None:
-        self._operator_sent = False
         self._partial, self._partial_since = "", self._heard_samples
 
     def _refresh_phrases(self) -> None:

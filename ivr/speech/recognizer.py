@@ -253,7 +253,8 @@ class CallRecognizer:
         return self._quiet.quiet_ms
 
     def flush(self) -> list[Final]:
-        """End of audio (the stream stopped): the result of the utterance in progress."""
+        """End the utterance in progress now (the stream stopped, or the caller is
+        done): its result. Audio fed afterwards starts the next utterance."""
         self._decode_pending()
         final = self._final(self._rec.FinalResult())
         return [final] if final else []
