@@ -137,6 +137,7 @@ class BeforeSession(MediaSession):
 
     def __init__(self, model: Any, phrases: list[str]) -> None:
         super().__init__(model, phrases=phrases, operator_phrases=OPERATOR)
+        self._operator_sent = False  # OperatorNow already sent for this utterance
 
     def feed_message(self, text: str | bytes) -> list:
         outcomes = super().feed_message(text)
@@ -214,12 +215,12 @@ def behaviour(model: Any, rounds: int) -> None:
     calls = [(rec, node, frames_for(rec.audio)) for rec in recs for node in ([rec.node] if rec.node else list(NODES))]
     ends = {rec.id: LEAD + end_of_words(rec.audio) for rec in recs}
     latency: dict[str, dict[str, list[float]]] = {name: {} for name in PIPELINES}
-    results: dict[str, dict[tuple[str, str], list]] = {name: {} for name in PIPELINES}
+    results: dict[str, dict[tuple[str, str], list[list]]] = {name: {} for name in PIPELINES}
     for _ in range(rounds):
         for name, make in PIPELINES.items():
             for rec, node, frames in calls:
                 heard = hear(make, model, node, frames)
-                results[name][(rec.id, node)] = heard
+                results[name].setdefault((rec.id, node), []).append(heard)
                 if rec.node and heard:
                     outcome, at, cost = heard[-1]
                     key = "operator" if rec.operator else node
@@ -234,24 +235,27 @@ def behaviour(model: Any, rounds: int) -> None:
     for name in PIPELINES:
         print(f"  {'operator':8} {name:7} {quantiles(latency[name].get('operator', []))}")
 
-    print("\nrecognition (one outcome, the right one), before -> now:")
+    print(f"\nrecognition (one outcome, the right one; every round counts), before -> now:")
     for source in ("utterances", "variants"):
         subset = [r for r in recs if r.source == source]
-        counts = {name: sum(right(r, results[name][(r.id, r.node)]) for r in subset if r.node) for name in PIPELINES}
-        print(f"  {source + '.tsv':16} " + " -> ".join(f"{counts[n]}/{len(subset)} = {counts[n] / len(subset):.0%}"
-                                                      for n in PIPELINES))
+        runs = len(subset) * rounds
+        counts = {name: sum(right(r, heard) for r in subset for heard in results[name][(r.id, r.node)])
+                  for name in PIPELINES}
+        print(f"  {source + '.tsv':16} " + " -> ".join(f"{counts[n]}/{runs} = {counts[n] / runs:.0%}" for n in PIPELINES))
     oog = [(r.id, node) for r in recs if r.node is None for node in NODES]
-    print(f"\nout-of-grammar recordings ({len(oog) // len(NODES)} sentences x {len(NODES)} nodes = {len(oog)} calls):")
+    calls = len(oog) * rounds
+    print(f"\nout-of-grammar recordings ({len(oog) // len(NODES)} sentences x {len(NODES)} nodes x {rounds} rounds"
+          f" = {calls} calls):")
     for name in PIPELINES:
-        accepted = sum(any(isinstance(o, Heard) and o.text for o, _, _ in results[name][k]) for k in oog)
-        person = sum(any(isinstance(o, OperatorNow) for o, _, _ in results[name][k]) for k in oog)
-        rejected = sum(bool(results[name][k]) and all(isinstance(o, NotUnderstood) or (isinstance(o, Heard) and not o.text)
-                                                       for o, _, _ in results[name][k]) for k in oog)
-        print(f"  {name:7} taken as an answer {accepted:2}/{len(oog)}, sent to a person {person:2}/{len(oog)}, "
-              f"a no-match {rejected:2}/{len(oog)}")
-    misses = [(r.id, node, [f"{type(o).__name__}({getattr(o, 'text', getattr(o, 'heard', ''))})"
-                            for o, _, _ in results["now"][(r.id, node)]])
-              for r in recs if r.node for node in [r.node] if not right(r, results["now"][(r.id, node)])]
+        heard_all = [heard for k in oog for heard in results[name][k]]
+        accepted = sum(any(isinstance(o, Heard) and o.text for o, _, _ in heard) for heard in heard_all)
+        person = sum(any(isinstance(o, OperatorNow) for o, _, _ in heard) for heard in heard_all)
+        rejected = sum(bool(heard) and all(isinstance(o, NotUnderstood) or (isinstance(o, Heard) and not o.text)
+                                           for o, _, _ in heard) for heard in heard_all)
+        print(f"  {name:7} taken as an answer {accepted:2}/{calls}, sent to a person {person:2}/{calls}, "
+              f"only a no-match {rejected:2}/{calls}")
+    misses = [(r.id, r.node, [f"{type(o).__name__}({getattr(o, 'text', getattr(o, 'heard', ''))})" for o, _, _ in heard])
+              for r in recs if r.node for heard in results["now"][(r.id, r.node)] if not right(r, heard)]
     print("\nin-grammar recordings not heard right now: " + ("; ".join(f"{i} at {n}: {h}" for i, n, h in misses) or "none"))
 
 
