@@ -199,10 +199,38 @@ def _path_without(flow: Flow, succ: dict[str, list[Edge]], fact: str, goal: str)
     return []
 
 
+def _finders(flow: Flow, succ: dict[str, list[Edge]]) -> dict[str, frozenset[str]]:
+    """For each node, the nodes whose found record the call may hold there (the last
+    lookup on some path to it that went out by its 'found' edge)."""
+    found: dict[str, frozenset[str]] = {node: frozenset() for node in flow.nodes}
+    queue = deque(flow.nodes)  # every node once, then whatever changes
+    while queue:
+        node = queue.popleft()
+        for edge in succ[node]:
+            gen, kill = _gen_kill(flow, edge)
+            out = frozenset({node}) if gen == LOOKUP_FOUND else frozenset() if kill == LOOKUP_FOUND else found[node]
+            if not out <= found[edge.target]:
+                found[edge.target] = found[edge.target] | out
+                queue.append(edge.target)
+    return found
+
+
+def _unknown_field(flow: Flow, finders: frozenset[str], field: str) -> tuple[str, tuple[str, ...]] | None:
+    """(lookup, its fields) for a lookup that may have found the record and whose record
+    is known not to hold ``field``; None when every such lookup has it or is not known."""
+    for finder in sorted(finders, key=list(flow.nodes).index):
+        node = flow.nodes[finder]
+        fields = KINDS.of(node).record_fields(node)
+        if fields is not None and field not in fields:
+            return finder, fields
+    return None
+
+
 def _templates(flow: Flow, ctx: Context, succ: dict[str, list[Edge]], reached: set[str]) -> None:
     slots = {name for n in flow.nodes.values() for name in n.slots_set()}
     universe = frozenset(slots | {LOOKUP_FOUND})
     facts = _must_have(flow, succ, universe)
+    finders = _finders(flow, succ)
 
     def check(node: Node, use: FieldUse) -> None:
         name, where, what = use.name, use.where, use.what
@@ -214,6 +242,15 @@ def _templates(flow: Flow, ctx: Context, succ: dict[str, list[Edge]], reached: s
                 path = _path_without(flow, succ, LOOKUP_FOUND, node.id)
                 ctx.error(where, f"{what} '{name}' is used where no lookup has found a record",
                           "use lookup fields only after a lookup's 'found:'" + (f"; e.g. {' -> '.join(path)}" if path else ""))
+                return
+            field = name[len("lookup."):]
+            unknown = _unknown_field(flow, finders[node.id], field)
+            if unknown is not None:
+                finder, fields = unknown
+                close = did_you_mean(field, fields)
+                listed = f"the record of lookup '{finder}' has: {', '.join(fields)}"
+                ctx.error(where, f"{what} '{name}' is not in the record that lookup '{finder}' finds",
+                          f"{close} ({listed})" if close else listed)
             return
         if name not in slots:
             known = sorted(slots) + ["caller"] + list(use.built_ins)

@@ -210,6 +210,11 @@ class NodeKind(Generic[N]):
         filled = node.slots_set()
         return (filled[0] if filled else "", "")
 
+    def record_fields(self, node: N) -> tuple[str, ...] | None:
+        """The fields of the record the node finds along ``LOOKUP_FOUND`` (what
+        ``{lookup.FIELD}`` may name after it), when the flow says them; None when unknown."""
+        return None
+
     def field_uses(self, node: N, ctx: Context) -> Iterable[FieldUse]:
         """Names used outside the node's prompts (prompts are checked for every kind)."""
         return ()

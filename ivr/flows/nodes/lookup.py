@@ -3,13 +3,15 @@
 ```yaml
 order_lookup:
   lookup:
-    http: {url: "${ORDER_API}/orders/{order_id}", timeout: 2}
+    http: {url: "${ORDER_API}/orders/{order_id}", timeout: 2, fields: [status, eta]}
     found: order_status          # the JSON object is available as {lookup.FIELD}
     not_found: order_retry
     error: front_desk            # default: a person, with the reason "back end unavailable"
 ```
 For demos a local table replaces ``http``:
 ``table: {key: "{order_id}", rows: {"123456": {status: shipped, eta: Friday}}}``.
+``{lookup.FIELD}`` after a lookup is checked against the fields of its table's rows, or
+against the ``fields:`` an HTTP lookup declares (without ``fields:``, any name passes).
 ``verifies: true`` marks the caller as verified when the lookup finds a record (e.g. an
 account number and PIN check).
 """
@@ -50,6 +52,7 @@ class LookupNode(Node):
     not_found: str = ""
     error: str = ""
     verifies: bool = False
+    fields: tuple[str, ...] | None = None  # what a found record holds: declared (http) or the rows' (table)
 
     kind = "lookup"
 
@@ -71,6 +74,7 @@ class Lookup(NodeKind[LookupNode]):
     def parse(self, node_id: str, body: Y, node: Reader, ctx: Context) -> LookupNode:
         r = Reader(body, ctx, f"lookup '{node_id}'")
         url, method, timeout, key = "", "GET", 3.0, ""
+        fields: tuple[str, ...] | None = None
         headers: dict[str, str] = {}
         rows: dict[str, Mapping[str, Any]] = {}
         http, table = r.sub("http", f"the http of lookup '{node_id}'"), r.sub("table", f"the table of lookup '{node_id}'")
@@ -89,6 +93,8 @@ class Lookup(NodeKind[LookupNode]):
                 ctx.error(http.at("url"), f"lookup url '{url}' must start with http:// or https://")
             method = http.choice("method", ("GET", "POST"), "GET")
             timeout = http.number("timeout", 3.0, 0.1, 10) or 3.0
+            if http.has("fields"):
+                fields = http.words("fields")
             h = http.get("headers")
             headers = {k: str(v.value) for k, v in h.value.items()} if h is not None and isinstance(h.value, dict) else {}
             http.done()
@@ -106,6 +112,7 @@ class Lookup(NodeKind[LookupNode]):
                     else:
                         rows[str(k)] = v.plain()
             table.done()
+            fields = tuple(dict.fromkeys(str(name) for row in rows.values() for name in row)) or None
         for template in (url, key):
             try:
                 template_fields(template)
@@ -116,7 +123,8 @@ class Lookup(NodeKind[LookupNode]):
         error = r.ref("error", node_id, required=False)
         verifies = r.flag("verifies", False)
         r.done()
-        return LookupNode(node_id, node.y.where, url, method, timeout, headers, key, rows, found, not_found, error, verifies)
+        return LookupNode(node_id, node.y.where, url, method, timeout, headers, key, rows, found, not_found, error, verifies,
+                          fields)
 
     def enter(self, node: LookupNode, call: Step) -> None:
         if node.url:
@@ -149,6 +157,9 @@ class Lookup(NodeKind[LookupNode]):
         """A record was found along 'found'; along any other way out, none is."""
         return (LOOKUP_FOUND, "") if label == "found" else ("", LOOKUP_FOUND)
 
+    def record_fields(self, node: LookupNode) -> tuple[str, ...] | None:
+        return node.fields
+
     def field_uses(self, node: LookupNode, ctx: Context) -> Iterable[FieldUse]:
         where = at(ctx, node, "http", "url") if node.url else at(ctx, node, "table", "key")
         for template in node.templates:
@@ -172,7 +183,10 @@ class Lookup(NodeKind[LookupNode]):
             "http": obj("An HTTP back end.", {
                 "url": text("http(s) URL; ${ENV} and {slot} are filled in."),
                 "method": {"enum": ["GET", "POST"]}, "timeout": {"type": "number", "minimum": 0.1, "maximum": 10},
-                "headers": {"type": "object", "additionalProperties": {"type": ["string", "number"]}}}, ("url",)),
+                "headers": {"type": "object", "additionalProperties": {"type": ["string", "number"]}},
+                "fields": {"type": "array", "items": {"type": "string"},
+                           "description": "The fields of the JSON object the back end returns; {lookup.FIELD} is "
+                                          "checked against them (without this list, any name passes)."}}, ("url",)),
             "table": obj("Local data (demos, small lists).", {
                 "key": text("The row key, e.g. \"{order_id}\"."),
                 "rows": {"type": "object", "additionalProperties": {"type": "object"}}}, ("key", "rows")),
