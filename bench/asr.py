@@ -256,7 +256,10 @@ def behaviour(model: Any, rounds: int) -> None:
               f"only a no-match {rejected:2}/{calls}")
     misses = [(r.id, r.node, [f"{type(o).__name__}({getattr(o, 'text', getattr(o, 'heard', ''))})" for o, _, _ in heard])
               for r in recs if r.node for heard in results["now"][(r.id, r.node)] if not right(r, heard)]
-    print("\nin-grammar recordings not heard right now: " + ("; ".join(f"{i} at {n}: {h}" for i, n, h in misses) or "none"))
+    lines = [f"{i} at {n}: {' | '.join(h) or '(nothing)'}" for i, n, h in misses]
+    counted = {line: lines.count(line) for line in lines}
+    print("\nin-grammar recordings not heard right now (x rounds): "
+          + ("; ".join(f"{line} x{n}" for line, n in counted.items()) or "none"))
 
 
 # -- cost -----------------------------------------------------------------------------------

@@ -39,7 +39,7 @@ from typing import Any
 from .answers import CONFIDENCE_FLOOR, Answer, NotAnAnswer, PersonWanted, judge
 from .audio import Upsampler, ulaw_to_pcm16
 from .codec import Media, ProtocolError, Started, Stopped, StreamDecoder
-from .endpoint import ENDPOINTING, PromptKind, prompt_kind
+from .endpoint import ENDPOINTING, PROMPT_KINDS, PromptKind, prompt_kind
 from .recognizer import SAMPLE_RATE, CallRecognizer, Final, Partial
 
 __all__ = [
@@ -181,8 +181,11 @@ class MediaSession:
 
     @property
     def kind(self) -> PromptKind:
-        """The prompt kind in force (as given, or told from the phrases)."""
-        return self._kind or prompt_kind(self._node_phrases, self.operator_phrases)
+        """The prompt kind in force: as given (a kind this module does not know, such as
+        a flow's ``number`` slot, counts as ``open``), or told from the phrases."""
+        if self._kind is None:
+            return prompt_kind(self._node_phrases, self.operator_phrases)
+        return self._kind if self._kind in PROMPT_KINDS else "open"
 
     # -- input -----------------------------------------------------------------
 

@@ -243,3 +243,9 @@ def test_a_shell_that_passes_phrases_only_still_works(call, utterances, grammars
     caller.silence(0.3)
     caller.say(utterances["no"], pause=1.2)
     assert [o.text for o in spoken(caller.log)] == ["아니요"]
+
+
+def test_a_prompt_kind_the_pipeline_does_not_know_waits_like_an_open_prompt(call):
+    caller = call("menu", kind="number")
+    assert caller.session.kind == "open"
+    assert caller.session._recognizer.endpointing == ENDPOINTING["open"]
