@@ -17,6 +17,7 @@ from __future__ import annotations
 import difflib
 from collections import deque
 from contextlib import suppress
+from dataclasses import replace
 
 from ivr.model.flow import Flow, Node, template_fields
 from ivr.model.problems import did_you_mean
@@ -60,11 +61,51 @@ def _reachable(flow: Flow, ctx: Context, succ: dict[str, list[Edge]]) -> set[str
     unread = written is not None and isinstance(written.value, dict) and set(written.value) - set(flow.nodes)
     if unread or flow.start not in flow.nodes:
         return seen  # a node that could not be read hides its edges: reachability would guess
-    for node in flow.nodes.values():
-        if node.id not in seen:
-            ctx.error(node_where(ctx, node), f"{node.kind} '{node.id}' can never be reached",
-                      f"nothing leads here from start '{flow.start}': send a 'go' (or an option) to it, or delete it")
+    heads = _unreached_heads(flow, succ, seen)
+    if heads and ctx.dangling and len(heads) <= len(ctx.dangling):
+        # A reference whose target is missing explains them: say so there, once.
+        names = ", ".join(f"'{head}'" for head, _ in heads)
+        for problem in list(ctx.dangling):
+            ctx.replace(problem, replace(problem, hint=f"{problem.hint}; nothing leads to {names} yet: "
+                                                       f"is that where it should go?"))
+        return seen
+    for head, after in heads:
+        node = flow.nodes[head]
+        also = f" (nor can {_names(after)} after it)" if after else ""
+        ctx.error(node_where(ctx, node), f"{node.kind} '{node.id}' can never be reached{also}",
+                  f"nothing leads here from start '{flow.start}': send a 'go' (or an option) to it, or delete it")
     return seen
+
+
+def _unreached_heads(flow: Flow, succ: dict[str, list[Edge]], seen: set[str]) -> list[tuple[str, list[str]]]:
+    """The nodes a call never reaches, as (head, the nodes only reached through it): a
+    head is reached from no other unreached node (of a loop of them, the first written)."""
+    order = list(flow.nodes)
+    unreached = [n for n in order if n not in seen]
+    reach: dict[str, set[str]] = {}
+    for node in unreached:
+        found, queue = set(), deque([node])
+        while queue:
+            for edge in succ[queue.popleft()]:
+                if edge.target not in seen and edge.target not in found:
+                    found.add(edge.target)
+                    queue.append(edge.target)
+        reach[node] = found
+    heads = [n for n in unreached
+             if not any(n in reach[m] and (m not in reach[n] or order.index(m) < order.index(n))
+                        for m in unreached if m != n)]
+    claimed: set[str] = set(heads)
+    out = []
+    for head in heads:
+        after = [n for n in unreached if n in reach[head] and n not in claimed]
+        claimed.update(after)
+        out.append((head, after))
+    return out
+
+
+def _names(ids: list[str]) -> str:
+    shown = ", ".join(f"'{i}'" for i in ids[:4])
+    return shown + (f" and {len(ids) - 4} more" if len(ids) > 4 else "")
 
 
 def _never_asks(node: Node) -> bool:

@@ -209,8 +209,11 @@ def _read_flow(r: Reader, ctx: Context, text: str) -> Flow | None:
         return None
     for ref in ctx.refs:
         if ref.target and ref.target not in nodes and (body is None or ref.target not in (body.value or {})):
-            ctx.error(ref.where, f"'{ref.target}' is not a node of this flow ({ref.label} of {ref.source})",
-                      did_you_mean(ref.target, nodes) or "add the node under 'nodes:' or fix the name")
+            meant = did_you_mean(ref.target, nodes)
+            problem = ctx.error(ref.where, f"'{ref.target}' is not a node of this flow ({ref.label} of {ref.source})",
+                                meant or "add the node under 'nodes:' or fix the name")
+            if not meant:
+                ctx.dangling.append(problem)  # what it meant cannot be guessed: perhaps a node nothing leads to
     secrets = frozenset(name for n in nodes.values() for name in n.secrets())
     version = hashlib.sha256(text.encode()).hexdigest()[:12]
     return Flow(name=name, version=version, path=ctx.file, start=start, nodes=nodes, numbers=numbers, default=default,

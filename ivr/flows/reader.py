@@ -7,6 +7,7 @@ nobody asked for, with a "did you mean" hint, so an unknown key is never silentl
 """
 from __future__ import annotations
 
+import difflib
 import re
 from collections.abc import Iterable
 from pathlib import Path
@@ -38,9 +39,20 @@ class Context:
         self.env: dict[str, str] = {}  # the flow's 'env:' defaults for ${NAME} in URLs
         self.root: Y | None = None  # the whole file with positions, for checks that point at a value
         self.lines: list[str] = []  # the file's lines, for columns inside a text value
+        # Errors of a reference whose target cannot be guessed (missing, not a name, no
+        # node close to it): a node that nothing leads to may be the one it meant, so the
+        # checks name such nodes in these errors instead of reporting them on their own.
+        self.dangling: list[Problem] = []
 
-    def error(self, where: Where, message: str, hint: str = "") -> None:
-        self.problems.append(Problem(where, message, hint))
+    def error(self, where: Where, message: str, hint: str = "") -> Problem:
+        problem = Problem(where, message, hint)
+        self.problems.append(problem)
+        return problem
+
+    def replace(self, old: Problem, new: Problem) -> None:
+        """Put ``new`` in the place of ``old`` (one error that says both, not two)."""
+        self.problems = [new if p is old else p for p in self.problems]
+        self.dangling = [new if p is old else p for p in self.dangling]
 
     def warn(self, where: Where, message: str, hint: str = "") -> None:
         self.problems.append(Problem(where, message, hint, "warning"))
@@ -54,6 +66,7 @@ class Reader:
         self.ctx = ctx
         self.owner = owner
         self.seen: set[str] = set()
+        self.lacking: dict[str, Problem] = {}  # required keys found missing, and their errors
         self.ok = isinstance(y.value, dict)
         if not self.ok:
             ctx.error(y.where, f"{owner} must be a mapping of keys, not {kind_name(y.value)}")
@@ -74,8 +87,10 @@ class Reader:
         y = self.y.value.get(key) if self.ok else None
         return y.where if y is not None else self.y.where
 
-    def missing(self, key: str, hint: str = "") -> None:
-        self.ctx.error(self.y.where, f"{self.owner} needs '{key}'", hint)
+    def missing(self, key: str, hint: str = "") -> Problem:
+        problem = self.ctx.error(self.y.where, f"{self.owner} needs '{key}'", hint)
+        self.lacking[key] = problem
+        return problem
 
     # --- typed access ---------------------------------------------------------------
     @overload
@@ -168,13 +183,14 @@ class Reader:
         y = self.get(key)
         if y is None:
             if required:
-                self.missing(key, "name the node the call goes to next")
+                self.ctx.dangling.append(self.missing(key, "name the node the call goes to next"))
             return ""
         return self.ref_value(y, source, label or key)
 
     def ref_value(self, y: Y, source: str, label: str) -> str:
         if not isinstance(y.value, str) or not y.value:
-            self.ctx.error(y.where, f"'{label}' of {self.owner} must name a node, not {kind_name(y.value)}")
+            self.ctx.dangling.append(
+                self.ctx.error(y.where, f"'{label}' of {self.owner} must name a node, not {kind_name(y.value)}"))
             return ""
         self.ctx.refs.append(Ref(source, label, y.value, y.where))
         return y.value
@@ -192,13 +208,21 @@ class Reader:
         return None if y is None else Reader(y, self.ctx, owner or f"'{key}' of {self.owner}")
 
     def done(self) -> None:
-        """Report every key that was never read."""
+        """Report every key that was never read. A misspelt required key is one error
+        (the unknown key, naming the one needed), not two."""
         if not self.ok:
             return
         for key in self.y.value:
-            if key not in self.seen:
-                self.ctx.error(self.y.key_where[key], f"unknown key '{key}' in {self.owner}",
-                               did_you_mean(key, self.seen) or f"known keys: {', '.join(sorted(self.seen))}")
+            if key in self.seen:
+                continue
+            close = difflib.get_close_matches(str(key), list(self.lacking), n=1, cutoff=0.6)
+            if close:
+                self.ctx.replace(self.lacking.pop(close[0]), Problem(
+                    self.y.key_where[key], f"unknown key '{key}' in {self.owner}, which needs '{close[0]}'",
+                    f"did you mean '{close[0]}'?"))
+                continue
+            self.ctx.error(self.y.key_where[key], f"unknown key '{key}' in {self.owner}",
+                           did_you_mean(key, self.seen) or f"known keys: {', '.join(sorted(self.seen))}")
 
 
 def read_prompt(y: Y, ctx: Context, owner: str) -> Prompt:

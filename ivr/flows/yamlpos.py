@@ -27,6 +27,8 @@ import yaml
 
 from ivr.model.problems import Problem, Where
 
+from .yamlerrors import explain
+
 __all__ = ["Y", "Limits", "LIMITS", "WITH_LIBYAML", "parse_yaml", "gc_paused", "size_problem"]
 
 # Rules of this file:
@@ -95,10 +97,7 @@ def parse_yaml(text: str, file: str, problems: list[Problem], *, limits: Limits 
         try:
             root, loader = _compose(text, pure)
         except yaml.MarkedYAMLError as exc:
-            mark = exc.problem_mark or exc.context_mark
-            where = _where(file, mark) if mark else Where(file, 1, 1)
-            problems.append(Problem(where, f"YAML syntax error: {exc.problem or exc.context}",
-                                    "check indentation, colons and quotes on this line or the one before"))
+            problems.append(explain(exc, text, file))  # in plain words, at the line to fix
             return None
         except yaml.YAMLError as exc:  # e.g. a reader error on bad bytes
             problems.append(Problem(Where(file, 1, 1), f"YAML error: {exc}"))
