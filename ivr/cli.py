@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import subprocess
 import sys
 from collections.abc import Sequence
 
@@ -15,7 +16,7 @@ EPILOG = """examples:
   ivr validate                       check every flow in call_flows/
   ivr validate call_flows/acme-support.yaml
   ivr schema > flow.schema.json      JSON Schema for editors
-  ivr graph acme-support             Mermaid diagram (--dot for Graphviz)
+  ivr graph acme-support --png flow.png  draw a flow (--svg FILE; Mermaid text without)
   ivr simulate acme-support          call the flow from the terminal
   ivr simulate acme-support --script tests/scripts/order.yaml
   ivr serve --port 8080              serve the Twilio webhooks
@@ -39,10 +40,18 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("schema", help="print the JSON Schema of the flow language",
                        description="Print a JSON Schema of the flow language for editors. Example: ivr schema > flow.schema.json")
 
-    p = sub.add_parser("graph", help="print a flow as a Mermaid (or DOT) diagram",
-                       description="Print a flow as a diagram. Example: ivr graph acme-support --dot | dot -Tsvg > flow.svg")
+    p = sub.add_parser("graph", help="draw a flow: SVG or PNG (Graphviz), or Mermaid / DOT text",
+                       description="Draw a flow top-down, one box per area (each option of the main menu, "
+                       "shared steps, people and messages, after hours). Example: ivr graph acme-support --png flow.png",
+                       epilog="examples:\n  ivr graph acme-support --svg flow.svg    an SVG picture (needs Graphviz)\n"
+                       "  ivr graph acme-support --png flow.png    a PNG picture (needs Graphviz)\n"
+                       "  ivr graph acme-support                   Mermaid text, for Markdown or mermaid.live\n"
+                       "  ivr graph call_flows/acme-support.yaml --dot > flow.dot",
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("flow", help="flow name or file")
-    p.add_argument("--dot", action="store_true", help="Graphviz DOT instead of Mermaid")
+    p.add_argument("--dot", action="store_true", help="print Graphviz DOT instead of Mermaid")
+    p.add_argument("--svg", metavar="FILE", help="draw the flow into an SVG file with Graphviz's dot")
+    p.add_argument("--png", metavar="FILE", help="draw the flow into a PNG file with Graphviz's dot")
     p.add_argument("--flows", default="call_flows", help="flows folder (default: call_flows/)")
     p.add_argument("--audio", default="audio")
 
@@ -134,7 +143,20 @@ def _graph(args) -> int:
             print(format_problem(p, loaded.sources.get(p.where.file)), file=sys.stderr)
         print(f"error: no valid flow '{args.flow}' (run 'ivr validate' to see why)", file=sys.stderr)
         return 1 if loaded.errors else 2
-    print(graph.dot(flow) if args.dot else graph.mermaid(flow))
+    pictures = [(fmt, target) for fmt, target in (("svg", args.svg), ("png", args.png)) if target]
+    for fmt, target in pictures:
+        try:
+            data = graph.render(graph.dot(flow), fmt)
+            Path(target).write_bytes(data)
+        except graph.GraphvizMissing as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
+        except (RuntimeError, OSError, subprocess.TimeoutExpired) as exc:
+            print(f"error: cannot draw '{flow.name}' into {target}: {exc}", file=sys.stderr)
+            return 1
+        print(f"drew flow '{flow.name}' into {target}", file=sys.stderr)
+    if args.dot or not pictures:
+        print(graph.dot(flow) if args.dot else graph.mermaid(flow), end="")
     return 0
 
 

@@ -12,15 +12,17 @@ prompt-wide escapes once, as dashed arrows from a box of their own, not on every
 """
 from __future__ import annotations
 
+import shutil
+import subprocess
 from collections import deque
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from ivr.model.flow import Flow, Node
 
 from .nodes import KINDS
 
 __all__ = ["Edge", "edges", "successors", "entry_points", "person_target", "retry_target", "cycles",
-           "cycle_through", "mermaid", "dot"]
+           "cycle_through", "Area", "areas", "main_menu", "mermaid", "dot", "render", "GraphvizMissing"]
 
 
 @dataclass(frozen=True)
@@ -141,6 +143,87 @@ def cycle_through(graph: dict[str, list[str]], part: set[str], first: str) -> li
     return [first, first]
 
 
+# --- areas -------------------------------------------------------------------------
+
+@dataclass
+class Area:
+    """A part of the flow drawn as one box: its title and its nodes, in file order."""
+
+    title: str
+    nodes: list[str] = field(default_factory=list)
+
+
+def main_menu(flow: Flow) -> str:
+    """The first node from the start (written edges, breadth first) that waits for the
+    caller and has several ways out; '' when there is none."""
+    seen, queue = {flow.start}, deque([flow.start] if flow.start in flow.nodes else [])
+    while queue:
+        node = flow.nodes[queue.popleft()]
+        if node.listens and len({t for _, t in node.edges() if t in flow.nodes}) > 1:
+            return node.id
+        for _, target in node.edges():
+            if target in flow.nodes and target not in seen:
+                seen.add(target)
+                queue.append(target)
+    return ""
+
+
+def areas(flow: Flow) -> tuple[list[str], list[Area]]:
+    """(the nodes above every area: the start up to the main menu, the areas)."""
+    menu = main_menu(flow)
+    if not menu:
+        return [], []
+    top = _reach(flow, [flow.start], stop={menu}) | {menu}
+    top = {n for n in top if n == menu or menu in _reach(flow, [n], stop=set())}  # only what leads to the menu
+    roots: list[tuple[str, str]] = []
+    menu_node = flow.nodes[menu]
+    for label, target in menu_node.edges():
+        if target in flow.nodes and target not in top and target not in (t for _, t in roots):
+            roots.append((KINDS.of(menu_node).edge_label(menu_node, label, target), target))
+    owner: dict[str, int] = {}
+    # where the engine itself sends callers from any prompt belongs to no one option
+    shared: set[str] = {n for n in (flow.operator.to, flow.retry.then, flow.escalation.to) if n in flow.nodes} - top
+    owner.update({n: -1 for n in shared})
+    for i, (_, root) in enumerate(roots):
+        for reached in _reach(flow, [root], stop=top):
+            if reached in owner and owner[reached] != i:
+                shared.add(reached)
+            owner.setdefault(reached, i)
+    out = [Area(title) for title, _ in roots]
+    people, common = Area("people and messages"), Area("shared")
+    extra: list[Area] = []
+    for label, entry in (("outside business hours", flow.after_hours), ("holiday", flow.holiday_start)):
+        if entry in flow.nodes and entry not in owner and entry not in top:
+            extra.append(Area(label))
+            for reached in _reach(flow, [entry], stop=top | set(owner)):
+                owner[reached] = len(roots) + len(extra) - 1
+    for node_id, node in flow.nodes.items():
+        if node_id in top or node_id not in owner:
+            continue
+        if node_id in shared:
+            kind = KINDS.of(node)
+            (people if kind.hands_over or kind.stands_in else common).nodes.append(node_id)
+        elif owner[node_id] < len(roots):
+            out[owner[node_id]].nodes.append(node_id)
+        else:
+            extra[owner[node_id] - len(roots)].nodes.append(node_id)
+    rest = Area("elsewhere", [n for n in flow.nodes if n not in top and n not in owner])
+    ordered = [flow.start] + [n for n in flow.nodes if n in top and n != flow.start]
+    return ordered, [a for a in (*out, *extra, common, people, rest) if a.nodes]
+
+
+def _reach(flow: Flow, starts: list[str], stop: set[str]) -> set[str]:
+    """Nodes reached from ``starts`` by written edges, not going through ``stop``."""
+    seen = {s for s in starts if s in flow.nodes and s not in stop}
+    queue = deque(seen)
+    while queue:
+        for _, target in flow.nodes[queue.popleft()].edges():
+            if target in flow.nodes and target not in seen and target not in stop:
+                seen.add(target)
+                queue.append(target)
+    return seen
+
+
 # --- drawings ------------------------------------------------------------------------
 
 def _escape_boxes(flow: Flow) -> list[tuple[str, str]]:
@@ -168,13 +251,32 @@ def _plain_edges(flow: Flow) -> list[tuple[str, str, str, bool]]:
     return out
 
 
+def _note(node: Node) -> str:
+    return KINDS.of(node).graph_note(node)
+
+
 def mermaid(flow: Flow) -> str:
-    """A Mermaid flowchart: ``ivr graph NAME`` (paste into Markdown or mermaid.live)."""
+    """A Mermaid flowchart, top-down with a subgraph per area: ``ivr graph NAME`` (paste
+    into Markdown or mermaid.live)."""
     ids = {node_id: f"n{i}" for i, node_id in enumerate(flow.nodes, 1)}
     lines = ["flowchart TD", f"    %% flow {flow.name}"]
-    for node_id, node in flow.nodes.items():
-        text = _mm(f"{node_id}<br/><i>{node.kind}</i>")
-        lines.append(f"    {ids[node_id]}{KINDS.of(node).mermaid_shape % text}")
+
+    def declare(node_id: str, indent: str = "    ") -> None:
+        node = flow.nodes[node_id]
+        note = _note(node)
+        text = _mm(f"{node_id}<br/><i>{node.kind}</i>" + (f"<br/>{note}" if note else ""))
+        lines.append(f"{indent}{ids[node_id]}{KINDS.of(node).mermaid_shape % text}")
+
+    _, parts = areas(flow)
+    grouped = {n for a in parts for n in a.nodes}
+    for node_id in flow.nodes:
+        if node_id not in grouped:
+            declare(node_id)
+    for i, area in enumerate(parts, 1):
+        lines.append(f'    subgraph area{i}["{_mm(area.title)}"]')
+        for node_id in area.nodes:
+            declare(node_id, "        ")
+        lines.append("    end")
     lines.append(f'    call_starts(("call")) --> {ids[flow.start]}' if flow.start in ids else "")
     if flow.after_hours in ids:
         lines.append(f'    call_starts -->|"closed"| {ids[flow.after_hours]}')
@@ -196,26 +298,56 @@ def _mm(text: str) -> str:
     return text.replace('"', "#quot;")
 
 
+_AREA_COLOURS = ("#f3f6fc", "#fdf6ec", "#f1f8f4", "#fbf1f5", "#f4f1fb", "#eef8f9", "#f8f8ee")
+
+
 def dot(flow: Flow) -> str:
-    """Graphviz DOT: ``ivr graph NAME --dot | dot -Tsvg > flow.svg``."""
-    lines = [f"digraph {_q(flow.name)} {{", "  rankdir=LR;", '  node [shape=box, fontname="Helvetica"];',
-             '  edge [fontname="Helvetica", fontsize=10];']
-    for node_id, node in flow.nodes.items():
+    """Graphviz DOT, top-down, one box per area: ``ivr graph NAME --svg flow.svg`` (or
+    ``--dot | dot -Tsvg``)."""
+    lines = [f"digraph {_q(flow.name)} {{", "  rankdir=TB;", "  newrank=true;", "  nodesep=0.35;", "  ranksep=0.45;",
+             f"  label={_q(f'{flow.name}: ' + (flow.description or 'call flow'))};", "  labelloc=t;", "  fontsize=20;",
+             '  fontname="Helvetica";',
+             '  node [shape=box, style="rounded,filled", fillcolor=white, fontname="Helvetica", fontsize=12];',
+             '  edge [fontname="Helvetica", fontsize=10, color="#555555"];']
+
+    def declare(node_id: str, indent: str) -> None:
+        node = flow.nodes[node_id]
         kind = KINDS.of(node)
-        extra = ', style=filled, fillcolor="#e6f4ea"' if kind.hands_over else ""
-        lines.append(f"  {_q(node_id)} [label={_q(node_id + chr(10) + node.kind)}, shape={kind.dot_shape}{extra}];")
+        fill = "#e6f4ea" if kind.hands_over else "#fff4d6" if kind.stands_in else "white"
+        style = "filled" if kind.dot_shape != "box" else "rounded,filled"
+        note = _note(node)
+        label = f"{node_id}\n{node.kind}" + (f"\n{note}" if note else "")
+        lines.append(f"{indent}{_q(node_id)} [label={_q(label)}, shape={kind.dot_shape}, style={_q(style)}, "
+                     f"fillcolor={_q(fill)}];")
+
+    top, parts = areas(flow)
+    grouped = {n for a in parts for n in a.nodes}
+    for node_id in flow.nodes:
+        if node_id not in grouped:
+            declare(node_id, "  ")
+    for i, area in enumerate(parts):
+        lines.append(f"  subgraph cluster_{i} {{")
+        lines.append(f"    label={_q(area.title)}; labeljust=l; fontsize=14; style=\"rounded,filled\"; "
+                     f"color=\"#bbbbbb\"; fillcolor={_q(_AREA_COLOURS[i % len(_AREA_COLOURS)])};")
+        for node_id in area.nodes:
+            declare(node_id, "    ")
+        lines.append("  }")
     if flow.start in flow.nodes:
-        lines.append('  "(call)" [shape=circle, label="call"];')
+        lines.append('  "(call)" [shape=circle, label="call", style=filled, fillcolor="#dddddd"];')
         lines.append(f'  "(call)" -> {_q(flow.start)};')
         if flow.after_hours in flow.nodes:
             lines.append(f'  "(call)" -> {_q(flow.after_hours)} [label="closed"];')
         if flow.holiday_start in flow.nodes:
             lines.append(f'  "(call)" -> {_q(flow.holiday_start)} [label="holiday"];')
     for i, (text, target) in enumerate(_escape_boxes(flow), 1):
-        lines.append(f'  "(escape {i})" [shape=note, label={_q(text)}];')
+        lines.append(f'  "(escape {i})" [shape=note, style=filled, fillcolor="#fff8c4", label={_q(text)}];')
         lines.append(f'  "(escape {i})" -> {_q(target)} [style=dashed];')
+    if top:
+        rank = " ".join(_q(n) for n in ["(call)", *(f"(escape {i})" for i in range(1, len(_escape_boxes(flow)) + 1))]
+                        if flow.start in flow.nodes or n != "(call)")
+        lines.append(f"  {{rank=min; {rank}}}")
     for source, label, target, dashed in _plain_edges(flow):
-        style = ", style=dashed" if dashed else ""
+        style = ', style=dashed, constraint=false, color="#999999", fontcolor="#777777"' if dashed else ""
         lines.append(f"  {_q(source)} -> {_q(target)} [label={_q(label)}{style}];")
     lines.append("}")
     return "\n".join(lines) + "\n"
@@ -223,3 +355,21 @@ def dot(flow: Flow) -> str:
 
 def _q(text: str) -> str:
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
+
+
+class GraphvizMissing(RuntimeError):
+    """Graphviz's ``dot`` command is not installed (or not on PATH)."""
+
+
+def render(dot_text: str, fmt: str, timeout: float = 60) -> bytes:
+    """``dot_text`` drawn as ``fmt`` (svg or png) by Graphviz's ``dot``; raises
+    ``GraphvizMissing``, or ``RuntimeError`` with what ``dot`` said."""
+    program = shutil.which("dot")
+    if program is None:
+        raise GraphvizMissing("Graphviz's 'dot' command is not installed: install Graphviz "
+                              "(Debian/Ubuntu: apt-get install graphviz), or print DOT with --dot")
+    done = subprocess.run([program, f"-T{fmt}"], input=dot_text.encode("utf-8"), capture_output=True,
+                          timeout=timeout, check=False)
+    if done.returncode != 0:
+        raise RuntimeError(f"Graphviz could not draw the flow: {done.stderr.decode('utf-8', 'replace').strip()}")
+    return done.stdout

@@ -224,6 +224,10 @@ class NodeKind(Generic[N]):
         """Labels of the ways the engine itself sends a call from here to a person."""
         return ()
 
+    def graph_note(self, node: N) -> str:
+        """A short line a drawing adds under the node's name and kind (e.g. a goto's flow)."""
+        return ""
+
     def edge_label(self, node: N, label: str, target: str) -> str:
         """How a drawing labels the edge ``label`` to ``target``."""
         return label

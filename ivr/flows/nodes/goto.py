@@ -52,6 +52,9 @@ class Goto(NodeKind[GotoNode]):
             yield Problem(node.where, f"goto '{node.id}' names flow '{node.flow}', which is not loaded",
                           did_you_mean(node.flow, flows) or "flows are named by their 'flow:' line")
 
+    def graph_note(self, node: GotoNode) -> str:
+        return f"to flow {node.flow}"
+
     def schema_node(self) -> dict[str, Any]:
         return node_entry(self.key, self.description, text("The other flow's name."))
 

@@ -117,6 +117,12 @@ class TransferKind(NodeKind[TransferNode]):
             ctx.warn(at(ctx, node, "to"), f"when nobody answers transfer '{node.id}', the caller is sent to voicemail",
                      "add a queue:NAME target or a 'fallback:' node if that is not what you want")
 
+    def graph_note(self, node: TransferNode) -> str:
+        if not node.targets:
+            return ""
+        more = len(node.targets) - 1
+        return f"to {node.targets[0]}" + (f" and {more} more" if more else "")
+
     def schema_defs(self) -> dict[str, Any]:
         target = "^(?:" + "|".join(form.pattern for form in TARGET_FORMS.values()) + ")$"
         return {
