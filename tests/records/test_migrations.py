@@ -58,3 +58,17 @@ def test_opening_twice_changes_nothing(records_url):
         assert current_revision(records.engine) == "0002"
     finally:
         records.close()
+
+
+def test_hosts_opening_a_fresh_postgresql_database_together_migrate_it_once(records_url):
+    if not records_url.startswith("postgresql"):
+        return  # one SQLite file is one host's
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(4) as pool:
+        opened = list(pool.map(lambda _: open_records(records_url), range(4)))
+    try:
+        assert {current_revision(r.engine) for r in opened} == {"0002"}
+    finally:
+        for records in opened:
+            records.close()
