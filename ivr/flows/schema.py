@@ -98,13 +98,16 @@ def json_schema() -> dict[str, Any]:
                 "then": ref("nodeId", "Where the call goes when tries run out (default: operator.to)."),
             }),
             "escalation": obj("When a frustrated or complex call goes to a person.", {
-                "threshold": {"type": "number", "minimum": 0.05, "maximum": 1.0},
-                "mode": {"enum": ["transfer", "offer"]},
+                "threshold": {"type": "number", "minimum": 0.05, "maximum": 1.0, "default": 0.7,
+                              "description": "The score at which a caller is handed to a person."},
+                "mode": {"enum": ["transfer", "offer"], "default": "transfer",
+                         "description": "Transfer at once, or offer a person first."},
                 "weights": {"type": "object", "propertyNames": {"enum": list(SIGNALS)},
                             "additionalProperties": {"type": "number", "minimum": 0, "maximum": 1}},
                 "topics": {"anyOf": [{"type": "array", "items": {"type": "string"}},
                                      {"type": "object", "additionalProperties": {"type": "array", "items": {"type": "string"}}}]},
-                "max_minutes": {"type": "number", "minimum": 0.5, "maximum": 120},
+                "max_minutes": {"type": "number", "minimum": 0.5, "maximum": 120, "default": 5,
+                                "description": "Minutes in the IVR after which the time itself counts as a signal."},
                 "to": ref("nodeId", "Where escalated calls go (default: operator.to)."),
             }),
             "crm": obj("Post the context record of every transfer to a CRM, signed (HMAC-SHA256).", {
@@ -119,3 +122,34 @@ def json_schema() -> dict[str, Any]:
         },
         "$defs": defs,
     }
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m ivr.flows.schema [--markdown | --guide FILE]``: the JSON Schema, the
+    Markdown reference that docs/GUIDE.md holds, or that reference written into FILE."""
+    import argparse
+    import json
+
+    parser = argparse.ArgumentParser(prog="python -m ivr.flows.schema",
+                                     description="Print the flow language's JSON Schema, or its Markdown reference. "
+                                                 "Example: python -m ivr.flows.schema --markdown")
+    parser.add_argument("--markdown", action="store_true", help="the reference section of docs/GUIDE.md")
+    parser.add_argument("--guide", metavar="FILE", help="rewrite the reference section of FILE in place "
+                        "(e.g. docs/GUIDE.md)")
+    args = parser.parse_args(argv)
+    if args.guide:
+        from pathlib import Path
+
+        from .reference import with_reference
+        path = Path(args.guide)
+        path.write_text(with_reference(path.read_text(encoding="utf-8")), encoding="utf-8")
+    elif args.markdown:
+        from .reference import markdown_reference
+        print(markdown_reference(), end="")
+    else:
+        print(json.dumps(json_schema(), indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -147,8 +147,10 @@ class Branch(NodeKind[BranchNode]):
                            obj("A case.", {"if": {"type": "object", "minProperties": 1, "additionalProperties": ref("test"),
                                                   "description": "Variable -> test: slots, lookup.FIELD, caller, verified, "
                                                                  "time, weekday, date."},
-                                           "go": ref("nodeId")}, ("if", "go")),
-                           obj("Where the call goes when no case holds.", {"else": ref("nodeId")}, ("else",))]}},
+                                           "go": ref("nodeId", "Where the call goes when every test holds.")},
+                               ("if", "go")),
+                           obj("Where the call goes when no case holds.",
+                               {"else": ref("nodeId", "Where the call goes when no case holds.")}, ("else",))]}},
         }
 
 

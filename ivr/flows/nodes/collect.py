@@ -146,17 +146,20 @@ class Collect(NodeKind[CollectNode]):
 
     def schema_defs(self) -> dict[str, Any]:
         return {"collect": obj("Ask for one value (a slot), check it, optionally read it back.", {
-            "prompt": ref("prompt"), "reprompt": ref("prompt"),
+            "prompt": ref("prompt"), "reprompt": ref("prompt", "Played on later tries (more directed)."),
             "slot": obj("The value asked for.", {
                 "name": text("Slot name, used as {name} in later prompts.", pattern=r"^[A-Za-z_][A-Za-z0-9_]*$"),
-                "kind": {"enum": list(SLOT_KINDS), "default": "digits"},
+                "kind": {"enum": list(SLOT_KINDS), "default": "digits",
+                         "description": "What is asked for; a date is keyed as MMDDYYYY."},
                 "length": integer("Exact number of digits.", 1, 30), "min_length": integer("Fewest digits.", 1, 30),
                 "max_length": integer("Most digits.", 1, 30),
-                "min": {"type": "number"}, "max": {"type": "number"},
+                "min": {"type": "number", "description": "Smallest number accepted (number slots)."},
+                "max": {"type": "number", "description": "Largest number accepted (number slots)."},
                 "secret": {"type": "boolean", "description": "Never shown in logs, transcripts or transfers (PINs)."},
             }, ("name",)),
             "confirm": {"type": "boolean", "description": "Read the value back and ask yes or no."},
-            "go": ref("nodeId"), "timeout": integer("Seconds to wait for the caller.", 1, 60),
+            "go": ref("nodeId", "Where the call goes with the value."),
+            "timeout": integer("Seconds to wait for the caller.", 1, 60),
             "operator_off": text("Leave out the operator escape here; give the reason."),
         }, ("prompt", "slot", "go"))}
 

@@ -76,7 +76,9 @@ class Hours(NodeKind[HoursNode]):
     def schema_defs(self) -> dict[str, Any]:
         return {"hours": obj("Is the line open now?", {
             "schedule": ref("schedule", "Hours of this node (default: the flow's)."),
-            "open": ref("nodeId"), "closed": ref("nodeId"), "holiday": ref("nodeId", "Default: closed."),
+            "open": ref("nodeId", "Where the call goes while the line is open."),
+            "closed": ref("nodeId", "Where it goes outside the hours."),
+            "holiday": ref("nodeId", "Where it goes on a holiday (default: closed)."),
         }, ("open", "closed"))}
 
 

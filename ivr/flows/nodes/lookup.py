@@ -182,15 +182,20 @@ class Lookup(NodeKind[LookupNode]):
         return {"lookup": {**obj("Fetch data about the caller's request; its fields are {lookup.FIELD} after 'found'.", {
             "http": obj("An HTTP back end.", {
                 "url": text("http(s) URL; ${ENV} and {slot} are filled in."),
-                "method": {"enum": ["GET", "POST"]}, "timeout": {"type": "number", "minimum": 0.1, "maximum": 10},
-                "headers": {"type": "object", "additionalProperties": {"type": ["string", "number"]}},
+                "method": {"enum": ["GET", "POST"], "description": "The HTTP method.", "default": "GET"},
+                "timeout": {"type": "number", "minimum": 0.1, "maximum": 10, "default": 3,
+                            "description": "Seconds for the whole answer, retry included."},
+                "headers": {"type": "object", "additionalProperties": {"type": ["string", "number"]},
+                            "description": "Extra request headers, e.g. an API key."},
                 "fields": {"type": "array", "items": {"type": "string"},
                            "description": "The fields of the JSON object the back end returns; {lookup.FIELD} is "
                                           "checked against them (without this list, any name passes)."}}, ("url",)),
             "table": obj("Local data (demos, small lists).", {
                 "key": text("The row key, e.g. \"{order_id}\"."),
-                "rows": {"type": "object", "additionalProperties": {"type": "object"}}}, ("key", "rows")),
-            "found": ref("nodeId"), "not_found": ref("nodeId"),
+                "rows": {"type": "object", "additionalProperties": {"type": "object"},
+                         "description": "Key -> record, e.g. {\"123456\": {status: shipped}}."}}, ("key", "rows")),
+            "found": ref("nodeId", "Where the call goes when a record is found."),
+            "not_found": ref("nodeId", "Where the call goes when there is none (HTTP 404, or no row)."),
             "error": ref("nodeId", "When the back end fails (default: a person)."),
             "verifies": {"type": "boolean", "description": "A found record marks the caller as verified."},
         }, ("found", "not_found")), "oneOf": [{"required": ["http"]}, {"required": ["table"]}]}}

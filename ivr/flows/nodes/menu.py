@@ -202,7 +202,8 @@ class Menu(NodeKind[MenuNode]):
             }, ("go",)),
             "menu": obj("Choose an option by key or by saying one of its phrases.", {
                 "prompt": ref("prompt"), "reprompt": ref("prompt", "Played on later tries (more directed)."),
-                "options": {"type": "array", "items": ref("option"), "minItems": 1},
+                "options": {"type": "array", "items": ref("option"), "minItems": 1,
+                            "description": "The choices: {keys, say, go, label, human} each."},
                 "timeout": {"type": "integer", "minimum": 1, "maximum": 60, "description": "Seconds to wait for the caller."},
                 "operator_off": text("Leave out the operator escape here; give the reason."),
             }, ("prompt", "options")),
