@@ -228,6 +228,10 @@ REFERENCE: tuple[Variable, ...] = (
     Variable("IVR_VAR_DIR", "`var`", "local state: the default SQLite store `calls.sqlite3` lives here", PLACES),
     Variable("IVR_STORE", "`sqlite:///<IVR_VAR_DIR>/calls.sqlite3`", "session store: `sqlite:///ABS/PATH` (one "
              "host) or `redis://HOST:6379/0` (several hosts; `rediss://` and `unix://` too)", PLACES, secret=True),
+    Variable("IVR_RECORDS_URL", "`sqlite:///<IVR_VAR_DIR>/records.sqlite3`", "call records, one per finished call, "
+             "read by `ivr report`: `sqlite:///ABS/PATH` (one host) or `postgresql://USER@HOST/DB` (several hosts; "
+             "a password from libpq's `PGPASSFILE` or `~/.pgpass` keeps it out of the URL)", PLACES),
+    Variable("IVR_RETENTION_DAYS", "`365`", "days call records are kept; `ivr purge` deletes older ones", PLACES),
     Variable("IVR_FALLBACK_NUMBER", "the default flow's operator target", "dialled when the flow itself cannot run",
              PLACES),
     Variable("IVR_STREAM_SPEECH", "`true`", "recognise callers with our own Vosk model when one is available; "

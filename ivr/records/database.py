@@ -1,7 +1,7 @@
 """Where call records are kept: one SQL database, SQLite by default, PostgreSQL when
 several hosts serve the line.
 
-    records = open_records()                       # IVR_RECORDS_URL, else var/records.sqlite3
+    records = open_records()         # IVR_RECORDS_URL, else <IVR_VAR_DIR>/records.sqlite3
     records = open_records("postgresql://ivr@db/ivr")
     records.write(build_record(flow, session, events, ended_at))
     records.report(since=..., until=..., flow="acme-support")
@@ -39,10 +39,12 @@ DEFAULT_RETENTION_DAYS = 365
 
 
 def records_url(environ: Mapping[str, str] | None = None) -> str:
-    """``IVR_RECORDS_URL``, else a SQLite file ``var/records.sqlite3`` under the current folder."""
+    """``IVR_RECORDS_URL``, else a SQLite file ``records.sqlite3`` in the local state folder
+    (``IVR_VAR_DIR``, default ``var`` under the current folder)."""
     env = os.environ if environ is None else environ
     url = env.get("IVR_RECORDS_URL", "").strip()
-    return url or f"sqlite:///{Path.cwd() / 'var' / 'records.sqlite3'}"
+    folder = Path(env.get("IVR_VAR_DIR", "").strip() or "var")
+    return url or f"sqlite:///{(folder if folder.is_absolute() else Path.cwd() / folder) / 'records.sqlite3'}"
 
 
 def retention_days(environ: Mapping[str, str] | None = None) -> int:
@@ -62,14 +64,18 @@ def retention_days(environ: Mapping[str, str] | None = None) -> int:
 
 def sqlalchemy_url(url: str) -> str:
     """The URL SQLAlchemy opens: ``postgresql://`` (or ``postgres://``) is read with
-    psycopg 3; a SQLite URL must name an absolute file path."""
+    psycopg 3; a SQLite URL names an absolute file path (three slashes or four, as
+    ``IVR_STORE`` reads it; SQLAlchemy itself wants four)."""
     scheme, sep, rest = url.partition("://")
     if not sep:
         raise ValueError(f"records URL {url!r} has no scheme; use sqlite:///<absolute path> or postgresql://host/db")
     if scheme in ("postgresql", "postgres"):
         return f"postgresql+psycopg://{rest}"
-    if scheme == "sqlite" and not rest.startswith("/"):
-        raise ValueError(f"SQLite records URL {url!r} needs an absolute path, e.g. sqlite:////var/lib/ivr/records.sqlite3")
+    if scheme == "sqlite":  # as for the session store: sqlite:///abs and sqlite:////abs both mean /abs
+        if not rest.startswith("/") or rest == "/":
+            raise ValueError(f"SQLite records URL {url!r} needs an absolute file path after 'sqlite://', "
+                             "e.g. sqlite:///var/lib/ivr/records.sqlite3")
+        return f"sqlite:///{'/' + rest.lstrip('/')}"
     if scheme not in ("sqlite", "postgresql+psycopg"):
         raise ValueError(f"records URL {url!r}: use sqlite:///<absolute path> or postgresql://user@host/db")
     return url
