@@ -99,9 +99,10 @@ call_transfers = Table(
     Column("rang_s", Float, nullable=False),
 )
 
-# Added by revision 0002 (report indexes). Purge reads started_at; forget reads caller.
+# Revision 0001: purge reads calls by start time, forget by caller.
 Index("ix_calls_started_at", calls.c.started_at)
-Index("ix_calls_flow_started_at", calls.c.flow, calls.c.started_at)
 Index("ix_calls_caller", calls.c.caller)
+# Revision 0002 (report indexes): a window of time, or a flow and a window, read by range.
+Index("ix_calls_flow_started_at", calls.c.flow, calls.c.started_at)
 Index("ix_call_nodes_started_at", call_nodes.c.started_at)
 Index("ix_call_transfers_started_at", call_transfers.c.started_at)
