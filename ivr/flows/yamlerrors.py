@@ -57,7 +57,7 @@ def explain(exc: yaml.MarkedYAMLError, text: str, file: str) -> Problem:
     for rule in _RULES:
         try:
             found = rule(error)
-        except (IndexError, ValueError):  # a rule that cannot place the mistake passes
+        except Exception:  # a rule that cannot place the mistake passes; PyYAML's words remain
             found = None
         if found is not None:
             line, col, message, hint = found
@@ -165,7 +165,8 @@ def _escape(error: _Error) -> _Found | None:
 
 def _after_closing(error: _Error) -> _Found | None:
     """Text goes on after a closing quote or bracket on the same line."""
-    if not error.problem.startswith("expected <block end>, but found '<scalar>'") \
+    if not error.problem.startswith(("expected <block end>, but found '<scalar>'", "expected <block end>, but found '{'",
+                                     "expected <block end>, but found '['")) \
             or not error.text(error.line)[:error.col].strip():
         return None
     line = error.text(error.line)
@@ -176,8 +177,15 @@ def _after_closing(error: _Error) -> _Found | None:
     key = _key(line)
     owner = f"the value of '{key}'" if key else "this value"
     if before[-1] in "\"'":
+        quote = before[-1]
+        if before.count(quote) % 2 == 1:  # the quote that ends here opened on a line above
+            opened = next((m for m in range(error.line - 1, -1, -1) if error.text(m).count(quote) % 2 == 1), -1)
+            if opened >= 0:
+                return (opened, error.text(opened).rfind(quote), f"this text opens with {quote} and runs on "
+                        f"to line {error.line + 1}, where the next {quote} ends it",
+                        f"end the text with {quote} on the same line")
         return (error.line, close, f"{owner} is in quotes that end here, but the line goes on after them",
-                _requote(line, before[-1]))
+                _requote(line, quote))
     if before[-1] in "}]":
         opener = "{" if before[-1] == "}" else "["
         start = line.find(opener)
@@ -280,6 +288,14 @@ def _indentation(error: _Error) -> _Found | None:
         return (n, here, f"{me} is indented deeper than {it} above it, which already has its value",
                 f"line {me} up with {it} ({_spaces(there)})")
     if here < there:
+        first = error.text(error.context_line)
+        parent = _before(error, error.context_line)
+        if error.context_line >= 0 and parent >= 0 and _opens_block(error.text(parent)):
+            base, step = _col(error.text(parent)), _usual_step(error)
+            if _col(first) - base != step and here - base == step:  # the block's first key is the odd one
+                return (error.context_line, _col(first), f"{_name(first)} is indented {_spaces(_col(first))}, "
+                        f"but {me} on line {n + 1} {_spaces(here)}: the keys of one mapping must line up",
+                        f"indent {_name(first)} by {_spaces(here)}, like {me}")
         fits = _indents_above(error, n)
         options = " or ".join(f"{_spaces(i)} (like {name} on line {at + 1})" for i, name, at in fits[:2])
         return (n, here, f"{me} is indented {_spaces(here)}, like none of the keys above it",
@@ -309,6 +325,14 @@ def _owner(error: _Error, n: int) -> int:
     return n
 
 
+def _after_block_sign(error: _Error) -> _Found | None:
+    """``text: >- words``: after | or > only a comment may follow on that line."""
+    if not error.problem.startswith("expected a comment or a line break"):
+        return None
+    return (error.line, error.col, "after | or > nothing may follow on the same line: the text starts on the next line",
+            "move the text to the lines below, indented deeper than the key")
+
+
 def _bad_start(error: _Error) -> _Found | None:
     found = re.match(r"found character '(.)' that cannot start any token", error.problem)
     if not found:
@@ -328,4 +352,4 @@ def _undefined_alias(error: _Error) -> _Found | None:
 
 
 _RULES: tuple[_Rule, ...] = (_tab, _unclosed_quote, _escape, _after_closing, _missing_colon, _colon_in_text,
-                             _unclosed_bracket, _indentation, _bad_start, _undefined_alias)
+                             _unclosed_bracket, _indentation, _after_block_sign, _bad_start, _undefined_alias)
