@@ -25,7 +25,6 @@ target in ``TARGETS``.
 from __future__ import annotations
 
 import argparse
-import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -34,8 +33,6 @@ from ivr.evaluation.corpus import HELDOUT_FILE, Call, CorpusError, Driver, corpu
 from ivr.evaluation.driver import engine_driver, engine_explainer
 from ivr.flows.loader import load_flow
 from ivr.model.problems import FlowError
-
-MODEL_ENV = "IVR_MEANING_MODEL"  # read by ivr.understanding.meaning (evaluation may not import it)
 
 __all__ = ["TARGETS", "Outcome", "Metrics", "KindCount", "Evaluation", "evaluate", "missed_targets",
            "format_report", "run_eval_cli"]
@@ -199,9 +196,6 @@ def run_eval_cli(argv: list[str]) -> int:
     parser.add_argument("corpus", help="a corpus YAML file or a directory of them")
     parser.add_argument("--flow", required=True, help="the flow file the calls are played on")
     parser.add_argument("--threshold", type=float, default=None, help="score that sends a call to a person")
-    parser.add_argument("--meaning-model", default=None, choices=["rules", "minilm"],
-                        help="how sentences are read: rules (default) or the optional MiniLM model "
-                             f"(also set by {MODEL_ENV})")
     try:
         args = parser.parse_args(argv)
     except SystemExit as exc:
@@ -220,14 +214,10 @@ def run_eval_cli(argv: list[str]) -> int:
     except (FlowError, OSError) as exc:
         print(f"error: cannot load the flow {flow_path}: {exc}")
         return 2
-    if args.meaning_model is not None:
-        os.environ[MODEL_ENV] = "" if args.meaning_model == "rules" else args.meaning_model
     if args.threshold is not None:
         flow = replace(flow, escalation=replace(flow.escalation, threshold=args.threshold))
     driver, explain = engine_driver(flow), engine_explainer(flow)
-    reader = os.environ.get(MODEL_ENV, "").strip() or "rules"
-    print(f"Playing every call through the engine on {flow_path} (flow '{flow.name}'), sentences read by {reader}"
-          f"{' (rules if the model is not installed)' if reader != 'rules' else ''}.\n")
+    print(f"Playing every call through the engine on {flow_path} (flow '{flow.name}').\n")
     results = [evaluate(calls, driver, name) for name, calls in sets]
     for result in results:
         print(format_report(result, explain))

