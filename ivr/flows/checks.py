@@ -65,9 +65,9 @@ def _reachable(flow: Flow, ctx: Context, succ: dict[str, list[Edge]]) -> set[str
     if heads and ctx.dangling and len(heads) <= len(ctx.dangling):
         # A reference whose target is missing explains them: say so there, once.
         names = ", ".join(f"'{head}'" for head, _ in heads)
+        which = "is that where it should go?" if len(heads) == 1 else "is one of them where it should go?"
         for problem in list(ctx.dangling):
-            ctx.replace(problem, replace(problem, hint=f"{problem.hint}; nothing leads to {names} yet: "
-                                                       f"is that where it should go?"))
+            ctx.replace(problem, replace(problem, hint=f"{problem.hint}; nothing leads to {names} yet: {which}"))
         return seen
     for head, after in heads:
         node = flow.nodes[head]
@@ -275,7 +275,8 @@ def _templates(flow: Flow, ctx: Context, succ: dict[str, list[Edge]], reached: s
 
     def check(node: Node, use: FieldUse) -> None:
         name, where, what = use.name, use.where, use.what
-        have = facts[node.id]
+        # Where no call arrives, no path says what is set; names are still checked.
+        have = facts[node.id] if node.id in reached else universe
         if name == "caller" or name in use.built_ins:
             return
         if name.startswith("lookup."):
@@ -304,8 +305,6 @@ def _templates(flow: Flow, ctx: Context, succ: dict[str, list[Edge]], reached: s
                       + "; collect it first or move the field")
 
     for node in flow.nodes.values():
-        if node.id not in reached:
-            continue  # reported as unreachable; nothing flows into it
         for prompt in node.prompts():
             for name in _fields(prompt.text, *(v.text for v in prompt.variants.values())):
                 check(node, FieldUse(name, in_text(ctx, prompt.where, name)))
