@@ -57,7 +57,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("simulate", help="call a flow from the terminal, or run a scripted call",
                        description="Call a flow from the terminal. Type keys, words, an empty line for silence, "
-                       "'hangup' to hang up. Example: ivr simulate acme-support --script call.yaml")
+                       "'hangup' to hang up. The script format is in docs/GUIDE.md (Testing with scripts). "
+                       "Example: ivr simulate acme-support --script tests/scripts/order-status-found.yaml")
     p.add_argument("flow", help="flow name")
     p.add_argument("--script", help="run a scripted call non-interactively (exit 1 when an expectation fails)")
     p.add_argument("--at", help="the moment the call starts, ISO 8601 (default: now)")
