@@ -20,7 +20,7 @@ still the one the caller waits on (``LiveCall.is_attempt_live``).
 
 URLs: POST /twilio/hold (the conference's waitUrl), /twilio/agent-status (the agent leg's
 status callback), /twilio/conference-left (the caller's Dial action), /twilio/resume
-(where a caller is redirected to continue).
+(where a caller is redirected to continue; ``rescue=1``: to an apology and a person).
 """
 from __future__ import annotations
 
@@ -89,6 +89,14 @@ class WarmTransfer:
         """Dial the agent leg the call's transfer asks for; when that cannot be done, tell
         the engine the attempt failed and go on with what it says next; when that is not
         an agent, redirect the caller (who holds in the conference) to it."""
+        try:
+            self._carry_on(applied, urls, now)
+        except Exception:  # the store or a bug: the caller must not hold for nobody
+            log.exception("call %s: the transfer could not be carried on; sending the caller back to the line",
+                          applied.session.call_sid)
+            self.move_caller_on(applied, urls, rescue=True)  # an apology, and a person dialled directly
+
+    def _carry_on(self, applied: Applied, urls: twiml.Urls, now: Clock) -> None:
         for _ in range(MAX_FAILED_LEGS):
             action = _agent_transfer(applied)
             if action is None:
@@ -148,10 +156,13 @@ class WarmTransfer:
         if flow.crm_url and flow.crm_secret:
             self.crm.notify(flow.crm_url, flow.crm_secret, dict(action.context))
 
-    def move_caller_on(self, applied: Applied, urls: twiml.Urls) -> None:
-        """Take the caller out of the conference to whatever the call does next."""
+    def move_caller_on(self, applied: Applied, urls: twiml.Urls, rescue: bool = False) -> None:
+        """Take the caller out of the conference to whatever the call does next (with
+        ``rescue``: to an apology and a person dialled directly, when the transfer itself
+        broke down)."""
+        url = urls.to("/twilio/resume", seq=applied.seq, rescue=1 if rescue else None)
         try:
-            self.rest.redirect(applied.session.call_sid, urls.to("/twilio/resume", seq=applied.seq))
+            self.rest.redirect(applied.session.call_sid, url)
         except CallGone:
             log.info("call %s ended before it could be moved on", applied.session.call_sid)
         except RestUnavailable as exc:
@@ -228,6 +239,8 @@ def conference_left() -> Response:
 @twilio_webhook
 def resume() -> Response:
     parts = services()
+    if request.args.get("rescue"):
+        return xml(parts.emergency())
     seq = request.args.get("seq", "")
     applied = parts.line.replay(request.form.get("CallSid", ""), parts.now(),
                                at_seq=int(seq) if seq.isdigit() else None)

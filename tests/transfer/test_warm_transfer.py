@@ -366,3 +366,25 @@ def test_a_caller_who_hangs_up_while_the_agent_leg_is_made_does_not_leave_it_rin
     settled(app)
     [(url, body)] = updates(api)
     assert url.endswith("/Calls/CAagentLate.json") and body["Status"] == ["canceled"]
+
+
+def test_when_the_transfer_breaks_down_the_caller_hears_an_apology_and_a_person_is_dialled(tmp_path, api,
+                                                                                          monkeypatch):
+    app = make_app(tmp_path)
+    api.add(responses.POST, CALLS, json={"message": "down", "status": 503}, status=503)
+    api.add(responses.POST, CALL_UPDATE, json={"sid": "CA0", "status": "in-progress"}, status=200)
+    line = services(app).line
+    real_apply = line.apply
+
+    def store_down(call_sid, event, **kwargs):
+        if type(event).__name__ == "TransferResult":
+            raise RuntimeError("the store cannot be reached")
+        return real_apply(call_sid, event, **kwargs)
+
+    monkeypatch.setattr(line, "apply", store_down)
+    call = caller_asks_for_a_person(app)  # alice's leg fails; telling the engine fails too
+    [(url, redirect)] = updates(api)
+    assert url.endswith(f"/Calls/{call.params['CallSid']}.json") and "/twilio/resume" in redirect["Url"][0]
+    call.update(redirect["Url"][0])  # Twilio follows the redirect out of the conference
+    assert call.heard("Sorry, something went wrong") and call.dial.targets, call.transcript
+    assert not call.dial.conference and not call.errors
