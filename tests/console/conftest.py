@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import pytest
 from console_support import make_app
+
 from ivr.web.services import services
 
 

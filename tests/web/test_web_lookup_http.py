@@ -6,6 +6,7 @@ import pytest
 import requests
 import responses
 from web_support import Clock, Line, gather_node, make_app
+
 from ivr.web.services import services
 
 ORDERS = "http://backend.test/orders/{order_id}"
