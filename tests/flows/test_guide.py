@@ -7,14 +7,13 @@ import io
 import re
 
 import pytest
+from conftest import CALL_FLOWS, REPO
 
 from ivr.flows.library import FlowLibrary
 from ivr.flows.loader import load_paths
 from ivr.flows.nodes import KINDS
 from ivr.flows.reference import BEGIN, END, markdown_reference, with_reference
 from ivr.simulate import Simulator, run_script
-
-from conftest import CALL_FLOWS, REPO
 
 GUIDE = REPO / "docs" / "GUIDE.md"
 TEXT = GUIDE.read_text(encoding="utf-8")

@@ -8,12 +8,11 @@ import time
 import tracemalloc
 
 import pytest
+from conftest import GOOD
 
 from ivr.flows import loader
 from ivr.flows.loader import load_paths, load_text, read_flow_file
 from ivr.flows.yamlpos import Limits
-
-from conftest import GOOD
 
 ALIASES = """\
 flow: aliases

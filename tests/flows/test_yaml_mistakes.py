@@ -5,13 +5,12 @@ from __future__ import annotations
 import textwrap
 
 import yaml
+from conftest import CALL_FLOWS
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from ivr.flows.yamlerrors import explain
 from ivr.flows.yamlpos import parse_yaml
-
-from conftest import CALL_FLOWS
 
 DEMO = (CALL_FLOWS / "acme-support.yaml").read_text(encoding="utf-8")
 
@@ -24,13 +23,13 @@ def problem_of(text: str):
 
 
 def test_a_tab_after_a_colon_is_a_tab():
-    line, col, message, hint = problem_of('nodes:\n  main:\n    say:\t"hi"\n  \tgo: x\n')
+    line, _col, message, hint = problem_of('nodes:\n  main:\n    say:\t"hi"\n  \tgo: x\n')
     assert message.startswith("a tab character") and "spaces" in hint
     assert line in (3, 4)
 
 
 def test_an_apostrophe_in_single_quotes_is_explained_with_the_fix():
-    line, col, message, hint = problem_of("nodes:\n  main:\n    say: 'It's open'\n")
+    line, col, _message, hint = problem_of("nodes:\n  main:\n    say: 'It's open'\n")
     assert (line, col) == (3, 13)
     assert hint.endswith("""say: "It's open\"""")
 
@@ -47,7 +46,7 @@ def test_an_unclosed_bracket_points_where_it_opens():
 
 
 def test_a_key_without_colon_points_at_where_the_colon_belongs():
-    line, col, message, hint = problem_of("nodes:\n  main:\n    say: hi\n    go desk\n  desk:\n    x: y\n")
+    line, col, _message, hint = problem_of("nodes:\n  main:\n    say: hi\n    go desk\n  desk:\n    x: y\n")
     assert (line, col) == (4, 7) and hint == "write it as 'go: desk'"
 
 
