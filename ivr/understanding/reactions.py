@@ -24,7 +24,7 @@ import re
 from ivr.understanding.needs import clean
 from ivr.understanding.person import negated_before, words
 
-__all__ = ["request_in", "issues_in", "pushback_in", "giving_up_in", "repeat_contact_in", "ORDINALS"]
+__all__ = ["request_in", "issues_in", "pushback_in", "giving_up_in", "repeat_contact_in", "satisfied", "ORDINALS"]
 
 _REQUESTS: tuple[tuple[str, str], ...] = (
     ("order status", r"\bwhere('s| is| are)?\b.{0,40}\b(order|orders|ordered|parcel|package|delivery|it|they|them|stuff|things?)\b"),
@@ -115,6 +115,11 @@ def issues_in(text: str) -> tuple[str, ...]:
 def pushback_in(text: str) -> str:
     """Words saying the line's last answer is wrong or was wrong before, or ""."""
     return _first(_PUSHBACK, clean(text))
+
+
+def satisfied(text: str) -> bool:
+    """The caller sounds content or is closing ("found it", "that's all", "thank you")."""
+    return bool(_SATISFIED.search(clean(text)))
 
 
 def giving_up_in(text: str) -> str:
