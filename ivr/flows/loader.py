@@ -3,6 +3,11 @@
 ``load_text`` reads one file's text; ``load_paths`` and ``load_directory`` read many and
 check what spans files (``goto`` targets, two flows claiming one number). Every problem
 of every file is collected before anything is refused, so ops see all mistakes at once.
+
+A load is bounded by ``yamlpos.Limits`` (``limits=`` on every entry point): a file's size
+is checked before it is read, and at most the limit and one byte are ever read. The
+garbage collector rests for the whole load (``yamlpos.gc_paused``): what a load builds
+lives on, so collecting meanwhile only costs time.
 """
 from __future__ import annotations
 
