@@ -102,6 +102,9 @@ class WarmTransfer:
             if action is None:
                 self.move_caller_on(applied, urls)
                 return
+            live = LiveCall.load(self.line.store, applied.session.call_sid)
+            if live is None or not live.is_attempt_live(action.attempt):
+                return  # the caller hung up, or an agent already took the call, before it was our turn
             if action.attempt == 1:
                 self._notify_crm(applied, action)
             try:
