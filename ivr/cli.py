@@ -22,6 +22,8 @@ EPILOG = """examples:
   ivr serve --port 8080              serve the Twilio webhooks
   ivr eval escalation CORPUS --flow F measure the escalation detector
   ivr models list                    speech models known and installed
+  ivr report --since 2026-11-01      containment, transfers by reason, drop-off by prompt
+  ivr forget +15551230000            delete every trace of one caller
 """
 
 
@@ -95,6 +97,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("doctor", help="check a deployment and say what to fix",
                        description="Check settings, store, flows, speech model and Twilio credentials. Example: ivr doctor")
+    # The call records' commands (in ivr.records) read the rest of the line, help included.
+    sub.add_parser("report", add_help=False, help="the line's figures from the call records: containment, "
+                   "transfers by reason, drop-off by prompt, agents",
+                   description="Report on finished calls. Example: ivr report --since 2026-11-01 --format json")
+    sub.add_parser("purge", add_help=False, help="delete call records older than IVR_RETENTION_DAYS (default 365)",
+                   description="Delete old call records. Example: ivr purge --days 365")
+    sub.add_parser("forget", add_help=False, help="delete every trace of one caller: call records and live-call state",
+                   description="Forget one caller. Example: ivr forget +15551230000")
     return parser
 
 
@@ -182,14 +192,30 @@ def _models(args) -> int:
     return run_models_cli([*cache, args.action, *args.rest])
 
 
+def _report(args) -> int:
+    from ivr.records import run_report_cli
+    return run_report_cli(list(args.rest))
+
+
+def _purge(args) -> int:
+    from ivr.records import run_purge_cli
+    return run_purge_cli(list(args.rest))
+
+
+def _forget(args) -> int:
+    from ivr.records import run_forget_cli
+    return run_forget_cli(list(args.rest))
+
+
 def _doctor(args) -> int:
     from ivr.doctor import run_doctor
     return run_doctor(sys.stdout)
 
 
-PASSED_ON = ("eval", "models")  # commands whose last part parses its own arguments
+PASSED_ON = ("eval", "models", "report", "purge", "forget")  # commands whose last part parses its own arguments
 COMMANDS = {"validate": _validate, "schema": _schema, "graph": _graph, "simulate": _simulate, "serve": _serve,
-            "eval": _eval, "models": _models, "doctor": _doctor}
+            "eval": _eval, "models": _models, "doctor": _doctor, "report": _report, "purge": _purge,
+            "forget": _forget}
 
 if __name__ == "__main__":
     sys.exit(main())
