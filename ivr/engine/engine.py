@@ -157,6 +157,15 @@ def _on_input(call: Call, event: DigitsPressed | SpeechHeard | NoInput) -> None:
         heard = Heard("keys", event.digits.strip())
     elif isinstance(event, SpeechHeard):
         heard = Heard("speech", event.text.strip(), event.confidence)
+        if not event.understood:  # spoke, but nothing this prompt expects: a misunderstanding
+            turn = Turn(t=call.session.t, node=node.id, kind="speech", text=heard.text,
+                        confidence=event.confidence, loudness_dbfs=event.loudness_dbfs, duration=event.duration)
+            if call.session.phase is Phase.OFFERING:
+                _on_offer_answer(call, node, kind, Heard("speech", heard.text or "?", event.confidence), turn)
+                return
+            _record(call, turn, "no_match")
+            _try_again(call, node, kind, no_input=False, why="speech not understood")
+            return
         if not heard.text:
             heard = None  # an empty transcript is silence
     secret = bool(node.secrets())

@@ -38,7 +38,9 @@ class SpeechHeard:
 
     ``confidence`` is 0..1 (1.0 when the recogniser gives none); ``loudness_dbfs`` is the
     utterance's RMS level in dBFS (None when no audio was measured, e.g. Twilio's own
-    recogniser); ``duration`` is seconds of speech (None when unknown).
+    recogniser); ``duration`` is seconds of speech (None when unknown). ``understood``
+    is False when our recogniser heard speech it rejects (words outside the prompt's
+    grammar, or too unsure): a misunderstanding, never silence.
     """
 
     at: datetime
@@ -46,6 +48,7 @@ class SpeechHeard:
     confidence: float = 1.0
     loudness_dbfs: float | None = None
     duration: float | None = None
+    understood: bool = True  # False: the caller spoke, but not in words this prompt expects
 
 
 @dataclass(frozen=True)

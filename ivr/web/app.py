@@ -20,7 +20,7 @@ from ivr import logs
 from ivr.flows.library import FlowLibrary
 from ivr.model.problems import format_problem
 from ivr.runtime.lookups import http_lookup
-from ivr.settings import Settings, load_settings
+from ivr.settings import Settings, load_settings, startup_warnings
 from ivr.store import open_store
 from ivr.telephony.rest import TwilioRest
 
@@ -79,9 +79,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     if not library.flows:
         log.error("no valid flow in %s: every call will go to IVR_FALLBACK_NUMBER (%s)", settings.flows_dir,
                   settings.fallback_number or "not set: callers hear an apology")
-    if settings.validate_signatures and not settings.twilio_auth_token:
-        log.warning("TWILIO_AUTH_TOKEN is not set: every webhook will be refused (403). Set it to your "
-                    "account's auth token (or IVR_VALIDATE_SIGNATURES=false for local experiments only).")
+    for warning in startup_warnings(settings):  # checks off, no token, no stable secret key: said loudly
+        log.warning("%s", warning)
 
     logs.install(slot_names={name for flow in library.flows.values() for name in flow.secrets})
     rest = TwilioRest(settings.twilio_account_sid, settings.twilio_auth_token, settings.twilio_timeout) \

@@ -203,3 +203,16 @@ def test_listen_carries_the_flow_language_and_timeout(call):
     assert listen.language == "en-US"
     assert listen.timeout == 5
     assert listen.finish_on_key == ""
+
+
+@pytest.mark.parametrize("text", ["", "order status"])
+def test_speech_our_recogniser_rejected_is_a_misunderstanding_never_silence(call, text):
+    """Speech outside the prompt's words (rejected by the recogniser, whatever it guessed)
+    is counted and answered as not understood, and no guess is acted on."""
+    from ivr.model.events import SpeechHeard
+
+    call.send(SpeechHeard(call.now, text, 0.3, -30.0, 1.2, understood=False))
+    assert call.listening_at == "main"
+    assert (call.session.no_match, call.session.no_input) == (1, 0)
+    assert call.session.turns[-1].result == "no_match" and call.session.turns[-1].kind == "speech"
+    assert call.heard("Sorry, I didn't get that")
