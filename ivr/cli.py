@@ -11,6 +11,7 @@ import json
 import subprocess
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 EPILOG = """examples:
   ivr validate                       check every flow in call_flows/
@@ -27,6 +28,20 @@ EPILOG = """examples:
 """
 
 
+AUDIO_HELP = ("folder of prompt recordings, which a prompt names as audio/FILE (default: $IVR_AUDIO_DIR, "
+              "else the audio/ folder beside the flows folder)")
+
+
+def audio_dir_for(given: str | None, flows: str | Path) -> Path:
+    """``--audio``, else IVR_AUDIO_DIR, else the ``audio`` folder beside the flows folder
+    (``<flows>/../audio``): recordings belong to the flows' project, not to the working directory."""
+    import os
+
+    from ivr.settings import audio_beside
+    chosen = given or os.environ.get("IVR_AUDIO_DIR", "").strip()
+    return Path(chosen) if chosen else audio_beside(Path(flows))
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="ivr", description="A support-line IVR: YAML call flows, local speech, "
                                      "warm transfer with context.", epilog=EPILOG,
@@ -37,7 +52,7 @@ def build_parser() -> argparse.ArgumentParser:
                        description="Check flow files and print every problem as file:line:col with a hint. "
                        "Example: ivr validate call_flows/")
     p.add_argument("paths", nargs="*", metavar="PATH", help="flow files or directories (default: call_flows/)")
-    p.add_argument("--audio", default="audio", help="folder of prompt recordings (default: audio/)")
+    p.add_argument("--audio", default=None, help=AUDIO_HELP)
 
     p = sub.add_parser("schema", help="print the JSON Schema of the flow language",
                        description="Print a JSON Schema of the flow language for editors. Example: ivr schema > flow.schema.json")
@@ -55,7 +70,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--svg", metavar="FILE", help="draw the flow into an SVG file with Graphviz's dot")
     p.add_argument("--png", metavar="FILE", help="draw the flow into a PNG file with Graphviz's dot")
     p.add_argument("--flows", default="call_flows", help="flows folder (default: call_flows/)")
-    p.add_argument("--audio", default="audio")
+    p.add_argument("--audio", default=None, help=AUDIO_HELP)
 
     p = sub.add_parser("simulate", help="call a flow from the terminal, or run a scripted call",
                        description="Call a flow from the terminal. Type keys, words, an empty line for silence, "
@@ -66,7 +81,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--at", help="the moment the call starts, ISO 8601 (default: now)")
     p.add_argument("--caller", help="the caller's number (default +15551230000)")
     p.add_argument("--flows", default="call_flows", help="flows folder (default: call_flows/)")
-    p.add_argument("--audio", default="audio")
+    p.add_argument("--audio", default=None, help=AUDIO_HELP)
 
     p = sub.add_parser("serve", help="serve the Twilio webhooks (development server)",
                        description="Serve the webhooks. Example: ivr serve --host 0.0.0.0 --port 8080")
@@ -127,10 +142,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _validate(args) -> int:
-    from pathlib import Path
-
     from ivr.flows.report import run_validate
-    return run_validate(args.paths or ["call_flows"], sys.stdout, sys.stderr, audio_dir=Path(args.audio))
+    paths = args.paths or ["call_flows"]
+    first = Path(paths[0])
+    flows = first.parent if first.suffix in (".yaml", ".yml") else first
+    return run_validate(paths, sys.stdout, sys.stderr, audio_dir=audio_dir_for(args.audio, flows))
 
 
 def _schema(args) -> int:
@@ -140,14 +156,13 @@ def _schema(args) -> int:
 
 
 def _graph(args) -> int:
-    from pathlib import Path
-
     from ivr.flows import graph
     from ivr.flows.loader import load_directory, load_paths
     from ivr.model.problems import format_problem
     path = Path(args.flow)
     is_file = path.suffix in (".yaml", ".yml")
-    loaded = load_paths([path], Path(args.audio)) if is_file else load_directory(args.flows, Path(args.audio))
+    audio = audio_dir_for(args.audio, path.parent if is_file else args.flows)
+    loaded = load_paths([path], audio) if is_file else load_directory(args.flows, audio)
     flow = next(iter(loaded.flows.values()), None) if is_file else loaded.flows.get(args.flow)
     if flow is None:
         for p in loaded.errors:
@@ -173,6 +188,7 @@ def _graph(args) -> int:
 
 def _simulate(args) -> int:
     from ivr.simulate import main_simulate
+    args.audio = audio_dir_for(args.audio, args.flows)
     return main_simulate(args)
 
 

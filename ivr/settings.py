@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-__all__ = ["Settings", "SettingsError", "load_settings", "startup_warnings", "redact_url",
+__all__ = ["Settings", "SettingsError", "load_settings", "audio_beside", "startup_warnings", "redact_url",
            "Variable", "REFERENCE", "FALSE_WORDS", "reference_names", "settings_markdown", "main"]
 
 
@@ -43,7 +43,7 @@ class Settings:
     twilio_auth_token: str = field(default="", repr=False)
     public_url: str = ""  # the base URL Twilio calls (https://ivr.example.com); empty: the request's own
     flows_dir: Path = Path("call_flows")
-    audio_dir: Path = Path("audio")
+    audio_dir: Path = Path("audio")  # default: beside the flows folder, <flows_dir>/../audio
     store_url: str = ""
     validate_signatures: bool = True
     vosk_model: str = ""  # a model folder; empty: per-language map, cache, or Twilio's recogniser
@@ -118,6 +118,7 @@ def load_settings(config: Mapping[str, Any] | None = None, environ: Mapping[str,
                                 "or remove it for the default") from None
 
     var_dir = Path(get("IVR_VAR_DIR", "var"))
+    flows_dir = Path(get("IVR_FLOWS_DIR", "call_flows"))
     store = secret("IVR_STORE")
     if not store:
         store = f"sqlite:///{var_dir.resolve() / 'calls.sqlite3'}"
@@ -142,8 +143,8 @@ def load_settings(config: Mapping[str, Any] | None = None, environ: Mapping[str,
         twilio_account_sid=str(get("TWILIO_ACCOUNT_SID", "")),
         twilio_auth_token=secret("TWILIO_AUTH_TOKEN"),
         public_url=public,
-        flows_dir=Path(get("IVR_FLOWS_DIR", "call_flows")),
-        audio_dir=Path(get("IVR_AUDIO_DIR", "audio")),
+        flows_dir=flows_dir,
+        audio_dir=Path(get("IVR_AUDIO_DIR", "")) if get("IVR_AUDIO_DIR", "") else audio_beside(flows_dir),
         store_url=str(store),
         validate_signatures=_flag(get("IVR_VALIDATE_SIGNATURES", ""), default=True),
         vosk_model=str(get("IVR_VOSK_MODEL", "")),
@@ -164,6 +165,18 @@ def load_settings(config: Mapping[str, Any] | None = None, environ: Mapping[str,
         failed_signature_block=max(fail_block, 1.0),
         var_dir=var_dir,
     )
+
+
+def audio_beside(flows_dir: Path) -> Path:
+    """The recordings of the project a flows folder belongs to: ``<flows_dir>/../audio``.
+
+    A flow names its recordings ``audio/welcome.wav``, relative to its project (the folder
+    above the flows folder), never to the working directory the server was started in.
+    ``call_flows`` gives ``audio``; ``/srv/line/call_flows`` gives ``/srv/line/audio``.
+    """
+    if flows_dir.name in ("", ".", ".."):  # "." or "..": its parent is only known once resolved
+        return flows_dir.resolve().parent / "audio"
+    return flows_dir.parent / "audio"
 
 
 def startup_warnings(settings: Settings) -> list[str]:
@@ -224,7 +237,9 @@ REFERENCE: tuple[Variable, ...] = (
              "`ivr doctor` fails while they are off", TWILIO),
     Variable("IVR_TWILIO_TIMEOUT", "`5.0`", "seconds before a request to Twilio's REST API gives up", TWILIO),
     Variable("IVR_FLOWS_DIR", "`call_flows`", "the folder of flow files served", PLACES),
-    Variable("IVR_AUDIO_DIR", "`audio`", "prompt recordings, served at `/audio/`", PLACES),
+    Variable("IVR_AUDIO_DIR", "`audio` beside the flows folder (`<IVR_FLOWS_DIR>/../audio`)",
+             "prompt recordings, served at `/audio/`; a prompt's `audio/welcome.wav` is this folder's "
+             "`welcome.wav`, whatever folder the server was started in", PLACES),
     Variable("IVR_VAR_DIR", "`var`", "local state: the default SQLite store `calls.sqlite3` lives here", PLACES),
     Variable("IVR_STORE", "`sqlite:///<IVR_VAR_DIR>/calls.sqlite3`", "session store: `sqlite:///ABS/PATH` (one "
              "host) or `redis://HOST:6379/0` (several hosts; `rediss://` and `unix://` too)", PLACES, secret=True),

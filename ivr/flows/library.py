@@ -11,17 +11,28 @@ reads a version this process never loaded from there: the next webhook of a call
 reach another host, or this one after a restart, and the call still gets the exact
 version it began on. A version that is neither here nor in the archive is refused
 (``UnknownVersion``) instead of being silently replaced by the current one.
+
+A file that does not load and has no good version serving is ``refused``: the numbers
+it names (read from its YAML as far as it goes) are never handed to another flow, not
+even to the default flow or the only flow loaded; ``for_number`` raises ``FlowRefused``
+for them, so the caller gets the apology and a person, not somebody else's menu. When
+the file cannot be read far enough to know its numbers (or it is the default flow), no
+number that another flow does not name is handed on. A server refuses to start unless
+every file loads (``startup_problems``).
 """
 from __future__ import annotations
 
 import hashlib
 import logging
 import threading
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import yaml
+
 from ivr.model.flow import Flow
-from ivr.model.problems import Problem, Where
+from ivr.model.problems import Problem, Where, format_problem
 
 from .loader import Loaded, load_directory, load_text
 
@@ -32,6 +43,34 @@ class NoFlow(LookupError):
 
 class UnknownVersion(NoFlow):
     """A call is pinned to a flow version that is neither loaded nor in the archive."""
+
+
+class FlowRefused(NoFlow):
+    """The number belongs to a flow file that did not load; no other flow takes its calls."""
+
+
+class FlowsNotLoaded(ValueError):
+    """A server must not start: some flow files did not load (``problems`` says which and why)."""
+
+    def __init__(self, message: str, problems: list[Problem]):
+        super().__init__(message)
+        self.problems = problems
+
+
+@dataclass(frozen=True)
+class Refused:
+    """A flow file that did not load and has no good version serving.
+
+    ``numbers``: the numbers its ``numbers:`` names; ``claims_rest``: it may be the flow for
+    numbers nobody names (``default: true``, or its YAML could not be read that far);
+    ``reason``: its first error, ``file:line:col: message``.
+    """
+
+    file: str
+    name: str
+    numbers: frozenset[str]
+    claims_rest: bool
+    reason: str
 
 
 log = logging.getLogger(__name__)
@@ -51,6 +90,7 @@ class FlowLibrary:
         self._current: dict[str, Flow] = {}
         self._versions: dict[tuple[str, str], Flow] = {}
         self._files: dict[str, str] = {}  # flow name -> file it came from
+        self._refused: dict[str, Refused] = {}  # file -> what it would have served
         self.last: Loaded | None = None
 
     def reload(self) -> list[Problem]:
@@ -68,6 +108,8 @@ class FlowLibrary:
                 if file not in present and name not in loaded.flows:
                     current.pop(name, None)
             self._files = {name: flow.path for name, flow in current.items()}
+            serving = set(self._files.values())
+            self._refused = {file: _refused(file, loaded) for file in sorted(broken_files) if file not in serving}
             self._current = current
             self.last = loaded
         problems = self._share(loaded)
@@ -77,6 +119,37 @@ class FlowLibrary:
     @property
     def flows(self) -> dict[str, Flow]:
         return dict(self._current)
+
+    @property
+    def refused(self) -> list[Refused]:
+        """The flow files that did not load and have no good version serving."""
+        return list(self._refused.values())
+
+    def startup_problems(self) -> FlowsNotLoaded | None:
+        """Why a server must not start on the last load, or None when every file loaded.
+
+        Every flow file must load (a broken one would leave its callers to an apology),
+        and there must be at least one flow."""
+        loaded = self.last
+        if loaded is None:
+            return FlowsNotLoaded("the flows were never loaded", [])
+        errors = loaded.errors
+        if errors:
+            files = sorted({p.where.file for p in errors})
+            many = len(files) != 1
+            shown = "\n".join(format_problem(p, loaded.sources.get(p.where.file)) for p in errors)
+            return FlowsNotLoaded(
+                f"{len(files)} flow file{'s' if many else ''} did not load ({', '.join(files)}), so the server "
+                f"does not start: {'their' if many else 'its'} callers would hear an apology instead of "
+                f"{'their' if many else 'its'} menu.\n{shown}\nFix {'them' if many else 'it'} "
+                f"(ivr validate {self.directory} shows every problem), or move {'them' if many else 'it'} out of "
+                "the flows folder, and start again.", errors)
+        if not self._current:
+            return FlowsNotLoaded(
+                f"no flow files (*.yaml) in {self.directory}{'' if self.directory.is_dir() else ' (no such folder)'}, "
+                "so the server does not start: set IVR_FLOWS_DIR to the folder of your flows, "
+                "e.g. IVR_FLOWS_DIR=/path/to/project/call_flows", [])
+        return None
 
     def current(self, name: str) -> Flow:
         try:
@@ -152,16 +225,41 @@ class FlowLibrary:
         return None
 
     def for_number(self, number: str) -> Flow:
-        flows = self._current.values()
+        """The flow that serves ``number``: the one naming it, else the default flow, else the
+        only flow; never one standing in for a refused file's numbers (``FlowRefused``)."""
+        flows = list(self._current.values())
         for flow in flows:
             if number in flow.numbers:
                 return flow
+        for refused in self._refused.values():
+            if number in refused.numbers or refused.claims_rest:
+                raise FlowRefused(f"{number or 'this number'} belongs to {refused.file}, which did not load "
+                                  f"({refused.reason}); no other flow takes its calls")
         for flow in flows:
             if flow.default:
                 return flow
         if len(self._current) == 1:
             return next(iter(flows))
         raise NoFlow(f"no flow serves {number or 'this number'} and no flow is marked 'default: true'")
+
+
+def _refused(file: str, loaded: Loaded) -> Refused:
+    """What a file that did not load claims, read from its YAML as far as that goes."""
+    first = next(p for p in loaded.errors if p.where.file == file)
+    reason = f"{first.where}: {first.message}"
+    lines = loaded.sources.get(file)
+    try:
+        data = yaml.safe_load("\n".join(lines)) if lines is not None else None
+    except yaml.YAMLError:
+        data = None
+    if not isinstance(data, dict):
+        return Refused(file, Path(file).stem, frozenset(), True, reason)
+    numbers = data.get("numbers")
+    listed = [numbers] if isinstance(numbers, str) else numbers if isinstance(numbers, list) else []
+    unreadable = numbers is not None and not isinstance(numbers, (str, list))
+    claimed = frozenset(n if isinstance(n, str) else f"+{n}" for n in listed)  # YAML reads +1500... as a number
+    return Refused(file, str(data.get("flow") or Path(file).stem), claimed, data.get("default") is True or unreadable,
+                   reason)
 
 
 def _version_of(text: str) -> str:

@@ -5,6 +5,10 @@ parts this factory wires: the flow library, the session store, the lookups, the
 signature guard, and the blueprints (Twilio webhooks, audio files). The parts are kept
 together in one ``Services`` (``ivr.web.services``), stored once as
 ``app.extensions["ivr"]`` and read through ``services(app)``.
+
+A line whose flows do not all load does not start: ``create_app`` raises
+``FlowsNotLoaded`` naming each file and why (a reload later keeps the last good version of a
+broken file serving instead).
 """
 from __future__ import annotations
 
@@ -75,10 +79,11 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     # every loaded flow version is kept in the store, so any host can serve any live call
     library = FlowLibrary(settings.flows_dir, settings.audio_dir, archive=store)
     for problem in library.reload():
-        log.log(logging.ERROR if problem.severity == "error" else logging.WARNING, "%s", format_problem(problem))
-    if not library.flows:
-        log.error("no valid flow in %s: every call will go to IVR_FALLBACK_NUMBER (%s)", settings.flows_dir,
-                  settings.fallback_number or "not set: callers hear an apology")
+        if problem.severity != "error":  # errors stop the start below, each with its file and line
+            log.warning("%s", format_problem(problem))
+    refusal = library.startup_problems()  # every flow file loads, or the line does not start
+    if refusal is not None:
+        raise refusal
     for warning in startup_warnings(settings):  # checks off, no token, no stable secret key: said loudly
         log.warning("%s", warning)
 
