@@ -128,6 +128,8 @@ def resume(flow: Flow, session: Session, at: datetime) -> tuple[Session, list[Ac
         _offer(call)
     elif phase in (Phase.LOOKUP, Phase.TRANSFER) and node is not None:
         KINDS.of(node).resume(node, call)  # the same lookup again; the current transfer target again
+    elif phase in (Phase.RECORDING, Phase.PROMISING) and node is not None:
+        KINDS.of(node).resume(node, call)  # the node's own prompt and settings again
     elif phase is Phase.RECORDING:
         call.actions.append(Record(node=session.node))
     else:
@@ -265,8 +267,24 @@ def _on_transfer(call: Call, event: TransferResult) -> None:
 
 
 def _on_connected_end(call: Call, event: TransferResult) -> None:
-    call.update(phase=Phase.ENDED)
-    call.actions.append(Hangup())
+    """The agent's leg after the agent took the call: the conversation is over; or the
+    leg never reached the caller (taken on the console, then the phone went unanswered
+    or hung up before joining): the attempt failed after all and the search goes on."""
+    status = TransferStatus.read(event.status)
+    if status is TransferStatus.ANSWERED:
+        return  # the same taking, told twice
+    if status is TransferStatus.COMPLETED:
+        call.update(phase=Phase.ENDED)
+        call.actions.append(Hangup())
+        return
+    node = call.flow.nodes[call.session.node]
+    call.update(phase=Phase.TRANSFER, outcome="")
+    KINDS.of(node).on_transfer(node, call, status, event.target)
+
+
+def _on_promise_heard(call: Call, event: DigitsPressed | SpeechHeard | NoInput) -> None:
+    node = call.flow.nodes[call.session.node]
+    KINDS.of(node).on_heard(node, call)
 
 
 def _on_recording(call: Call, event: RecordingDone) -> None:
@@ -396,6 +414,10 @@ _HANDLERS: dict[tuple[Phase, type], Handler] = {
     (Phase.CONNECTED, CallEnded): _on_end,
     (Phase.RECORDING, RecordingDone): _on_recording,
     (Phase.RECORDING, CallEnded): _on_end,
+    (Phase.PROMISING, DigitsPressed): _on_promise_heard,
+    (Phase.PROMISING, SpeechHeard): _on_promise_heard,
+    (Phase.PROMISING, NoInput): _on_promise_heard,
+    (Phase.PROMISING, CallEnded): _on_end,
     (Phase.ENDED, CallEnded): lambda call, event: None,
     (Phase.ENDED, RecordingDone): _on_late_recording,
 }

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ivr.model.escalation import DEFAULT_TOPICS, SIGNALS, EscalationSettings
-from ivr.model.flow import Flow, Node, Operator, RetryPolicy
+from ivr.model.flow import DEFAULT_MAX_HOLD, Flow, Node, Operator, RetryPolicy
 from ivr.model.problems import FlowError, Problem, Where, did_you_mean
 
 from .checks import check_flow
@@ -27,7 +27,7 @@ from .nodes.hours import parse_schedule
 from .reader import Context, Reader, kind_name
 from .yamlpos import LIMITS, Limits, Y, gc_paused, parse_yaml, size_problem
 
-FLOW_KEYS = ("flow", "description", "numbers", "default", "language", "voice", "timeout", "hours", "operator",
+FLOW_KEYS = ("flow", "description", "numbers", "default", "language", "voice", "timeout", "max_hold", "hours", "operator",
              "retry", "escalation", "env", "crm", "start", "nodes")
 
 
@@ -180,6 +180,7 @@ def _read_flow(r: Reader, ctx: Context, text: str) -> Flow | None:
     language = r.text("language", "en-US") or "en-US"
     voice = r.text("voice", "") or ""
     timeout = r.integer("timeout", 5, 1, 60) or 5
+    max_hold = r.integer("max_hold", DEFAULT_MAX_HOLD, 30, 3600) or DEFAULT_MAX_HOLD
     env = r.get("env")
     if env is not None:
         if isinstance(env.value, dict):
@@ -223,7 +224,7 @@ def _read_flow(r: Reader, ctx: Context, text: str) -> Flow | None:
     version = hashlib.sha256(text.encode()).hexdigest()[:12]
     return Flow(name=name, version=version, path=ctx.file, start=start, nodes=nodes, numbers=numbers, default=default,
                 language=language, voice=voice, operator=operator, retry=retry, escalation=escalation, hours=hours,
-                after_hours=after_hours, holiday_start=holiday_start, timeout=timeout, secrets=secrets,
+                after_hours=after_hours, holiday_start=holiday_start, timeout=timeout, max_hold=max_hold, secrets=secrets,
                 description=description, refs=tuple(ctx.refs),
                 crm_url=crm_url, crm_secret=crm_secret)
 

@@ -85,6 +85,8 @@ def json_schema() -> dict[str, Any]:
             "language": text("Language of prompts and speech, e.g. en-US.", default="en-US"),
             "voice": text("Text-to-speech voice, e.g. Polly.Joanna."),
             "timeout": integer("Seconds to wait for the caller at a prompt.", 1, 60),
+            "max_hold": integer("Longest hold for a person, in seconds (default 300); then the transfer's fallback.",
+                                30, 3600),
             "hours": {**defs["schedule"], "description": "Business hours; calls outside them start at 'closed'.",
                       "properties": {**defs["schedule"]["properties"], "closed": ref("nodeId", "Where after-hours calls start."),
                                      "holiday": ref("nodeId", "Where calls start on a holiday (default: closed).")}},

@@ -20,6 +20,8 @@ from .problems import Where
 
 NOWHERE = Where("<built-in>", 0, 0)
 
+DEFAULT_MAX_HOLD = 300  # seconds a caller holds for a person, at most, unless the flow says otherwise
+
 
 @dataclass(frozen=True)
 class Prompt:
@@ -166,6 +168,7 @@ class Flow:
     after_hours: str = ""  # node a call starts at when the line is closed (flow-level hours.closed)
     holiday_start: str = ""  # node a call starts at on a holiday (hours.holiday; default: after_hours)
     timeout: int = 5
+    max_hold: int = DEFAULT_MAX_HOLD  # seconds a caller may hold for a person before the transfer's fallback
     secrets: frozenset[str] = frozenset()  # slot names never shown outside the engine
     crm_url: str = ""  # the transfer's context record is posted here (signed), if set
     crm_secret: str = field(default="", repr=False)

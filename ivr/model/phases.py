@@ -26,6 +26,7 @@ class Phase(StrEnum):
     TRANSFER = "transfer"  # an agent (or a queue) is being rung while the caller holds
     CONNECTED = "connected"  # an agent took the call
     RECORDING = "recording"  # the caller is leaving a voicemail
+    PROMISING = "promising"  # the caller is being told of a callback; it counts once it was heard
     ENDED = "ended"  # the call is over (a late recording may still be filed)
 
     @property
@@ -43,8 +44,9 @@ class TransferStatus(StrEnum):
     ``answered``: the agent took the call. ``declined``: the agent passed (pressed 2,
     let the whisper time out, or passed on the console). ``busy``, ``no-answer``,
     ``failed``, ``canceled``: the agent's leg did not connect. ``completed``: the
-    conversation with the agent is over (the agent's leg ended after the call was
-    connected).
+    conversation with the agent is over: after the call was connected, or, for a plain
+    ``<Dial>`` the agent answered without a whisper, the answer and the end at once
+    (recorded as ``answered``). ``timeout``: the caller held longer than the flow allows.
     """
 
     ANSWERED = "answered"
@@ -54,6 +56,7 @@ class TransferStatus(StrEnum):
     FAILED = "failed"
     CANCELED = "canceled"
     COMPLETED = "completed"
+    TIMEOUT = "timeout"
 
     @classmethod
     def read(cls, status: str) -> TransferStatus:

@@ -76,6 +76,8 @@ class Session:
     transfer_reason: str = ""
     transfer_attempt: int = 0
     transfers: tuple[Mapping[str, Any], ...] = ()  # attempts: target, status, t
+    hold_from: str = ""  # when the caller started holding for a person (ISO time of the event)
+    attempt_from: str = ""  # when the current transfer attempt started ringing
     outcome: str = ""  # contained | transferred | voicemail | abandoned | error
     verified: bool = False
     recording: Mapping[str, Any] = field(default_factory=dict)

@@ -119,12 +119,18 @@ class CallLeg(Leg):
             self._goto(connect.action, connect.method, {})
         self._run()
 
-    def update(self, url: str, method: str = "POST") -> None:
+    def update(self, url: str, method: str = "POST", dial_action_first: bool = False) -> None:
         """Emulate ``client.calls(sid).update(url=...)``: the TwiML at ``url`` replaces
-        whatever the call is doing. Raises CallStateError (Twilio's 21220) if it ended."""
+        whatever the call is doing. Raises CallStateError (Twilio's 21220) if it ended.
+        ``dial_action_first``: as once observed on Twilio (TWILIO.md section 5), a pending
+        ``<Dial>``'s action is requested first (DialCallStatus=completed) and its TwiML
+        ignored."""
         if self.state in ("ended", "new"):
             raise CallStateError(f"21220 Call is not in-progress (state {self.state!r}). "
                                  "Cannot redirect.")
+        pending = self._pending
+        if dial_action_first and isinstance(pending, twiml.Dial) and pending.action:
+            self._send(pending.method, pending.action, {"DialCallStatus": "completed"})
         self._act(None, seconds=0)
         self._goto(self.url_for(url), method.upper(), {})
         self._run()
@@ -259,8 +265,11 @@ class Caller(CallLeg):
         self._act(None, seconds=duration)
         params = {"DialCallStatus": status}
         if dial.conference is None and self._leg_sids:
+            agent = next((a for a in self.agents if a.call_sid == self._leg_sids[leg]), None)
+            bridged = status == "completed" and (agent.state == "bridged" if agent is not None
+                                                 else dial.legs[leg].url is None)
             params.update(DialCallSid=self._leg_sids[leg], DialCallDuration=str(int(duration)),
-                          DialBridged="true" if status == "completed" else "false")
+                          DialBridged="true" if bridged else "false")
         self._pending = None
         if dial.action:
             self._goto(dial.action, dial.method, params)

@@ -129,18 +129,38 @@ def dial() -> Response:
     live = LiveCall.load(_line().store, sid)
     if live is None:
         return _unknown_call(sid)
-    status = form.get("DialCallStatus") or _queue_status(form.get("QueueResult", ""))
-    if live.phase == "connected":
-        status = "completed"
-    elif status in ("completed", "answered"):
-        status = "declined"  # the agent's leg ended without taking the call (pressed 2 or timed out)
-    elif live.was_declined(request.args.get("attempt")):
-        status = "declined"
+    status = _dial_outcome(live, form.get("DialCallStatus") or _queue_status(form.get("QueueResult", "")),
+                           request.args.get("attempt"), form.get("DialBridged", ""))
     if status == "hangup":
         _line().apply(sid, CallEnded(_now(), "completed"))
         return xml(twiml.empty())
     applied = _line().apply(sid, TransferResult(_now(), status or "failed", form.get("DialCallSid", "")))
     return respond(applied) if applied else _unknown_call(sid)
+
+
+def _dial_outcome(live: LiveCall, status: str, attempt: str | None, bridged: str) -> str:
+    """How a plain ``<Dial>`` attempt ended, in the engine's words.
+
+    Twilio reports ``completed`` both for a conversation that took place and for an agent
+    leg that answered and then hung up at the whisper (TWILIO.md section 6: "the bridge
+    happens when the document ends, and <Hangup> rejects the call"). So: a call already
+    taken (the agent pressed 1) ends (``completed`` while connected); a pass at the
+    console is a pass; otherwise a leg that was bridged (``DialBridged=true``, or a
+    completed Dial with no whisper to reject it) was answered and has ended
+    (``completed`` while the call is still in the transfer phase: the engine records it
+    as answered); a completed leg that was never bridged is a pass."""
+    if live.phase == "connected":
+        return "completed"
+    if live.was_declined(attempt):
+        return "declined"
+    if status in ("completed", "answered"):
+        return "completed" if bridged == "true" or (bridged == "" and not _whispered(live)) else "declined"
+    return status
+
+
+def _whispered(live: LiveCall) -> bool:
+    node = _line().library.pinned(live.session.flow, live.session.flow_version).nodes.get(live.session.node)
+    return bool(getattr(node, "whisper", False))
 
 
 def _queue_status(result: str) -> str:
@@ -244,9 +264,10 @@ def _pending_speech(sid: str) -> SpeechHeard | None:
     """What our own recogniser heard for this prompt (saved by the media socket)."""
     live = LiveCall.load(_line().store, sid)
     pending = live.pending_speech if live is not None else None
-    if pending is None or pending.seq != _seq() or not pending.text.strip():
+    if pending is None or pending.seq != _seq() or not (pending.text.strip() or pending.rejected):
         return None
-    return SpeechHeard(_now(), pending.text, pending.confidence, pending.loudness_dbfs, pending.duration)
+    return SpeechHeard(_now(), pending.text, pending.confidence, pending.loudness_dbfs, pending.duration,
+                       understood=not pending.rejected)
 
 
 def _unknown_call(sid: str) -> Response:

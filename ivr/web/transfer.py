@@ -235,7 +235,12 @@ def conference_left() -> Response:
     if live.phase == "connected":
         applied = parts.line.apply(sid, TransferResult(parts.now(), "completed"))
         return respond(applied) if applied else xml(twiml.empty())
-    return resume()
+    # Taken out of the conference to what the call does next. Twilio may request this
+    # Dial action before the redirect's URL (TWILIO.md section 5, "During <Dial>"): the
+    # caller hears what the step that moved the call on said (the fallback's prompt)
+    # either way, and then its waiting action with the node's own settings.
+    applied = parts.line.replay(sid, parts.now(), at_seq=live.seq)
+    return respond(applied) if applied is not None else xml(parts.emergency())
 
 
 @bp.post("/twilio/resume")

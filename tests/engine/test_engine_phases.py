@@ -21,13 +21,13 @@ def flow():
 
 def test_every_phase_equals_its_plain_word():
     assert [str(p) for p in Phase] == ["new", "listening", "confirming", "offering", "lookup", "transfer",
-                                       "connected", "recording", "ended"]
+                                       "connected", "recording", "promising", "ended"]
     assert Phase.ENDED == "ended" and "transfer" == Phase.TRANSFER and Phase("offering") is Phase.OFFERING
 
 
 def test_every_transfer_status_equals_twilios_word():
     assert [str(s) for s in TransferStatus] == ["answered", "declined", "busy", "no-answer", "failed", "canceled",
-                                                "completed"]
+                                                "completed", "timeout"]
     assert TransferStatus.read("no-answer") is TransferStatus.NO_ANSWER
     assert TransferStatus.read("something new") is TransferStatus.FAILED
 

@@ -184,6 +184,10 @@ class NodeKind(Generic[N]):
     def on_recording(self, node: N, call: Step, url: str, duration: float) -> None:
         raise NotImplementedError(f"{self.key} '{node.id}' does not wait for a recording")
 
+    def on_heard(self, node: N, call: Step) -> None:
+        """The caller heard what the node told them (a promise that counts only once heard)."""
+        raise NotImplementedError(f"{self.key} '{node.id}' does not wait to be heard")
+
     # --- the JSON schema ----------------------------------------------------------------
     def schema_defs(self) -> dict[str, Any]:
         """Definitions this kind adds to the schema's ``$defs`` (e.g. ``menu``, ``option``)."""

@@ -8,7 +8,9 @@ call_back:
     go: goodbye          # optional; without it: thank the caller and hang up
 ```
 The promise (the number, when it was made, when it is due) is kept with the call and
-travels in its context record, so the console and the CRM see it.
+travels in its context record, so the console and the CRM see it. It is kept only once
+the caller heard it: the prompt plays in a short ``Listen`` whose end (silence, a key, a
+word) says it was heard; a caller who hangs up during it was promised nothing.
 """
 from __future__ import annotations
 
@@ -63,10 +65,14 @@ class Callback(NodeKind[CallbackNode]):
         return CallbackNode(node_id, node.y.where, prompt, within, go)
 
     def enter(self, node: CallbackNode, call: Step) -> None:
+        call.update(phase=Phase.PROMISING)
+        call.listen(node.id, [node.prompt if node.prompt else DEFAULT_PROMPT], max_digits=1, finish_on_key="",
+                    timeout=1)
+
+    def on_heard(self, node: CallbackNode, call: Step) -> None:
         due = call.at + timedelta(minutes=node.within_minutes)
         call.update(callback={"number": call.session.caller, "promised_at": call.at.isoformat(),
-                              "due_by": due.isoformat()}, outcome="callback")
-        call.speak(node.prompt if node.prompt else DEFAULT_PROMPT)
+                              "due_by": due.isoformat()}, outcome="callback", phase=Phase.LISTENING)
         if node.go:
             call.goto(node.go)
             return

@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from ivr.model.actions import Transfer
+from ivr.model.actions import Hangup, Transfer
 from ivr.model.context import build_context, summary
 from ivr.model.flow import Flow, Node, Prompt
 from ivr.model.phases import Phase, TransferStatus
@@ -31,6 +31,7 @@ from .voicemail import message_taken, take_message
 
 __all__ = ["TransferNode", "KIND"]
 
+NOBODY_FREE = "I'm sorry, nobody is free to take your call right now."
 DEFAULT_PROMPT = "Please hold while I connect you to someone who can help. I'll pass along what you've told me."
 
 
@@ -82,13 +83,9 @@ class TransferKind(NodeKind[TransferNode]):
 
     def enter(self, node: TransferNode, call: Step) -> None:
         reason = call.session.transfer_reason or node.reason or "Transferred by the call flow"
-        call.update(transfer_reason=reason, transfer_attempt=0, phase=Phase.TRANSFER)
+        call.update(transfer_reason=reason, transfer_attempt=0, phase=Phase.TRANSFER, hold_from=call.at.isoformat())
         call.speak(node.prompt if node.prompt else DEFAULT_PROMPT)
         _dial(node, call, 0)
-
-    def resume(self, node: TransferNode, call: Step) -> None:
-        """Ring the target of the current attempt again."""
-        _dial(node, call, max(call.session.transfer_attempt - 1, 0))
 
     def on_transfer(self, node: TransferNode, call: Step, status: TransferStatus, target: str) -> None:
         attempt = call.session.transfer_attempt
@@ -98,15 +95,29 @@ class TransferKind(NodeKind[TransferNode]):
         if status is TransferStatus.ANSWERED:
             call.update(phase=Phase.CONNECTED, outcome="transferred")
             return
-        if attempt < len(node.targets):
+        if status is TransferStatus.COMPLETED:  # answered without a whisper, talked, and hung up
+            call.update(transfers=(*call.session.transfers[:-1], {**call.session.transfers[-1], "status": "answered"}),
+                        phase=Phase.ENDED, outcome="transferred")
+            call.actions.append(Hangup())
+            return
+        if attempt < len(node.targets) and status is not TransferStatus.TIMEOUT:
             call.speak("Still trying to reach someone. Thank you for holding.")
             _dial(node, call, attempt)
             return
         if node.fallback:
             call.goto(node.fallback)
             return
-        call.speak("I'm sorry, nobody is free to take your call right now.")
+        call.speak(NOBODY_FREE)
         take_message(None, call, node.id)
+
+    def resume(self, node: TransferNode, call: Step) -> None:
+        """Ring the target of the current attempt again; while the built-in voicemail
+        waits, ask for the message again."""
+        if call.session.phase is Phase.RECORDING:
+            call.speak(NOBODY_FREE)
+            take_message(None, call, node.id)
+            return
+        _dial(node, call, max(call.session.transfer_attempt - 1, 0))
 
     def on_recording(self, node: TransferNode, call: Step, url: str, duration: float) -> None:
         """The message taken when nobody answered (and the transfer names no fallback)."""
@@ -142,7 +153,7 @@ KIND = TransferKind()
 
 
 def _dial(node: TransferNode, call: Step, index: int) -> None:
-    call.update(transfer_attempt=index + 1, phase=Phase.TRANSFER)
+    call.update(transfer_attempt=index + 1, phase=Phase.TRANSFER, attempt_from=call.at.isoformat())
     context = build_context(call.flow, call.session)
     call.actions.append(Transfer(target=node.targets[index], reason=call.session.transfer_reason,
                                  attempt=index + 1, attempts=len(node.targets), whisper=node.whisper,

@@ -70,6 +70,11 @@ class Voicemail(NodeKind[VoicemailNode]):
     def on_recording(self, node: VoicemailNode, call: Step, url: str, duration: float) -> None:
         message_taken(node, call, url, duration)
 
+    def resume(self, node: VoicemailNode, call: Step) -> None:
+        """Ask for the message again, with the node's own prompt and limit (a caller
+        redirected off hold hears the prompt, not a bare beep)."""
+        take_message(node, call, node.id)
+
     def schema_defs(self) -> dict[str, Any]:
         return {"voicemail": {"description": "Take a message.", "anyOf": [{"type": ["boolean", "null"]}, obj("A voicemail.", {
             "prompt": ref("prompt"), "max_length": integer("Longest message in seconds.", 5, 3600),

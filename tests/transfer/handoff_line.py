@@ -1,0 +1,127 @@
+"""A small line for the hand-off tests: one transfer of each shape and each fallback,
+with the app built like production (signed webhooks, real SQLite, REST mocked)."""
+from __future__ import annotations
+
+import json
+import re
+from datetime import datetime, timezone
+from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
+
+import responses
+
+from ivr import create_app
+from ivr.testing import Caller, FlaskTransport
+from ivr.web.services import services
+
+ROOT = Path(__file__).resolve().parents[2]
+TOKEN = "tok-handoff"
+ACCOUNT = "AC" + "3" * 32
+PUBLIC = "https://ivr.example.com"
+CALLS = re.compile(rf"https://api\.twilio\.com/2010-04-01/Accounts/{ACCOUNT}/Calls\.json")
+CALL_UPDATE = re.compile(rf"https://api\.twilio\.com/2010-04-01/Accounts/{ACCOUNT}/Calls/CA\w+\.json")
+AT = datetime(2026, 11, 24, 15, 0, tzinfo=timezone.utc)
+
+FLOW = """
+flow: handoff
+numbers: ["+15005550006"]
+voice: Polly.Joanna
+operator: {to: desk}
+max_hold: 120
+start: main
+nodes:
+  main:
+    menu:
+      prompt: "Press 1 for sales, 2 for billing, 3 for support."
+      options:
+        - {keys: "1", go: sales}
+        - {keys: "2", go: billing}
+        - {keys: "3", go: support}
+  sales:
+    transfer: {to: ["+15005550010"], whisper: false, reason: "Sales question", fallback: leave_message}
+  billing:
+    transfer: {to: [client:ann, "+15005550011"], reason: "Billing question", fallback: call_back}
+  support:
+    transfer: {to: [client:sam, client:ann], reason: "Support question", fallback: leave_message}
+  desk:
+    transfer: {to: [client:ann], reason: "Asked for a person", fallback: leave_message}
+  leave_message:
+    voicemail: {prompt: "Please leave a message for our team after the tone.", max_length: 45}
+  call_back:
+    callback: {prompt: "We will call you back at your number within the hour.", within_minutes: 60}
+"""
+
+
+class Clock:
+    def __init__(self, at: datetime = AT) -> None:
+        self.at = at
+
+    def __call__(self) -> datetime:
+        return self.at
+
+
+def make_app(tmp_path: Path, warm: bool, flow: str = FLOW, clock: Clock | None = None):
+    flows = tmp_path / "flows"
+    flows.mkdir(exist_ok=True)
+    (flows / "handoff.yaml").write_text(flow)
+    config = {"TWILIO_AUTH_TOKEN": TOKEN, "IVR_PUBLIC_URL": PUBLIC,
+              "IVR_STORE": f"sqlite:///{tmp_path}/calls.sqlite3", "IVR_FLOWS_DIR": str(flows),
+              "IVR_AUDIO_DIR": str(ROOT / "audio"), "IVR_STREAM_SPEECH": "false", "IVR_SECRET_KEY": "k"}
+    if warm:
+        config["TWILIO_ACCOUNT_SID"] = ACCOUNT
+    app = create_app(config)
+    services(app).clock = clock or Clock()
+    if warm:
+        services(app).warm.rest.sleep = lambda s: None
+    return app
+
+
+def caller(app, **kwargs) -> Caller:
+    return Caller(FlaskTransport(app), auth_token=TOKEN, public_url=PUBLIC, **kwargs)
+
+
+def settled(app) -> None:
+    assert services(app).background.wait_idle(20), "the REST work did not finish"
+
+
+def leg_created(api, sids) -> None:
+    counter = iter(sids)
+
+    def reply(request):
+        return 201, {}, json.dumps({"sid": next(counter), "status": "queued"})
+
+    api.add_callback(responses.POST, CALLS, callback=reply, content_type="application/json")
+
+
+def call_updates_ok(api) -> None:
+    api.add(responses.POST, CALL_UPDATE, json={"sid": "CA0", "status": "in-progress"}, status=200)
+
+
+def created_legs(api) -> list[dict]:
+    return [parse_qs(c.request.body) for c in api.calls if CALLS.fullmatch(c.request.url.split("?")[0])]
+
+
+def updates(api) -> list[tuple[str, dict]]:
+    return [(c.request.url, parse_qs(c.request.body)) for c in api.calls
+            if CALL_UPDATE.fullmatch(c.request.url.split("?")[0])]
+
+
+def _path(url: str) -> str:
+    return urlsplit(url).path + "?" + urlsplit(url).query
+
+
+def agent_answers(app, leg: dict) -> Caller:
+    """Twilio answering the agent leg: its whisper URL fetched as a new call."""
+    agent = caller(app, caller="+15005550006", to=leg["To"][0], status_path=None)
+    agent.dial(path=_path(leg["Url"][0]))
+    return agent
+
+
+def leg_status(app, leg: dict, status: str) -> None:
+    poster = caller(app, status_path=None)
+    poster.post(_path(leg["StatusCallback"][0]), CallStatus=status, To=leg["To"][0])
+    settled(app)
+
+
+def session_of(app, call: Caller) -> dict:
+    return services(app).store.load(call.call_sid).data["session"]
