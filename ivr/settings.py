@@ -63,6 +63,12 @@ class Settings:
     failed_signature_window: float = 60.0
     failed_signature_block: float = 300.0  # ... before the source gets 429 for this long
     var_dir: Path = Path("var")  # local state: the default SQLite store lives here
+    media_sockets: int = 60  # media sockets open at once on this host (default: 30 per CPU core)
+    sign_in_limit: int = 5  # failed console sign-ins or admin tokens from one address within the window ...
+    sign_in_account_limit: int = 10  # ... or for one agent name from any address ...
+    sign_in_window: float = 900.0
+    sign_in_lockout: float = 60.0  # ... before a lock-out this long, doubled for each further one
+    console_idle_timeout: float = 1800.0  # seconds without a page or action before a console session ends
 
     def __repr__(self) -> str:
         shown = ", ".join(f"{f}={getattr(self, f)!r}" for f, d in self.__dataclass_fields__.items() if d.repr
@@ -139,6 +145,12 @@ def load_settings(config: Mapping[str, Any] | None = None, environ: Mapping[str,
     fail_window = number("IVR_FAILED_SIGNATURE_WINDOW", 60.0, float)
     fail_block = number("IVR_FAILED_SIGNATURE_BLOCK", 300.0, float)
     secret_key = secret("IVR_SECRET_KEY")
+    media_sockets = number("IVR_MEDIA_SOCKETS", _default_media_sockets(), int)
+    sign_in_limit = number("IVR_SIGN_IN_LIMIT", 5, int)
+    sign_in_account_limit = number("IVR_SIGN_IN_ACCOUNT_LIMIT", 10, int)
+    sign_in_window = number("IVR_SIGN_IN_WINDOW", 900.0, float)
+    sign_in_lockout = number("IVR_SIGN_IN_LOCKOUT", 60.0, float)
+    idle = number("IVR_CONSOLE_IDLE_TIMEOUT", 1800.0, float)
     return Settings(
         twilio_account_sid=str(get("TWILIO_ACCOUNT_SID", "")),
         twilio_auth_token=secret("TWILIO_AUTH_TOKEN"),
@@ -164,7 +176,18 @@ def load_settings(config: Mapping[str, Any] | None = None, environ: Mapping[str,
         failed_signature_window=max(fail_window, 1.0),
         failed_signature_block=max(fail_block, 1.0),
         var_dir=var_dir,
+        media_sockets=max(media_sockets, 1),
+        sign_in_limit=max(sign_in_limit, 1),
+        sign_in_account_limit=max(sign_in_account_limit, 1),
+        sign_in_window=max(sign_in_window, 1.0),
+        sign_in_lockout=max(sign_in_lockout, 1.0),
+        console_idle_timeout=max(idle, 10.0),
     )
+
+
+def _default_media_sockets() -> int:
+    """30 media streams per CPU core: what one core recognises in real time (measured 30 to 60)."""
+    return max(1, (os.cpu_count() or 1) * 30)
 
 
 def audio_beside(flows_dir: Path) -> Path:
@@ -259,11 +282,25 @@ REFERENCE: tuple[Variable, ...] = (
              "`agents.example.yaml`)", PEOPLE),
     Variable("IVR_SECRET_KEY", "random per start", "signs console sessions; set it in production so sign-ins "
              "survive a restart and reach every host", PEOPLE, secret=True),
+    Variable("IVR_CONSOLE_IDLE_TIMEOUT", "`1800.0`", "seconds without a page view or an action after which a "
+             "console session ends (the agent signs in again); signing out ends it at once, on every copy of "
+             "its cookie", PEOPLE),
+    Variable("IVR_SIGN_IN_LIMIT", "`5`", "failed console sign-ins or `/admin` tokens from one address within "
+             "`IVR_SIGN_IN_WINDOW` before that address is locked out (429, nothing checked)", PEOPLE),
+    Variable("IVR_SIGN_IN_ACCOUNT_LIMIT", "`10`", "failed sign-ins for one agent name, from any address, within "
+             "`IVR_SIGN_IN_WINDOW` before that name is locked out", PEOPLE),
+    Variable("IVR_SIGN_IN_WINDOW", "`900.0`", "seconds over which failed sign-ins are counted", PEOPLE),
+    Variable("IVR_SIGN_IN_LOCKOUT", "`60.0`", "seconds of the first lock-out; each further one within a day "
+             "lasts twice as long (up to 64 times). Counted in the session store, so every worker and host "
+             "shares them", PEOPLE),
     Variable("IVR_ADMIN_TOKEN", "—", "bearer token of `POST /admin/reload`; empty: the admin endpoints answer 403",
              PEOPLE, secret=True),
     Variable("IVR_WATCH_FLOWS", "`false`", "poll the flows folder and reload the flows when a file changes (`SIGHUP` "
              "and `POST /admin/reload` reload them too)", PEOPLE),
     Variable("IVR_WATCH_INTERVAL", "`1.0`", "seconds between two looks at the flows folder (at least 0.05)", PEOPLE),
+    Variable("IVR_MEDIA_SOCKETS", "30 per CPU core", "Media Streams sockets open at once on this host, shared "
+             "by its worker processes; one more is refused (503, logged) and that call goes on with keys and "
+             "Twilio's recogniser", LIMITS),
     Variable("IVR_MAX_BODY_BYTES", "`65536`", "larger webhook bodies are refused (413)", LIMITS),
     Variable("IVR_FAILED_SIGNATURE_LIMIT", "`20`", "failed signature checks from one source within the window "
              "before that source is blocked", LIMITS),

@@ -26,8 +26,9 @@ import math
 import random
 import time
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from .bus import Bus
@@ -151,14 +152,14 @@ class SessionStore(ABC):
 
     @property
     @abstractmethod
-    def bus(self) -> "Bus":
+    def bus(self) -> Bus:
         """The pub/sub bus that goes with this store (same hosts can see it)."""
 
     @abstractmethod
     def close(self) -> None:
         """Release connections. The store must not be used afterwards."""
 
-    def __enter__(self) -> "SessionStore":
+    def __enter__(self) -> SessionStore:
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -37,23 +37,26 @@ _KNOWN = {"session", "seq", "stream_secret", "streaming", "pending_speech", "lis
 @dataclass(frozen=True)
 class HeardSpeech:
     """What our own recogniser heard the caller say, waiting to be applied to the prompt
-    rendered at ``seq`` (the media socket saves it; the step webhook applies it)."""
+    rendered at ``seq`` (the media socket saves it; the step webhook applies it).
+    ``rejected``: the caller spoke but said none of the prompt's answers (a no-match)."""
 
     text: str
     confidence: float = 1.0
     loudness_dbfs: float | None = None
     duration: float | None = None
     seq: int | None = None
+    rejected: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         return {"text": self.text, "confidence": self.confidence, "loudness_dbfs": self.loudness_dbfs,
-                "duration": self.duration, "seq": self.seq}
+                "duration": self.duration, "seq": self.seq, "rejected": self.rejected}
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> HeardSpeech:
         seq = data.get("seq")
         return cls(str(data.get("text", "")), float(data.get("confidence") or 1.0), _number(data.get("loudness_dbfs")),
-                   _number(data.get("duration")), seq if isinstance(seq, int) else None)
+                   _number(data.get("duration")), seq if isinstance(seq, int) else None,
+                   bool(data.get("rejected")))
 
 
 @dataclass(frozen=True)

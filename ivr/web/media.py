@@ -13,15 +13,27 @@ Whether a prompt starts the stream is decided with the step (``Applied.start_str
 saved with the call by ``Line``); ``speech_for`` only reads that decision, so rendering
 writes nothing. Deliveries (a store write and a REST redirect) run on the line's
 ``Background`` worker, never on the socket's loop.
+
+Nothing unauthenticated can hold the line: the route exists only when a model is loaded
+(else ``/twilio/media`` is a 404); a message over ``MAX_MESSAGE_BYTES`` closes the socket
+as it arrives (simple-websocket's ``max_message_size``, counted frame part by frame part,
+so a huge frame is never held whole); nothing is kept before the ``start`` message, which
+must come within ``START_WITHIN`` seconds and carry the call's secret; each socket holds
+one of the host's ``IVR_MEDIA_SOCKETS`` slots (``sockets.py``) and, until its ``start``,
+one of this process's ``WAITING_PER_PROCESS`` places, so idle sockets can never take a
+worker's threads. A refused socket is answered 503 before it is accepted: the call goes on
+with keys, as with no local speech.
 """
 from __future__ import annotations
 
 import hmac
 import json
 import logging
+import threading
+import time
 from typing import Any, Protocol
 
-from flask import Flask
+from flask import Flask, Response, g, request
 
 from ivr import twiml
 from ivr.flows.library import FlowLibrary
@@ -33,10 +45,17 @@ from ivr.telephony.rest import CallGone, RestUnavailable, TwilioRest
 from .line import Applied
 from .live import HeardSpeech, LiveCall
 from .services import Background
+from .sockets import Slot, SocketSlots
 
-__all__ = ["LocalSpeech", "init_app"]
+__all__ = ["LocalSpeech", "Ticket", "init_app", "MEDIA_PATH", "MAX_MESSAGE_BYTES", "START_WITHIN"]
 
 log = logging.getLogger(__name__)
+MEDIA_PATH = "/twilio/media"
+MAX_MESSAGE_BYTES = 64 * 1024  # a media message is about 300 bytes; a start message under 10 kB
+START_WITHIN = 2.0  # seconds from the upgrade to the start message (Twilio sends it at once)
+WAITING_PER_PROCESS = 4  # sockets of one process still waiting for their start message
+SILENT_STREAM_CLOSES = 30.0  # seconds without a message: the stream is gone (Twilio sends 50 a second)
+REFUSAL_LOG_EVERY = 10.0  # seconds between two "refused a media stream" lines
 
 
 class Socket(Protocol):
@@ -45,6 +64,27 @@ class Socket(Protocol):
     def receive(self, timeout: float | None = None) -> Any: ...
 
     def close(self, reason: int | None = None, message: str | None = None) -> None: ...
+
+
+class Ticket:
+    """One socket's place on this host (and, until its start message, in this process)."""
+
+    def __init__(self, slot: Slot, waiting: threading.BoundedSemaphore) -> None:
+        self._slot = slot
+        self._waiting: threading.BoundedSemaphore | None = waiting
+        self._lock = threading.Lock()
+
+    def started(self) -> None:
+        """The stream started: it no longer counts as waiting."""
+        with self._lock:
+            waiting, self._waiting = self._waiting, None
+        if waiting is not None:
+            waiting.release()
+
+    def close(self) -> None:
+        """The socket closed: give everything back (a second call does nothing)."""
+        self.started()
+        self._slot.release()
 
 
 class LocalSpeech:
@@ -58,6 +98,11 @@ class LocalSpeech:
         self.rest = rest
         self.background = background
         self.models: dict[str, Any] = {}
+        self.slots = SocketSlots(settings.var_dir / "media-sockets", settings.media_sockets)
+        self._waiting = threading.BoundedSemaphore(WAITING_PER_PROCESS)
+        self._refusals_lock = threading.Lock()
+        self._refusals = 0
+        self._refusal_said = -REFUSAL_LOG_EVERY
 
     def load_models(self) -> None:
         """One model per language, loaded once per process (before gunicorn forks)."""
@@ -105,60 +150,111 @@ class LocalSpeech:
                                                ("secret", applied.live.stream_secret)))
 
     # --- the socket ---------------------------------------------------------------------
-    def handle(self, ws: Socket) -> None:
-        from ivr.speech.pipeline import Ended, Heard, MediaSession, OperatorNow, StreamProblem
+    def open_socket(self, source: str) -> Ticket | None:
+        """A place for one more socket on this host, or None (refused, said in the log).
 
-        waiting: list[str] = []
-        media: MediaSession | None = None
-        call_sid = ""
-        while True:
-            text = ws.receive()
-            if text is None:
+        Every socket holds a host slot (``IVR_MEDIA_SOCKETS``) while it is open, and one of
+        this process's few places for sockets still waiting for their ``start`` message."""
+        if not self._waiting.acquire(blocking=False):
+            self._refused(source, f"{WAITING_PER_PROCESS} sockets of this process are still waiting for their "
+                                  "start message")
+            return None
+        slot = self.slots.take()
+        if slot is None:
+            self._waiting.release()
+            self._refused(source, f"{self.slots.cap} media sockets are already open on this host "
+                                  "(IVR_MEDIA_SOCKETS)")
+            return None
+        return Ticket(slot, self._waiting)
+
+    def _refused(self, source: str, why: str) -> None:
+        with self._refusals_lock:
+            self._refusals += 1
+            now = time.monotonic()
+            if now - self._refusal_said < REFUSAL_LOG_EVERY:
                 return
-            if media is None:
-                waiting.append(text)
-                start = _start_message(text)
-                if start is None:
-                    if len(waiting) > 50:
-                        log.warning("media stream sent no start message; closing")
-                        return
-                    continue
-                call_sid = self._admit(start)
-                if not call_sid:
-                    ws.close(reason=1008, message="not a stream of this line")
-                    return
-                live = LiveCall.load(self.store, call_sid)
-                if live is None:
-                    return
-                model = self.models.get(live.session.language) or next(iter(self.models.values()))
-                media = MediaSession(model, self._phrases_for, operator_phrases=self.operator_phrases(live.session))
-                backlog, waiting = waiting, []
-            else:
-                backlog = [text]
-            for message in backlog:
-                for outcome in media.feed_message(message):
-                    if isinstance(outcome, Heard):
-                        self.background.submit(f"delivering speech to call {call_sid}", self.deliver, call_sid,
-                                               outcome.text, outcome.confidence, outcome.loudness_dbfs,
-                                               outcome.duration)
-                    elif isinstance(outcome, OperatorNow):
-                        # the grammar only lets through words of the prompt, so an operator
-                        # phrase among them is a request: deliver it on its own, at once
-                        phrase = next((p for p in media.operator_phrases if p in outcome.text), outcome.text)
-                        self.background.submit(f"delivering speech to call {call_sid}", self.deliver, call_sid,
-                                               phrase, 1.0, None, None)
-                    elif isinstance(outcome, StreamProblem):
-                        log.info("call %s: media stream: %s", call_sid, outcome.reason)
-                    elif isinstance(outcome, Ended):
-                        return
+            count, self._refusals, self._refusal_said = self._refusals, 0, now
+        log.warning("refused a media stream from %s: %s; %d refused since the last such line. Refused calls go "
+                    "on with keys and Twilio's recogniser", source or "?", why, count)
 
-    def _admit(self, start: dict[str, Any]) -> str:
-        params = start.get("customParameters") or {}
-        call_sid = str(params.get("call") or start.get("callSid") or "")
+    def handle(self, ws: Socket, ticket: Ticket | None = None, source: str = "?") -> None:
+        """One Media Streams socket, from ``start`` (within ``START_WITHIN`` seconds) to ``stop``."""
+        from ivr.speech.pipeline import MediaSession
+
+        found = self._await_start(ws, source)
+        if found is None:
+            return
+        if ticket is not None:
+            ticket.started()
+        call_sid, live, start_text = found
+        model = self.models.get(live.session.language) or next(iter(self.models.values()))
+        media = MediaSession(model, self._phrases_for, operator_phrases=self.operator_phrases(live.session))
+        text: str | bytes | None = start_text
+        while text is not None and self._feed(media, call_sid, text):
+            text = ws.receive(timeout=SILENT_STREAM_CLOSES)
+        if text is None:
+            log.info("call %s: the media stream sent nothing for %.0f s; closing it", call_sid, SILENT_STREAM_CLOSES)
+
+    def _await_start(self, ws: Socket, source: str) -> tuple[str, LiveCall, str] | None:
+        """Wait for a ``start`` message with this line's secret; nothing before it is kept.
+
+        Twilio's ``connected`` message may come first; anything else before ``start`` is
+        dropped unread. No start within ``START_WITHIN`` seconds, or a wrong secret, closes
+        the socket."""
+        deadline = time.monotonic() + START_WITHIN
+        dropped = 0
+        while (left := deadline - time.monotonic()) > 0:
+            text = ws.receive(timeout=left)
+            if text is None:
+                break
+            event, start = _event_of(text)
+            if event == "connected":
+                continue
+            if start is None:
+                dropped += 1
+                continue
+            call_sid = self._admit(start, source)
+            live = LiveCall.load(self.store, call_sid) if call_sid else None
+            if live is None:
+                ws.close(reason=1008, message="not a stream of this line")
+                return None
+            return call_sid, live, text if isinstance(text, str) else text.decode("utf-8", "replace")
+        log.warning("closed a media stream from %s: no start message within %.0f s (%d other message(s) dropped)",
+                    source, START_WITHIN, dropped)
+        ws.close(reason=1008, message="no start message in time")
+        return None
+
+    def _feed(self, media: Any, call_sid: str, text: str | bytes) -> bool:
+        """One message of an admitted stream into the recogniser; False when the stream ended."""
+        from ivr.speech.pipeline import Ended, Heard, NotUnderstood, OperatorNow, StreamProblem
+
+        for outcome in media.feed_message(text):
+            if isinstance(outcome, Heard):
+                self.background.submit(f"delivering speech to call {call_sid}", self.deliver, call_sid,
+                                       outcome.text, outcome.confidence, outcome.loudness_dbfs, outcome.duration)
+            elif isinstance(outcome, NotUnderstood):
+                log.info("call %s: speech not understood (%s)", call_sid, outcome.why)
+                self.background.submit(f"delivering speech to call {call_sid}", self.deliver, call_sid,
+                                       outcome.heard, outcome.confidence, outcome.loudness_dbfs, outcome.duration,
+                                       False)
+            elif isinstance(outcome, OperatorNow):  # the operator phrase itself: a request, at once
+                self.background.submit(f"delivering speech to call {call_sid}", self.deliver, call_sid,
+                                       outcome.text, 1.0, None, None)
+            elif isinstance(outcome, StreamProblem):
+                log.info("call %s: media stream: %s", call_sid, outcome.reason)
+            elif isinstance(outcome, Ended):
+                return False
+        return True
+
+    def _admit(self, start: dict[str, Any], source: str = "?") -> str:
+        params = start.get("customParameters")
+        params = params if isinstance(params, dict) else {}
+        call_sid = str(params.get("call") or start.get("callSid") or "")[:64]
         live = LiveCall.load(self.store, call_sid)
         secret = live.stream_secret if live is not None else ""
-        if not secret or not hmac.compare_digest(str(params.get("secret", "")), secret):
-            log.warning("refused a media stream for call %s: unknown call or wrong secret", call_sid or "?")
+        if not secret or not hmac.compare_digest(str(params.get("secret", "")).encode(), secret.encode()):
+            log.warning("refused a media stream from %s for call %s: unknown call or wrong secret", source,
+                        call_sid or "?")
             return ""
         return call_sid
 
@@ -167,13 +263,17 @@ class LocalSpeech:
         return list(live.listen_phrases) if live is not None else []
 
     def deliver(self, call_sid: str, text: str, confidence: float, loudness: float | None,
-                duration: float | None) -> None:
-        """Save what was said with the call, then redirect the call to apply it now."""
+                duration: float | None, understood: bool = True) -> None:
+        """Save what was said with the call, then redirect the call to apply it now.
+
+        ``understood=False``: the caller spoke but said none of the prompt's answers; the
+        step applies it as a misunderstanding (a no-match), never as silence."""
         live = LiveCall.load(self.store, call_sid)
         if live is None or not live.listening:
             return
         seq = live.seq
-        LiveCall.mark(self.store, call_sid, pending_speech=HeardSpeech(text, confidence, loudness, duration, seq))
+        LiveCall.mark(self.store, call_sid, pending_speech=HeardSpeech(text, confidence, loudness, duration, seq,
+                                                                       rejected=not understood))
         url = twiml.Urls(self.settings.public_url).to("/twilio/step", node=live.session.node, seq=seq, speech=1)
         if self.rest is None:
             log.warning("call %s: heard %r but cannot redirect the call (TWILIO_ACCOUNT_SID not set)", call_sid, text)
@@ -186,21 +286,53 @@ class LocalSpeech:
             log.warning("call %s: %s; the prompt's own timeout will apply the speech", call_sid, exc)
 
 
-def _start_message(text: str) -> dict[str, Any] | None:
+def _event_of(text: str | bytes) -> tuple[str, dict[str, Any] | None]:
+    """The ``event`` of a Media Streams message, and its ``start`` part when it is one."""
     try:
         message = json.loads(text)
     except (TypeError, ValueError):
-        return None
-    start = message.get("start") if isinstance(message, dict) and message.get("event") == "start" else None
-    return start if isinstance(start, dict) else None
+        return "", None
+    if not isinstance(message, dict):
+        return "", None
+    event = str(message.get("event", ""))
+    start = message.get("start") if event == "start" else None
+    return event, start if isinstance(start, dict) else None
 
 
 def init_app(app: Flask, speech: LocalSpeech) -> None:
-    """The Media Streams socket at ``/twilio/media``."""
+    """The Media Streams socket at ``/twilio/media``, only when a model is loaded."""
+    if not speech.models:
+        log.info("no Vosk model is loaded: %s is not served (Twilio's recogniser hears callers)", MEDIA_PATH)
+        return
     from flask_sock import Sock
 
+    options = dict(app.config.get("SOCK_SERVER_OPTIONS") or {})
+    options["max_message_size"] = MAX_MESSAGE_BYTES
+    app.config["SOCK_SERVER_OPTIONS"] = options
     sock = Sock(app)
 
-    @sock.route("/twilio/media")  # type: ignore[untyped-decorator, unused-ignore]
+    @app.before_request
+    def _make_room() -> Response | None:  # before the upgrade: a refusal costs no thread
+        if request.path != MEDIA_PATH:
+            return None
+        ticket = speech.open_socket(request.remote_addr or "?")
+        if ticket is None:
+            return Response("too many media streams on this host; the call goes on with keys\n", status=503,
+                            mimetype="text/plain", headers={"Retry-After": "1"})
+        g.media_ticket = ticket
+        return None
+
+    @app.teardown_request
+    def _give_room_back(exc: BaseException | None) -> None:
+        ticket = g.pop("media_ticket", None)
+        if ticket is not None:
+            ticket.close()
+
+    @sock.route(MEDIA_PATH)  # type: ignore[untyped-decorator, unused-ignore]
     def media(ws: Socket) -> None:  # a short loop around the sans-IO MediaSession
-        speech.handle(ws)
+        ticket = g.get("media_ticket")
+        try:
+            speech.handle(ws, ticket, request.remote_addr or "?")
+        finally:
+            if ticket is not None:
+                ticket.close()
