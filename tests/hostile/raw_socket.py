@@ -9,7 +9,7 @@ import socket
 import struct
 import time
 
-__all__ = ["Refused", "open_socket", "send_text", "send_frame_slowly", "closed_within"]
+__all__ = ["Refused", "open_socket", "send_text", "send_frame_slowly", "closed_within", "close_code"]
 
 
 class Refused(Exception):
@@ -84,4 +84,25 @@ def closed_within(sock: socket.socket, seconds: float) -> float | None:
             return time.monotonic() - began
         if not data or data[0] == 0x88:
             return time.monotonic() - began
+    return None
+
+
+def close_code(sock: socket.socket, seconds: float) -> int | None:
+    """The code of the close frame the server sends within ``seconds`` (None: none came)."""
+    began = time.monotonic()
+    sock.settimeout(0.1)
+    data = b""
+    while time.monotonic() - began < seconds:
+        try:
+            chunk = sock.recv(65536)
+        except TimeoutError:
+            continue
+        except OSError:
+            break
+        if not chunk:
+            break
+        data += chunk
+        at = data.find(b"\x88")
+        if at >= 0 and len(data) >= at + 4:
+            return int.from_bytes(data[at + 2:at + 4], "big")
     return None
