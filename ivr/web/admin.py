@@ -16,12 +16,18 @@ A reload asked by HTTP or SIGHUP is announced on the store's bus (channel ``ivr.
 every other host (or process) on the same Redis reloads too. Each process listens in a
 daemon thread started with the app when the store's bus crosses processes (Redis).
 
-Rules of this file: ``reload`` is serialised by a lock per app (two reloads at once
-would race for "last good"); problems go to the log as ``file:line:col`` lines; a failing
-bus never fails a reload (the other hosts' watchers or a later reload catch up).
+Rules of this file: a reload never waits for another. The flows are read and checked
+with no lock held (``FlowLibrary.reload`` takes its own lock only to swap the result in);
+one load runs at a time per app, and a reload asked while one is running is answered at
+once (``running``) and done again when that load ends, so a slow or hostile file never
+blocks HTTP, SIGHUP or bus reloads. A folder whose files all have the same modification
+time, size and content hash as at the last load is not parsed again (``unchanged``).
+Problems go to the log as ``file:line:col`` lines; a failing bus never fails a reload
+(the other hosts' watchers or a later reload catch up).
 """
 from __future__ import annotations
 
+import hashlib
 import hmac
 import logging
 import os
@@ -34,6 +40,7 @@ from typing import Any
 from flask import Blueprint, Flask, Response, jsonify, request
 
 from ivr.flows.library import FlowLibrary
+from ivr.flows.yamlpos import LIMITS
 from ivr.model.problems import Problem, format_problem
 from ivr.store import LocalBus
 
@@ -52,14 +59,46 @@ class Reloader:
         self.store = store
         self.origin = f"{os.getpid()}-{uuid.uuid4().hex[:8]}"
         self.on_reload = on_reload
-        self._lock = threading.Lock()
+        self._state = threading.Lock()  # held only to read and write the three fields below
+        self._running = False  # a load is under way
+        self._again = False  # a reload was asked during it: load once more when it ends
+        self._seen: tuple[Fingerprint, dict[str, Any]] | None = None  # the folder as last loaded, and the answer
         self._stop = threading.Event()
         self.threads: list[threading.Thread] = []
 
     def reload(self, why: str, announce: bool = True) -> dict[str, Any]:
-        with self._lock:
-            problems = self.library.reload()
-            flows = {name: flow.version for name, flow in sorted(self.library.flows.items())}
+        """Load the flows folder again (see the rules of this file); the answer as JSON."""
+        folder = fingerprint(self.library.directory)
+        with self._state:
+            if self._seen is not None and self._seen[0] == folder:
+                log.info("flow reload (%s): no flow file changed since the last load", why)
+                return {**self._seen[1], "unchanged": True, "announced": False}
+            if self._running:
+                self._again = True
+                log.info("flow reload (%s): a load is running; it is loaded again when that one ends", why)
+                return {"ok": True, "running": True, "announced": False, "problems": [],
+                        "flows": {n: f.version for n, f in sorted(self.library.flows.items())}}
+            self._running = True
+        try:
+            while True:
+                result = self._load(why)
+                with self._state:
+                    self._seen = (folder, result)
+                    if not self._again:
+                        self._running = False
+                        break
+                    self._again = False
+                why, folder = f"{why}, then changed again", fingerprint(self.library.directory)
+        except BaseException:
+            with self._state:
+                self._running = self._again = False
+            raise
+        announced = self.announce(why) if announce else False
+        return {**result, "announced": announced}
+
+    def _load(self, why: str) -> dict[str, Any]:
+        problems = self.library.reload()  # reads and checks with no lock held; swaps under the library's
+        flows = {name: flow.version for name, flow in sorted(self.library.flows.items())}
         sources = self.library.last.sources if self.library.last else {}
         errors = [p for p in problems if p.severity == "error"]
         for problem in problems:
@@ -69,8 +108,7 @@ class Reloader:
                  ", ".join(f"{n}@{v}" for n, v in flows.items()) or "none", len(errors), len(problems) - len(errors))
         if self.on_reload is not None:
             self.on_reload(self.library)
-        announced = self.announce(why) if announce else False
-        return {"ok": not errors, "flows": flows, "announced": announced,
+        return {"ok": not errors, "flows": flows,
                 "problems": [_problem_json(p, sources.get(p.where.file)) for p in problems]}
 
     def announce(self, why: str) -> bool:
@@ -130,6 +168,23 @@ class Reloader:
         self._stop.set()
 
 
+Fingerprint = tuple[tuple[str, int, int, str], ...]
+
+
+def fingerprint(directory: Path) -> Fingerprint:
+    """Every flow file's name, modification time, size and content hash (SHA-256). A file
+    over the reader's size limit is not read: the loader refuses it by its size alone."""
+    out = []
+    for path in sorted([*Path(directory).glob("*.yaml"), *Path(directory).glob("*.yml")]):
+        try:
+            st = path.stat()
+            digest = "" if st.st_size > LIMITS.max_bytes else hashlib.sha256(path.read_bytes()).hexdigest()
+        except OSError:
+            continue
+        out.append((str(path), st.st_mtime_ns, st.st_size, digest))
+    return tuple(out)
+
+
 def snapshot(directory: Path) -> dict[str, tuple[int, int]]:
     out = {}
     for pattern in ("*.yaml", "*.yml"):
@@ -181,7 +236,7 @@ def reload_flows():
         return denied
     result = services().reloader.reload(f"POST /admin/reload from {request.remote_addr}")
     response = jsonify(result)
-    response.status_code = 200 if result["ok"] else 422
+    response.status_code = 202 if result.get("running") else 200 if result["ok"] else 422
     return response
 
 
