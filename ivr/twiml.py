@@ -5,7 +5,9 @@ paths); ``render`` turns one step's actions into one TwiML document.
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import urlencode
 
 from twilio.twiml.voice_response import Dial, Gather, VoiceResponse
@@ -26,6 +28,19 @@ class Urls:
 
     def audio(self, name: str) -> str:
         return self.to(f"/audio/{name}")
+
+
+@dataclass(frozen=True)
+class Voice:
+    """The flow's voice and language, for what the line itself says (hold, queue, whisper,
+    goodbye) as much as for the flow's own prompts. Empty: Twilio's default voice."""
+
+    name: str = ""
+    language: str = ""
+
+    def say(self, parent: Any, text: str) -> None:
+        kwargs = {key: value for key, value in (("voice", self.name), ("language", self.language)) if value}
+        parent.say(text, **kwargs)
 
 
 @dataclass(frozen=True)
@@ -109,28 +124,28 @@ def _hold_in_conference(response: VoiceResponse, action: Transfer, urls: Urls, c
     agent who accepted joins (or the call is redirected to a fallback)."""
     dial = Dial(action=urls.to("/twilio/conference-left", attempt=action.attempt), method="POST")
     dial.conference(conference_name(call_sid), start_conference_on_enter=False, end_conference_on_exit=True,
-                    beep=False, wait_url=urls.to("/twilio/hold"), wait_method="POST")
+                    beep=False, wait_url=urls.to("/twilio/hold", call=call_sid), wait_method="POST")
     response.append(dial)
 
 
-def agent_joins(call_sid: str) -> str:
-    """The agent who pressed 1 joins the caller's conference (and ends it on leaving)."""
+def agent_joins(call_sid: str, voice: Voice = Voice()) -> str:
+    """The agent who took the call joins the caller's conference (and ends it on leaving)."""
     response = VoiceResponse()
-    response.say("Connecting you now.")
+    voice.say(response, "Connecting you now.")
     dial = Dial()
     dial.conference(conference_name(call_sid), start_conference_on_enter=True, end_conference_on_exit=True, beep=False)
     response.append(dial)
     return str(response)
 
 
-def hold(music_url: str | None) -> str:
+def hold(music_url: str | None, voice: Voice = Voice()) -> str:
     """What the caller hears while an agent is sought (Twilio repeats it)."""
     response = VoiceResponse()
     if music_url:
         response.play(music_url)
     else:
         response.pause(length=15)
-    response.say("Thanks for holding. We're still connecting you, and we've passed along what you told us.")
+    voice.say(response, "Thanks for holding. We're still connecting you, and we've passed along what you told us.")
     return str(response)
 
 
@@ -163,7 +178,7 @@ def _transfer(response: VoiceResponse, action: Transfer, urls: Urls, call_sid: s
         return
     if kind == "queue":
         response.enqueue(action.target.split(":", 1)[1], action=after, method="POST",
-                         wait_url=urls.to("/twilio/queue-wait"), wait_url_method="POST")
+                         wait_url=urls.to("/twilio/queue-wait", call=call_sid), wait_url_method="POST")
         return
     whisper = urls.to("/twilio/whisper", call=call_sid, attempt=action.attempt) if action.whisper else None
     dial = Dial(action=after, method="POST", timeout=action.timeout, answer_on_bridge=True)
@@ -176,28 +191,36 @@ def _transfer(response: VoiceResponse, action: Transfer, urls: Urls, call_sid: s
     response.append(dial)
 
 
-def flex_attributes(context: dict) -> dict:
+def flex_attributes(context: Mapping[str, Any]) -> dict[str, Any]:
     """TaskRouter / Flex task attributes: the context record, trimmed of the long parts."""
     return {"type": "inbound_call", "name": context.get("caller", ""), "from": context.get("caller", ""),
             "call_sid": context.get("call_sid", ""), "ivr": {k: v for k, v in context.items() if k != "turns"},
             "conversation": [f"{t['kind']}: {t['text']}" for t in context.get("turns", [])][-20:]}
 
 
-def whisper(summary: str, answer_url: str) -> str:
-    """What the agent hears before the caller is connected: the summary, then 1 or 2."""
+WHISPER_QUESTION = "Press 1 to take the call, or 2 to pass."
+
+
+def whisper(summary: str, answer_url: str, voice: Voice = Voice()) -> str:
+    """What the agent hears before the caller is connected: a short pause (an agent
+    lifting the handset would miss the first words), the summary, then 1 or 2. Without
+    ``summary``: the question again (after a key that is neither). A timed-out Gather
+    with nothing after it still bridges (TWILIO.md section 6), so it ends in a hangup."""
     response = VoiceResponse()
     gather = response.gather(num_digits=1, action=answer_url, method="POST", timeout=8, input="dtmf")
-    gather.say(summary)
-    gather.say("Press 1 to take the call, or 2 to pass.")
-    response.say("No answer. Passing the call on.")
+    if summary:
+        gather.pause(length=1)
+        voice.say(gather, summary)
+    voice.say(gather, WHISPER_QUESTION)
+    voice.say(response, "No answer. Passing the call on.")
     response.hangup()
     return str(response)
 
 
-def simple(*texts: str, hangup: bool = False, dial: str = "") -> str:
+def simple(*texts: str, hangup: bool = False, dial: str = "", voice: Voice = Voice()) -> str:
     response = VoiceResponse()
     for text in texts:
-        response.say(text)
+        voice.say(response, text)
     if dial:
         response.dial(dial)
     if hangup:
@@ -209,10 +232,10 @@ def empty() -> str:
     return str(VoiceResponse())
 
 
-def queue_wait(position: str) -> str:
+def queue_wait(position: str, voice: Voice = Voice()) -> str:
     response = VoiceResponse()
     where = f"You are number {position} in line. " if position and position.isdigit() else ""
-    response.say(f"{where}Thanks for holding. Someone will be with you as soon as possible.")
+    voice.say(response, f"{where}Thanks for holding. Someone will be with you as soon as possible.")
     response.pause(length=20)
     return str(response)
 

@@ -12,11 +12,20 @@ from ivr.model.flow import Flow
 
 from .session import Session
 
+__all__ = ["MASK", "UPSET_SIGNALS", "build_context", "masked_slots", "mood", "summary", "upset_score",
+           "whisper_text"]
+
 MASK = "••••"
 
 
 def masked_slots(flow: Flow, session: Session) -> dict[str, str]:
     return {k: (MASK if k in flow.secrets else v) for k, v in session.slots.items()}
+
+
+# Signs that a caller is upset: their words, their voice, failing again and again. Asking
+# for a person, a topic that needs one, or a long call are reasons to hand over, not moods.
+UPSET_SIGNALS = frozenset({"negative_sentiment", "loudness", "no_input", "no_match", "revisit", "repeated_intent",
+                           "low_confidence"})
 
 
 def mood(score: float) -> str:
@@ -25,6 +34,11 @@ def mood(score: float) -> str:
     if score >= 0.4:
         return "somewhat frustrated"
     return "calm"
+
+
+def upset_score(session: Session) -> float:
+    """How upset the caller seems, from real signs of it only (see ``UPSET_SIGNALS``)."""
+    return min(1.0, sum(r.weight for r in session.reasons if r.signal in UPSET_SIGNALS))
 
 
 def build_context(flow: Flow, session: Session) -> dict[str, Any]:
@@ -51,7 +65,7 @@ def build_context(flow: Flow, session: Session) -> dict[str, Any]:
         "lookups": [dict(x) for x in session.lookups],
         "escalation": {
             "score": round(session.score, 2),
-            "mood": mood(session.score),
+            "mood": mood(upset_score(session)),
             "reasons": [{"signal": r.signal, "weight": round(r.weight, 2), "detail": r.detail} for r in session.reasons],
         },
         "reason": session.transfer_reason,
@@ -62,14 +76,22 @@ def build_context(flow: Flow, session: Session) -> dict[str, Any]:
 
 def summary(context: dict[str, Any]) -> str:
     """A whisper for the agent, short enough to speak in under 15 seconds."""
+    return whisper_text(context)
+
+
+def whisper_text(context: dict[str, Any]) -> str:
+    """What the agent hears before taking the call, in plain words: who (the last four
+    digits, verified or not), what they want, why they come to a person, and their mood
+    only when there are real signs of upset (never for the request for a person)."""
     caller = context.get("caller") or "an unknown number"
     spaced = " ".join(caller[-4:]) if caller and caller[-4:].isdigit() else caller
     who = f"Caller ending in {spaced}" if caller and caller[-4:].isdigit() else f"Caller from {caller}"
     who += ", verified." if context.get("verified") else ", not verified."
     intents = context.get("intents") or []
     wants = f" Wants {intents[-1]}." if intents else ""
-    reason = context.get("reason") or "needs help"
+    reason = (context.get("reason") or "needs help").rstrip(".")
     mood_text = context.get("escalation", {}).get("mood", "calm")
-    text = f"{who}{wants} Reason: {reason}. Caller seems {mood_text}."
+    feeling = f" Caller seems {mood_text}." if mood_text != "calm" else ""
+    text = f"{who}{wants} {reason[:1].upper() + reason[1:]}.{feeling}"
     words = text.split()
     return " ".join(words[:38]) + ("." if len(words) > 38 else "")

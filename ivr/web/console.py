@@ -298,6 +298,11 @@ def answer(call_sid: str):
         live = LiveCall.load(line.store, call_sid)
         if warm is not None and live is not None:
             warm.stop_ringing(live)  # stop ringing this agent: its status callback moves the call on
+    warm_transfer = services().warm
+    if result == "accepted" and warm_transfer is not None:  # a phone already at the whisper joins now
+        taken = LiveCall.load(line.store, call_sid)
+        if taken is not None:
+            warm_transfer.join_agent(taken, services().urls())
     return _answered(call_sid, result, 200 if result != "gone" else 409)
 
 

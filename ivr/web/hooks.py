@@ -16,21 +16,24 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime
 from functools import wraps
-from typing import ParamSpec
+from typing import Any, ParamSpec
 
 from flask import Blueprint, Response, request
 
 from ivr import twiml
-from ivr.model.context import build_context, summary
+from ivr.model.context import build_context, whisper_text
 from ivr.model.events import CallEnded, CallStarted, DigitsPressed, NoInput, RecordingDone, SpeechHeard, TransferResult
+from ivr.model.flow import Flow
+from ivr.store import Stored
 
 from .line import Applied, Line
 from .live import LiveCall
 from .services import services
 
-__all__ = ["bp", "respond", "twilio_webhook", "xml"]
+__all__ = ["bp", "respond", "twilio_webhook", "voice_of", "xml"]
 
 log = logging.getLogger(__name__)
 bp = Blueprint("twilio", __name__)
@@ -171,39 +174,80 @@ def _queue_status(result: str) -> str:
 @bp.post("/twilio/whisper")
 @twilio_webhook
 def whisper() -> Response:
+    """The agent's phone picked up: the whisper, unless the attempt was decided already
+    (taken on the console: straight in; passed, or the call moved on: goodbye)."""
     call = request.args.get("call", "")
     attempt = request.args.get("attempt", "")
-    live = LiveCall.load(_line().store, call)
-    if live is not None and str(live.session.transfer_attempt) == attempt:
-        if live.phase == "connected":  # already taken on the agent console: bridge at once
-            return xml(_agent_joins(call))
-        if live.was_declined(attempt):  # passed on the console
-            return xml(twiml.simple("You passed on this call.", hangup=True))
+    live = _agent_leg_answered(call, attempt)
+    if live is not None and live.taken_on(attempt):  # already taken on the agent console: bridge at once
+        return xml(_agent_joins(call, attempt))
+    if live is not None and live.was_declined(attempt):  # passed on the console
+        return xml(twiml.simple("You passed on this call.", hangup=True))
     if live is None or not live.is_attempt_live(attempt):
         return xml(twiml.simple("This call is no longer waiting.", hangup=True))
     flow = _line().library.pinned(live.session.flow, live.session.flow_version)
-    text = summary(build_context(flow, live.session))
     answer = services().urls().to("/twilio/whisper/answer", call=call, attempt=attempt)
-    return xml(twiml.whisper(text, answer))
+    return xml(twiml.whisper(whisper_text(build_context(flow, live.session)), answer, _voice(flow, live)))
 
 
-def _agent_joins(call: str) -> str:
+def _agent_leg_answered(call: str, attempt: str) -> LiveCall | None:
+    """Remember that the agent's phone of ``attempt`` picked up (so stopping it means
+    ending it, not cancelling it: TWILIO.md section 5, "canceled affects only queued or
+    ringing calls"); the call as it is now."""
+    def change(current: Stored | None) -> dict[str, Any] | None:
+        live = LiveCall.of(current)
+        if live is None or live.agent_answered or str(live.agent_attempt) != attempt:
+            return None
+        return replace(live, agent_answered=True).to_stored()
+
+    return LiveCall.of(_line().store.update(call, change)) if call else None
+
+
+def _voice(flow: Flow, live: LiveCall) -> twiml.Voice:
+    return twiml.Voice(flow.voice, live.session.language or flow.language)
+
+
+def _agent_joins(call: str, attempt: str) -> str:
     """The agent's leg, once the agent took the call: into the caller's hold conference
     (warm transfer), or bridged straight to the caller (a plain ``<Dial>``)."""
+    def change(current: Stored | None) -> dict[str, Any] | None:
+        live = LiveCall.of(current)
+        if live is None or live.agent_joined or not live.taken_on(attempt):
+            return None
+        return replace(live, agent_joined=True).to_stored()
+
+    live = LiveCall.of(_line().store.update(call, change))
+    voice = twiml.Voice()
+    if live is not None:
+        voice = _voice(_line().library.pinned(live.session.flow, live.session.flow_version), live)
     if services().warm is not None:
-        return twiml.agent_joins(call)
-    return twiml.simple("Connecting you now.")
+        return twiml.agent_joins(call, voice)
+    return twiml.simple("Connecting you now.", voice=voice)
 
 
 @bp.post("/twilio/whisper/answer")
 @twilio_webhook
 def whisper_answer() -> Response:
+    """The agent's key at the whisper: 1 takes the call, 2 passes, anything else asks
+    again (a stray key never passes a caller on)."""
     call = request.args.get("call", "")
     attempt = request.args.get("attempt", "")
-    accept = request.form.get("Digits", "") == "1" or request.args.get("accept") == "1"
+    digits = request.form.get("Digits", "")
+    if request.args.get("accept") == "1":
+        _agent_leg_answered(call, attempt)  # a transfer without a whisper: the pick-up is the yes
+        accept = True
+    elif digits in ("1", "2"):
+        accept = digits == "1"
+    else:
+        answer = services().urls().to("/twilio/whisper/answer", call=call, attempt=attempt)
+        live = LiveCall.load(_line().store, call)
+        voice = twiml.Voice()
+        if live is not None:
+            voice = _voice(_line().library.pinned(live.session.flow, live.session.flow_version), live)
+        return xml(twiml.whisper("", answer, voice))
     result = _line().agent_answer(call, attempt, accept, _now(), by=request.form.get("To", ""))
     if result == "accepted":
-        return xml(_agent_joins(call))
+        return xml(_agent_joins(call, attempt))
     if result == "declined":
         return xml(twiml.simple("Passing the call on.", hangup=True))
     return xml(twiml.simple("This call is no longer waiting.", hangup=True))
@@ -212,7 +256,15 @@ def whisper_answer() -> Response:
 @bp.post("/twilio/queue-wait")
 @twilio_webhook
 def queue_wait() -> Response:
-    return xml(twiml.queue_wait(request.form.get("QueuePosition", "")))
+    return xml(twiml.queue_wait(request.form.get("QueuePosition", ""), voice_of(request.args.get("call", ""))))
+
+
+def voice_of(call_sid: str) -> twiml.Voice:
+    """The voice of the call's flow, for what the line says to it (hold, queue, goodbye)."""
+    live = LiveCall.load(_line().store, call_sid)
+    if live is None:
+        return twiml.Voice()
+    return _voice(_line().library.pinned(live.session.flow, live.session.flow_version), live)
 
 
 @bp.post("/twilio/recording")

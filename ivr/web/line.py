@@ -133,16 +133,19 @@ class Line:
         self.store.append_event(event.call_sid, event_record(event))
         return self._finished(event.call_sid, holder["applied"], token, event.at)
 
-    def apply(self, call_sid: str, event: Event, seq: int | None = None, ended_status: str = "") -> Applied | None:
-        """Apply ``event`` to a live call; None when the call is unknown. ``seq``: the
-        prompt the event answers (from the Gather action URL)."""
+    def apply(self, call_sid: str, event: Event, seq: int | None = None, ended_status: str = "",
+              only_if: Callable[[LiveCall], bool] | None = None) -> Applied | None:
+        """Apply ``event`` to a live call; None when the call is unknown, or when
+        ``only_if`` (checked on the fresh call, inside the versioned update) says the
+        event no longer applies. ``seq``: the prompt the event answers (from the Gather
+        action URL)."""
         token = secrets.token_hex(8)
         holder: dict[str, Any] = {}
 
         def change(current: Stored | None) -> dict[str, Any] | None:
             holder.clear()
             live = LiveCall.of(current)
-            if live is None:
+            if live is None or (only_if is not None and not only_if(live)):
                 return None
             busy = live.lookup_claim is not None and not isinstance(event, CallEnded)
             if (seq is not None and seq != live.seq) or live.phase == "ended" or busy:
@@ -177,17 +180,40 @@ class Line:
     def agent_answer(self, call_sid: str, attempt: str, accept: bool, at: datetime, by: str = "") -> str:
         """An agent takes (``accept``) or passes on the transfer attempt ``attempt``, by
         whisper key or console button: ``accepted``, ``declined`` or ``gone`` (the call is
-        no longer waiting for that attempt)."""
-        live = LiveCall.load(self.store, call_sid)
-        if live is None or not live.is_attempt_live(attempt):
-            return "gone"
+        no longer waiting for that attempt).
+
+        The one place that decides who took the call: each decision is a versioned update
+        of the call that holds only while the attempt is still open, so whatever order the
+        console's clicks, the phone's keys and the status callbacks arrive in, the first
+        word on an attempt wins and every later one is told what it was."""
+        def still_open(live: LiveCall) -> bool:
+            return live.is_attempt_live(attempt) and not live.was_declined(attempt)
+
         if accept:
-            applied = self.apply(call_sid, TransferResult(at, "answered", by))
-            return "accepted" if applied is not None and applied.session.phase == "connected" else "gone"
-        LiveCall.mark(self.store, call_sid, declined_attempt=str(attempt))
-        self.store.append_event(call_sid, {"type": "TransferDeclined", "attempt": str(attempt), "by": by,
-                                           "at": at.isoformat()})
-        return "declined"
+            self.apply(call_sid, TransferResult(at, "answered", by), only_if=still_open)
+        else:
+            passed: list[bool] = []
+
+            def change(current: Stored | None) -> dict[str, Any] | None:
+                passed.clear()
+                live = LiveCall.of(current)
+                if live is None or not still_open(live):
+                    return None
+                passed.append(True)
+                return replace(live, declined_attempt=str(attempt)).to_stored()
+
+            self.store.update(call_sid, change)
+            if passed:
+                self.store.append_event(call_sid, {"type": "TransferDeclined", "attempt": str(attempt), "by": by,
+                                                   "at": at.isoformat()})
+        live = LiveCall.load(self.store, call_sid)
+        if live is None:
+            return "gone"
+        if live.taken_on(attempt):
+            return "accepted"
+        if live.was_declined(attempt) and live.is_attempt_live(attempt):
+            return "declined"
+        return "gone"
 
     def publish(self, applied: Applied) -> None:
         """Tell every console (on every host) where this call is now. Never fails a call."""

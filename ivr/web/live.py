@@ -30,7 +30,8 @@ from ivr.store import SessionStore, Stored
 __all__ = ["Answer", "HeardSpeech", "LiveCall", "LookupClaim"]
 
 _KNOWN = {"session", "seq", "stream_secret", "streaming", "pending_speech", "listen_phrases", "listening",
-          "declined_attempt", "agent_leg", "agent_attempt", "ended_status", "lookup_claim", "answer",
+          "declined_attempt", "agent_leg", "agent_attempt", "agent_answered", "agent_joined", "off_hold_seq",
+          "off_hold_at", "ended_status", "lookup_claim", "answer",
           "flow", "node", "phase", "score", "caller", "outcome"}
 
 
@@ -114,6 +115,10 @@ class LiveCall:
     declined_attempt: str = ""  # the transfer attempt an agent passed on at the console
     agent_leg: str = ""  # the call sid of the agent leg being rung (warm transfer)
     agent_attempt: int = 0  # the transfer attempt that leg belongs to
+    agent_answered: bool = False  # the agent's phone picked up (its whisper was fetched): end it, never cancel it
+    agent_joined: bool = False  # the agent's phone was sent into the caller's conference
+    off_hold_seq: int = 0  # the caller must be taken off hold to where the call is at this seq
+    off_hold_at: float = 0.0  # when that redirect was last asked of Twilio (Unix seconds)
     ended_status: str = ""  # Twilio's final CallStatus, once the call is over
     lookup_claim: LookupClaim | None = None
     answer: Answer | None = None
@@ -159,6 +164,10 @@ class LiveCall:
             declined_attempt=str(data.get("declined_attempt") or ""),
             agent_leg=str(data.get("agent_leg") or ""),
             agent_attempt=int(data.get("agent_attempt") or 0),
+            agent_answered=bool(data.get("agent_answered")),
+            agent_joined=bool(data.get("agent_joined")),
+            off_hold_seq=int(data.get("off_hold_seq") or 0),
+            off_hold_at=float(data.get("off_hold_at") or 0.0),
             ended_status=str(data.get("ended_status") or ""),
             lookup_claim=LookupClaim.from_dict(claim) if isinstance(claim, dict) else None,
             answer=Answer.from_dict(answer) if isinstance(answer, dict) else None,
@@ -178,7 +187,9 @@ class LiveCall:
         optional: dict[str, Any] = {
             "pending_speech": self.pending_speech.to_dict() if self.pending_speech else None,
             "declined_attempt": self.declined_attempt, "agent_leg": self.agent_leg,
-            "agent_attempt": self.agent_attempt, "ended_status": self.ended_status,
+            "agent_attempt": self.agent_attempt, "agent_answered": self.agent_answered,
+            "agent_joined": self.agent_joined, "off_hold_seq": self.off_hold_seq, "off_hold_at": self.off_hold_at,
+            "ended_status": self.ended_status,
             "lookup_claim": self.lookup_claim.to_dict() if self.lookup_claim else None,
             "answer": self.answer.to_dict() if self.answer else None,
         }
@@ -211,6 +222,11 @@ class LiveCall:
         """Whether transfer attempt ``attempt`` (a number, or the text of a URL's
         ``attempt``) is the one the caller is waiting on now."""
         return self.phase == "transfer" and str(self.session.transfer_attempt) == str(attempt)
+
+    def taken_on(self, attempt: object) -> bool:
+        """Whether an agent took the call on transfer attempt ``attempt`` (by whisper key
+        or console button), whether or not their phone has joined the caller yet."""
+        return self.phase == "connected" and str(self.session.transfer_attempt) == str(attempt)
 
     def was_declined(self, attempt: object) -> bool:
         """Whether an agent passed on transfer attempt ``attempt`` at the console."""

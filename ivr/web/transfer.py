@@ -25,9 +25,10 @@ status callback), /twilio/conference-left (the caller's Dial action), /twilio/re
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable
 from dataclasses import replace
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from flask import Blueprint, Flask, Response, request
@@ -41,17 +42,20 @@ from ivr.store import Stored
 from ivr.telephony.crm import CrmNotifier
 from ivr.telephony.rest import CallGone, RestUnavailable, TwilioRest
 
-from .hooks import respond, twilio_webhook, xml
+from .hooks import respond, twilio_webhook, voice_of, xml
 from .line import Applied, Line
 from .live import LiveCall
 from .services import Background, services
 
-__all__ = ["WarmTransfer", "bp", "init_app", "warm_transfer"]
+__all__ = ["Sweeper", "WarmTransfer", "bp", "init_app", "warm_transfer"]
 
 log = logging.getLogger(__name__)
 bp = Blueprint("transfer", __name__)
 AGENT_FAILED = ("busy", "no-answer", "failed", "canceled")
 MAX_FAILED_LEGS = 20  # attempts one job may fail through before it gives the call up to its fallback
+ATTEMPT_GRACE = 90.0  # seconds past an attempt's ring timeout (the whisper and its question) before it is overdue
+REDIRECT_GRACE = 20.0  # seconds a caller taken off hold has to come back before Twilio is asked again
+SWEEP_EVERY = 15.0  # seconds between two sweeps of the callers on hold
 Clock = Callable[[], datetime]
 
 
@@ -62,6 +66,7 @@ class WarmTransfer:
                  crm: CrmNotifier | None = None):
         self.line, self.rest, self.settings, self.background = line, rest, settings, background
         self.crm = crm or CrmNotifier()
+        self._seen_urls = twiml.Urls("http://localhost")
 
     # -- what the webhooks hand over ----------------------------------------------------
 
@@ -78,14 +83,32 @@ class WarmTransfer:
             self.background.submit(f"moving call {applied.session.call_sid} on", self.carry_on, applied, urls, now)
 
     def stop_ringing(self, live: LiveCall) -> None:
-        """Stop the agent leg of this call (the caller hung up on hold, or the agent passed
-        on the console)."""
+        """Stop the agent leg of this call (the caller hung up on hold, the agent passed
+        on the console, the hold ran out): cancelled while it rings, ended once answered."""
         if live.agent_leg:
-            self.background.submit(f"ending agent leg {live.agent_leg}", self.end_leg, live.agent_leg)
+            self.background.submit(f"ending agent leg {live.agent_leg}", self.end_leg, live.agent_leg,
+                                   live.agent_answered)
+
+    def join_agent(self, live: LiveCall, urls: twiml.Urls) -> None:
+        """The call was taken on the console: an agent phone that is already at the whisper
+        goes into the caller's conference now (one still ringing joins when answered)."""
+        if live.agent_leg and live.agent_answered and not live.agent_joined:
+            url = urls.to("/twilio/agent-join", call=live.call_sid, attempt=live.session.transfer_attempt)
+            self.background.submit(f"joining agent leg {live.agent_leg}", self._redirect_leg, live.agent_leg, url)
+
+    def _redirect_leg(self, leg: str, url: str) -> None:
+        try:
+            self.rest.redirect(leg, url)
+        except (CallGone, RestUnavailable) as exc:  # its status callback moves the call on
+            log.info("agent leg %s could not be sent to the caller: %s", leg, exc)
 
     # -- the background work ------------------------------------------------------------
 
     def carry_on(self, applied: Applied, urls: twiml.Urls, now: Clock) -> None:
+        self._seen_urls = urls
+        self._carry_on_safely(applied, urls, now)
+
+    def _carry_on_safely(self, applied: Applied, urls: twiml.Urls, now: Clock) -> None:
         """Dial the agent leg the call's transfer asks for; when that cannot be done, tell
         the engine the attempt failed and go on with what it says next; when that is not
         an agent, redirect the caller (who holds in the conference) to it."""
@@ -100,7 +123,7 @@ class WarmTransfer:
         for _ in range(MAX_FAILED_LEGS):
             action = _agent_transfer(applied)
             if action is None:
-                self.move_caller_on(applied, urls)
+                self.move_caller_on(applied, urls, at=now())
                 return
             live = LiveCall.load(self.line.store, applied.session.call_sid)
             if live is None or not live.is_attempt_live(action.attempt):
@@ -146,35 +169,45 @@ class WarmTransfer:
                 if live is not None:
                     holder["late"] = live
                 return None
-            return replace(live, agent_leg=leg, agent_attempt=attempt).to_stored()
+            return replace(live, agent_leg=leg, agent_attempt=attempt, agent_answered=False,
+                           agent_joined=False).to_stored()
 
         self.line.store.update(call_sid, change)
         late = holder.get("late")
         if late is not None and late.phase != "connected" and leg:
             log.info("call %s moved on while agent leg %s was being made; stopping it", call_sid, leg)
-            self.end_leg(leg)
+            self.end_leg(leg, late.agent_attempt == attempt and late.agent_answered)
 
     def _notify_crm(self, applied: Applied, action: Transfer) -> None:
         flow = applied.flow
         if flow.crm_url and flow.crm_secret:
             self.crm.notify(flow.crm_url, flow.crm_secret, dict(action.context))
 
-    def move_caller_on(self, applied: Applied, urls: twiml.Urls, rescue: bool = False) -> None:
+    def move_caller_on(self, applied: Applied, urls: twiml.Urls, rescue: bool = False,
+                       at: datetime | None = None) -> None:
         """Take the caller out of the conference to whatever the call does next (with
         ``rescue``: to an apology and a person dialled directly, when the transfer itself
-        broke down)."""
+        broke down). Until the caller asks for where the call is, the redirect is owed
+        (``LiveCall.off_hold_seq``): the sweep asks Twilio again if it was lost."""
+        call_sid = applied.session.call_sid
+        if not rescue:
+            stamp = (at or datetime.now(UTC)).timestamp()
+            self.line.store.update(call_sid, lambda current: None if (live := LiveCall.of(current)) is None
+                                   or live.phase == "ended" else
+                                   replace(live, off_hold_seq=applied.seq, off_hold_at=stamp).to_stored())
         url = urls.to("/twilio/resume", seq=applied.seq, rescue=1 if rescue else None)
         try:
-            self.rest.redirect(applied.session.call_sid, url)
+            self.rest.redirect(call_sid, url)
         except CallGone:
-            log.info("call %s ended before it could be moved on", applied.session.call_sid)
+            log.info("call %s ended before it could be moved on", call_sid)
         except RestUnavailable as exc:
-            log.error("call %s: could not move the caller out of the hold conference: %s",
-                      applied.session.call_sid, exc)
+            log.error("call %s: could not move the caller out of the hold conference (the sweep tries again): %s",
+                      call_sid, exc)
 
-    def end_leg(self, leg: str) -> None:
-        """Cancel an agent leg while it rings; end it if it was answered."""
-        for status in ("canceled", "completed"):
+    def end_leg(self, leg: str, answered: bool = False) -> None:
+        """Cancel an agent leg while it rings; end it (``completed``) once it was answered:
+        TWILIO.md section 5, "canceled affects only queued or ringing calls"."""
+        for status in (("completed",) if answered else ("canceled", "completed")):
             try:
                 self.rest._retry(f"ending agent leg {leg}", _update(self.rest, leg, status))
                 return
@@ -182,6 +215,135 @@ class WarmTransfer:
                 return
             except RestUnavailable as exc:
                 log.info("agent leg %s: %s", leg, exc)
+
+    # -- the sweep --------------------------------------------------------------------------
+
+    def sweep(self, now: datetime, limit: int = 1000) -> list[str]:
+        """Move on every caller whose hold outlived what the flow allows: held past the
+        flow's ``max_hold`` (to the transfer's fallback), an agent attempt whose status
+        callback never came (the next target), an agent who took the call but whose phone
+        never joined (the next target), a redirect off hold that never reached the caller
+        (asked again). Returns what was done, one line per call.
+
+        Safe on every host at once: each move is a versioned update of the call that holds
+        only while the call is still as it was seen, and only the host whose update won
+        does the REST work."""
+        done: list[str] = []
+        for row in self.line.store.list_calls(active=True, limit=limit):
+            try:
+                what = self._sweep_call(str(row.get("call_sid") or ""), now)
+            except Exception:
+                log.exception("sweep: call %s could not be checked", row.get("call_sid"))
+                continue
+            if what:
+                done.append(what)
+        return done
+
+    def _sweep_call(self, call_sid: str, now: datetime) -> str:
+        live = LiveCall.load(self.line.store, call_sid)
+        if live is None or live.phase == "ended":
+            return ""
+        if live.off_hold_seq:
+            return self._redirect_again(live, now)
+        session = live.session
+        flow = self.line.library.pinned(session.flow, session.flow_version)
+        node = flow.nodes.get(session.node)
+        attempt = session.transfer_attempt
+        targets = getattr(node, "targets", ())
+        if live.phase not in ("transfer", "connected") or not 0 < attempt <= len(targets) \
+                or target_kind(targets[attempt - 1]) in ("queue", "flex"):
+            return ""
+        held = _seconds_since(session.hold_from, now)
+        ringing = _seconds_since(session.attempt_from, now)
+        overdue = ringing is not None and ringing > getattr(node, "timeout", 20) + ATTEMPT_GRACE
+        if live.phase == "transfer" and held is not None and held > flow.max_hold:
+            status, why = "timeout", f"held {held:.0f} s, over the flow's {flow.max_hold} s"
+        elif live.phase == "transfer" and overdue:
+            status, why = "no-answer", "no word from the agent leg"
+        elif live.phase == "connected" and not live.agent_joined and overdue:
+            status, why = "failed", "taken on the console, but the agent's phone never joined"
+        else:
+            return ""
+
+        def unchanged(fresh: LiveCall) -> bool:
+            return fresh.phase == live.phase and fresh.session.transfer_attempt == attempt \
+                and fresh.agent_joined == live.agent_joined
+
+        applied = self.line.apply(call_sid, TransferResult(now, status, targets[attempt - 1]), only_if=unchanged)
+        if applied is None or applied.stale:
+            return ""
+        log.warning("call %s: %s; moving the caller on", call_sid, why)
+        if live.agent_attempt == attempt:
+            self.stop_ringing(live)
+        self.move_on(applied, self._urls(), lambda: now)
+        return f"{call_sid}: {why}"
+
+    def _redirect_again(self, live: LiveCall, now: datetime) -> str:
+        """A caller who was to be taken off hold and has not asked for where the call is."""
+        stamp = now.timestamp()
+        if stamp - live.off_hold_at < REDIRECT_GRACE:
+            return ""
+        claimed: list[bool] = []
+
+        def claim(current: Stored | None) -> dict[str, Any] | None:
+            claimed.clear()
+            fresh = LiveCall.of(current)
+            if fresh is None or fresh.off_hold_seq != live.off_hold_seq or fresh.off_hold_at != live.off_hold_at:
+                return None  # the caller came back, or another host asked again
+            claimed.append(True)
+            return replace(fresh, off_hold_at=stamp).to_stored()
+
+        self.line.store.update(live.call_sid, claim)
+        if not claimed:
+            return ""
+        url = self._urls().to("/twilio/resume", seq=live.off_hold_seq)
+        self.background.submit(f"taking call {live.call_sid} off hold again", self._redirect_caller,
+                               live.call_sid, url)
+        return f"{live.call_sid}: taken off hold again"
+
+    def _redirect_caller(self, call_sid: str, url: str) -> None:
+        try:
+            self.rest.redirect(call_sid, url)
+        except CallGone:
+            LiveCall.mark(self.line.store, call_sid, off_hold_seq=0)
+        except RestUnavailable as exc:
+            log.error("call %s: still cannot take the caller off hold: %s", call_sid, exc)
+
+    def _urls(self) -> twiml.Urls:
+        """The public URLs, outside any request: the configured base, else the last one
+        Twilio used."""
+        return twiml.Urls(self.settings.public_url.rstrip("/")) if self.settings.public_url else self._seen_urls
+
+
+def _seconds_since(iso: str, now: datetime) -> float | None:
+    try:
+        return (now - datetime.fromisoformat(iso)).total_seconds() if iso else None
+    except (TypeError, ValueError):
+        return None
+
+
+class Sweeper:
+    """Runs ``WarmTransfer.sweep`` every ``every`` seconds on a daemon thread, by the
+    line's clock. Every host may run one (see ``sweep``)."""
+
+    def __init__(self, warm: WarmTransfer, now: Clock, every: float = SWEEP_EVERY) -> None:
+        self.warm, self.now, self.every = warm, now, every
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="ivr-hold-sweep", daemon=True)
+
+    def start(self) -> Sweeper:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.every):
+            try:
+                self.warm.sweep(self.now())
+            except Exception:
+                log.exception("the hold sweep failed; trying again in %s s", self.every)
 
 
 def _update(rest: TwilioRest, leg: str, status: str) -> Callable[[], object]:
@@ -199,7 +361,21 @@ def _agent_transfer(applied: Applied) -> Transfer | None:
 def hold() -> Response:
     parts = services()
     music = parts.settings.audio_dir / "hold.wav"
-    return xml(twiml.hold(parts.urls().audio("hold.wav") if music.is_file() else None))
+    return xml(twiml.hold(parts.urls().audio("hold.wav") if music.is_file() else None,
+                          voice_of(request.args.get("call", ""))))
+
+
+@bp.post("/twilio/agent-join")
+@twilio_webhook
+def agent_join() -> Response:
+    """An agent's phone sent here after the call was taken on the console."""
+    from .hooks import _agent_joins
+
+    call = request.args.get("call", "")
+    live = LiveCall.load(services().store, call)
+    if live is None or not live.taken_on(request.args.get("attempt", "")):
+        return xml(twiml.simple("This call is no longer waiting.", hangup=True))
+    return xml(_agent_joins(call, request.args.get("attempt", "")))
 
 
 @bp.post("/twilio/agent-status")
@@ -211,15 +387,19 @@ def agent_status() -> Response:
     parts = services()
     if parts.warm is None:
         return Response(status=204)  # no agent legs are made without the REST API
-    live = LiveCall.load(parts.store, call)
-    if live is None or not live.is_attempt_live(attempt):
-        return Response(status=204)  # an old leg, or the agent already took the call
     if status == "completed":
-        status = "declined"  # the agent's leg ended without taking the call
+        status = "declined"  # the agent's leg ended without taking the call (or before joining the caller)
     elif status not in AGENT_FAILED:
         return Response(status=204)
-    applied = parts.line.apply(call, TransferResult(parts.now(), status, request.form.get("To", "")))
-    if applied is not None:
+
+    def still_waiting(live: LiveCall) -> bool:
+        """The attempt of this leg is the one the caller waits on: still ringing, or taken
+        on the console by an agent whose phone has not joined the caller."""
+        return live.is_attempt_live(attempt) or (live.taken_on(attempt) and not live.agent_joined)
+
+    applied = parts.line.apply(call, TransferResult(parts.now(), status, request.form.get("To", "")),
+                               only_if=still_waiting)
+    if applied is not None and not applied.stale:
         parts.warm.move_on(applied, parts.urls(), parts.now)
     return Response(status=204)
 
@@ -239,8 +419,15 @@ def conference_left() -> Response:
     # Dial action before the redirect's URL (TWILIO.md section 5, "During <Dial>"): the
     # caller hears what the step that moved the call on said (the fallback's prompt)
     # either way, and then its waiting action with the node's own settings.
+    _came_back(sid)
     applied = parts.line.replay(sid, parts.now(), at_seq=live.seq)
     return respond(applied) if applied is not None else xml(parts.emergency())
+
+
+def _came_back(call_sid: str) -> None:
+    """The caller asked for where the call is: the redirect off hold is no longer owed."""
+    services().store.update(call_sid, lambda current: None if (live := LiveCall.of(current)) is None
+                            or not live.off_hold_seq else replace(live, off_hold_seq=0, off_hold_at=0.0).to_stored())
 
 
 @bp.post("/twilio/resume")
@@ -250,6 +437,7 @@ def resume() -> Response:
     if request.args.get("rescue"):
         return xml(parts.emergency())
     seq = request.args.get("seq", "")
+    _came_back(request.form.get("CallSid", ""))
     applied = parts.line.replay(request.form.get("CallSid", ""), parts.now(),
                                at_seq=int(seq) if seq.isdigit() else None)
     if applied is None:
@@ -267,5 +455,9 @@ def warm_transfer(settings: Settings, line: Line, rest: TwilioRest | None,
     return WarmTransfer(line, rest, settings, background)
 
 
-def init_app(app: Flask) -> None:
+def init_app(app: Flask, sweep: bool = True) -> None:
+    """The warm-transfer URLs; with warm transfer, the hold sweep on this host too."""
     app.register_blueprint(bp)
+    parts = services(app)
+    if sweep and parts.warm is not None:
+        app.extensions["ivr.hold_sweeper"] = Sweeper(parts.warm, lambda: parts.now()).start()

@@ -219,7 +219,8 @@ def test_the_transfer_carries_the_path_turns_and_masked_secrets(flow):
     assert "9876" not in everything
     assert transfer.summary.startswith("Caller ending in 4 5 6 7")
     assert "Wants account balance." in transfer.summary  # the latest menu choice
-    assert "Reason: Caller asked for a person" in transfer.summary
+    assert "Caller asked for a person." in transfer.summary
+    assert "upset" not in transfer.summary  # asking for a person is not being upset
 
 
 def test_a_pin_typed_at_the_pin_prompt_is_masked_even_when_invalid(flow):

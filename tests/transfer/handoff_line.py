@@ -9,6 +9,7 @@ from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import responses
+from werkzeug.security import generate_password_hash
 
 from ivr import create_app
 from ivr.testing import Caller, FlaskTransport
@@ -60,13 +61,23 @@ class Clock:
         return self.at
 
 
+PASSWORD = "sam-correct-horse"
+CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
 def make_app(tmp_path: Path, warm: bool, flow: str = FLOW, clock: Clock | None = None):
     flows = tmp_path / "flows"
     flows.mkdir(exist_ok=True)
     (flows / "handoff.yaml").write_text(flow)
+    agents = tmp_path / "agents.yaml"
+    agents.write_text("agents:\n" + "".join(
+        f"  - name: {name}\n    display_name: {name.title()}\n"
+        f"    password_hash: \"{generate_password_hash(PASSWORD)}\"\n    targets: [\"client:{name}\"]\n"
+        for name in ("sam", "ann")))
     config = {"TWILIO_AUTH_TOKEN": TOKEN, "IVR_PUBLIC_URL": PUBLIC,
               "IVR_STORE": f"sqlite:///{tmp_path}/calls.sqlite3", "IVR_FLOWS_DIR": str(flows),
-              "IVR_AUDIO_DIR": str(ROOT / "audio"), "IVR_STREAM_SPEECH": "false", "IVR_SECRET_KEY": "k"}
+              "IVR_AUDIO_DIR": str(ROOT / "audio"), "IVR_STREAM_SPEECH": "false", "IVR_SECRET_KEY": "k",
+              "IVR_AGENTS_FILE": str(agents)}
     if warm:
         config["TWILIO_ACCOUNT_SID"] = ACCOUNT
     app = create_app(config)
@@ -125,3 +136,22 @@ def leg_status(app, leg: dict, status: str) -> None:
 
 def session_of(app, call: Caller) -> dict:
     return services(app).store.load(call.call_sid).data["session"]
+
+
+def console(app, name: str):
+    """A browser-less console session signed in as ``name``: ``answer(call_sid, attempt,
+    action)`` posts the Accept / Pass button."""
+    client = app.test_client()
+    page = client.get("/console/sign-in").get_data(as_text=True)
+    reply = client.post("/console/sign-in", data={"name": name, "password": PASSWORD,
+                                                  "csrf_token": CSRF.search(page).group(1)})
+    assert reply.status_code == 302, reply.get_data(as_text=True)
+    return client
+
+
+def console_answer(client, call_sid: str, attempt: int, action: str) -> dict:
+    token = CSRF.search(client.get("/console/").get_data(as_text=True)).group(1)
+    reply = client.post(f"/console/calls/{call_sid}/answer", data={"action": action, "attempt": str(attempt),
+                                                                   "csrf_token": token},
+                        headers={"Accept": "application/json"})
+    return reply.get_json()
