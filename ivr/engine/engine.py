@@ -80,9 +80,23 @@ def step(flow: Flow, session: Session | None, event: Event) -> tuple[Session, li
     if handler is None:
         raise UnexpectedEvent(session.phase, event)
     call = Call(flow, session.evolve(t=_elapsed(session, event.at)), event.at, _enter)
+    looked_up = len(call.session.lookups)
     handler(call, event)
+    if len(call.session.lookups) > looked_up or call.session.phase is Phase.ENDED:
+        _scrub_secrets(call)
     _check_ends_waiting(call)
     return call.session, call.actions
+
+
+def _scrub_secrets(call: Call) -> None:
+    """A secret answer (a PIN, a card number) lives only as long as the lookup that needs
+    it: once a lookup has answered, and when the call ends, its value is masked."""
+    secrets = call.flow.secrets
+    slots = call.session.slots
+    if any(name in slots and slots[name] != MASK for name in secrets):
+        call.update(slots={k: (MASK if k in secrets else v) for k, v in slots.items()})
+    if call.session.phase is Phase.ENDED and call.session.pending:
+        call.update(pending="")
 
 
 def enter_flow(flow: Flow, session: Session, at: datetime) -> tuple[Session, list[Action]]:
@@ -160,7 +174,7 @@ def _on_input(call: Call, event: DigitsPressed | SpeechHeard | NoInput) -> None:
     elif isinstance(event, SpeechHeard):
         heard = Heard("speech", event.text.strip(), event.confidence)
         if not event.understood:  # spoke, but nothing this prompt expects: a misunderstanding
-            turn = Turn(t=call.session.t, node=node.id, kind="speech", text=heard.text,
+            turn = Turn(t=call.session.t, node=node.id, kind="speech", text=MASK if node.secrets() else heard.text,
                         confidence=event.confidence, loudness_dbfs=event.loudness_dbfs, duration=event.duration)
             if call.session.phase is Phase.OFFERING:
                 _on_offer_answer(call, node, kind, Heard("speech", heard.text or "?", event.confidence), turn)
@@ -171,7 +185,7 @@ def _on_input(call: Call, event: DigitsPressed | SpeechHeard | NoInput) -> None:
         if not heard.text:
             heard = None  # an empty transcript is silence
     secret = bool(node.secrets())
-    shown = "" if heard is None else (MASK if secret and heard.kind == "keys" else heard.text)
+    shown = "" if heard is None else (MASK if secret and heard.text else heard.text)  # keyed or spoken
     turn = Turn(t=call.session.t, node=node.id, kind=heard.kind if heard else "silence", text=shown,
                 confidence=getattr(event, "confidence", 1.0), loudness_dbfs=getattr(event, "loudness_dbfs", None),
                 duration=getattr(event, "duration", None))

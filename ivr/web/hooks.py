@@ -24,7 +24,7 @@ from typing import Any, ParamSpec
 from flask import Blueprint, Response, request
 
 from ivr import twiml
-from ivr.model.context import build_context, whisper_text
+from ivr.model.context import MASK, build_context, whisper_text
 from ivr.model.events import CallEnded, CallStarted, DigitsPressed, NoInput, RecordingDone, SpeechHeard, TransferResult
 from ivr.model.flow import Flow
 from ivr.store import Stored
@@ -38,6 +38,7 @@ __all__ = ["bp", "respond", "twilio_webhook", "voice_of", "xml"]
 log = logging.getLogger(__name__)
 bp = Blueprint("twilio", __name__)
 P = ParamSpec("P")
+CALLER_INPUT = ("Digits", "SpeechResult", "UnstableSpeechResult")  # may answer a secret prompt: never logged
 ENDED_STATUSES = ("completed", "busy", "failed", "no-answer", "canceled")
 
 
@@ -62,8 +63,9 @@ def twilio_webhook(view: Callable[P, Response]) -> Callable[P, Response]:
         if not services().signatures.check(request):
             return Response("invalid signature\n", status=403, mimetype="text/plain")
         sid = request.form.get("CallSid", "")
-        if log.isEnabledFor(logging.DEBUG):  # the request as Twilio sent it; PINs and cards masked by ivr.logs
-            log.debug("call %s: %s %s", sid or "?", request.full_path, request.form.to_dict())
+        if log.isEnabledFor(logging.DEBUG):  # the request as Twilio sent it, without what the caller keyed or said
+            log.debug("call %s: %s %s", sid or "?", request.full_path,
+                      {k: (MASK if k in CALLER_INPUT and v else v) for k, v in request.form.items()})
         try:
             return view(*args, **kwargs)
         except Exception:
