@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from .bus import Bus
+    from .shared import Shared
 
 #: The fields of a saved dict that the store copies into the call's summary.
 SUMMARY_FIELDS = ("flow", "node", "phase", "score", "caller", "outcome")
@@ -154,6 +155,18 @@ class SessionStore(ABC):
     @abstractmethod
     def bus(self) -> Bus:
         """The pub/sub bus that goes with this store (same hosts can see it)."""
+
+    @property
+    def shared(self) -> Shared:
+        """Short-lived counts and records every process on this store sees (``shared.py``).
+
+        This default keeps them in this process; SQLite and Redis share them."""
+        found = self.__dict__.get("_shared_default")
+        if found is None:
+            from .shared import MemoryShared
+
+            found = self.__dict__.setdefault("_shared_default", MemoryShared())
+        return found
 
     @abstractmethod
     def close(self) -> None:

@@ -9,7 +9,9 @@ Keys (``<p>`` is the prefix, ``ivr`` by default):
   started_at, updated_at, finished, finished_at, version), kept;
 * ``<p>:calls``, ``<p>:calls:active``, ``<p>:calls:finished``  sorted sets of call sids
   scored by start time, for ``list_calls``;
-* ``<p>:bus:<channel>``  pub/sub channels of ``RedisBus``.
+* ``<p>:bus:<channel>``  pub/sub channels of ``RedisBus``;
+* ``<p>:shared:hits:<key>`` sorted sets and ``<p>:shared:record:<key>`` strings (JSON,
+  with an expiry) of ``RedisShared``: the counts and records every host shares.
 
 Rules of this file: every write that touches more than one key is one Lua script, so it
 is atomic (the versioned save compares and writes in one step: no lost update between
@@ -31,6 +33,7 @@ from typing import Any
 
 from .base import SessionStore, Stored, StoreUnavailable, VersionConflict, dump_json, summary_fields
 from .bus import Bus, Subscription
+from .shared import Shared
 
 # KEYS: session, call, calls, active. ARGV: sid, data, expected ('' = create), flow,
 # node, phase, score, caller, outcome, finished_ttl_ms ('' = keep).
@@ -83,6 +86,17 @@ return 1
 """
 
 DEFAULT_FINISHED_TTL = 24 * 3600.0
+
+# KEYS: the hits. ARGV: window (seconds), a unique member. One hit now (the server's
+# clock); returns the hits within the window.
+_HIT = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
+redis.call('ZADD', KEYS[1], now, ARGV[2])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - tonumber(ARGV[1]))
+redis.call('PEXPIRE', KEYS[1], math.ceil(tonumber(ARGV[1]) * 1000))
+return redis.call('ZCARD', KEYS[1])
+"""
 
 
 class RedisStore(SessionStore):
@@ -208,6 +222,14 @@ class RedisStore(SessionStore):
             self._bus = RedisBus(self.client, prefix=self.prefix, transient=self._transient)
         return self._bus
 
+    @property
+    def shared(self) -> Shared:
+        """Counts and records in Redis: every host sees them."""
+        found = self.__dict__.get("_shared")
+        if found is None:
+            found = self.__dict__.setdefault("_shared", RedisShared(self))
+        return found
+
     def close(self) -> None:
         self.client.close()
 
@@ -310,3 +332,41 @@ def _driver_transient_errors() -> tuple:
     import redis
 
     return (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError)
+
+
+class RedisShared(Shared):
+    """``Shared`` in Redis (keys ``<p>:shared:*``), one script per hit."""
+
+    def __init__(self, store: RedisStore) -> None:
+        self.store = store
+        self._hit = store.client.register_script(_HIT)
+        self._counter = 0
+        self._lock = threading.Lock()
+
+    def _key(self, kind: str, key: str) -> str:
+        return f"{self.store.prefix}:shared:{kind}:{key}"
+
+    def hit(self, key: str, window: float) -> int:
+        with self._lock:
+            self._counter += 1
+            member = f"{time.time():.6f}:{id(self)}:{self._counter}"
+        with self.store._redis():
+            return int(self._hit(keys=[self._key("hits", key)], args=[window, member]))
+
+    def clear_hits(self, key: str) -> None:
+        with self.store._redis() as client:
+            client.delete(self._key("hits", key))
+
+    def get(self, key: str) -> dict | None:
+        with self.store._redis() as client:
+            text = client.get(self._key("record", key))
+        return json.loads(text) if text else None
+
+    def put(self, key: str, value: dict, ttl: float) -> None:
+        text = dump_json(value, "value")
+        with self.store._redis() as client:
+            client.set(self._key("record", key), text, px=max(1, int(ttl * 1000)))
+
+    def delete(self, key: str) -> None:
+        with self.store._redis() as client:
+            client.delete(self._key("record", key))

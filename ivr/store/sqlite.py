@@ -17,6 +17,9 @@ Rules of this file:
   it expired continues from its last version, so a stale writer never matches.
 * Times are Unix seconds from this host's clock.
 * The bus is in-process (``LocalBus``): SQLite means one host, and here one process.
+* ``shared`` (``SQLiteShared``) keeps its counts and records in two tables of the same
+  file, so every worker process of the host sees them; a hit is one ``BEGIN IMMEDIATE``
+  transaction (insert, trim the window, count), so two processes never lose a count.
 """
 from __future__ import annotations
 
@@ -30,6 +33,7 @@ from contextlib import contextmanager
 
 from .base import SessionStore, Stored, StoreUnavailable, VersionConflict, dump_json, summary_fields
 from .bus import Bus, LocalBus
+from .shared import Shared
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS calls (
@@ -56,6 +60,16 @@ CREATE TABLE IF NOT EXISTS events (
     event    TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS events_by_call ON events (call_sid, id);
+CREATE TABLE IF NOT EXISTS shared_hits (
+    key TEXT NOT NULL,
+    at  REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS shared_hits_by_key ON shared_hits (key, at);
+CREATE TABLE IF NOT EXISTS shared_records (
+    key        TEXT PRIMARY KEY,
+    value      TEXT NOT NULL,
+    expires_at REAL NOT NULL
+);
 """
 
 DEFAULT_FINISHED_TTL = 24 * 3600.0
@@ -97,6 +111,7 @@ class SQLiteStore(SessionStore):
         self._all: list[sqlite3.Connection] = []
         self._all_lock = threading.Lock()
         self._bus: LocalBus | None = None
+        self._shared: SQLiteShared | None = None
         self._closed = False
         with self._db() as db:
             db.executescript(SCHEMA)
@@ -273,6 +288,13 @@ class SQLiteStore(SessionStore):
                 self._bus = _buses.setdefault(key, LocalBus())
         return self._bus
 
+    @property
+    def shared(self) -> Shared:
+        """Counts and records in this file: every process on the host sees them."""
+        if self._shared is None:
+            self._shared = SQLiteShared(self)
+        return self._shared
+
     def close(self) -> None:
         self._closed = True
         with self._all_lock:
@@ -282,3 +304,50 @@ class SQLiteStore(SessionStore):
 
     def __repr__(self) -> str:
         return f"SQLiteStore({self.path!r})"
+
+
+class SQLiteShared(Shared):
+    """``Shared`` in the store's file (tables ``shared_hits`` and ``shared_records``)."""
+
+    def __init__(self, store: SQLiteStore) -> None:
+        self.store = store
+        self._swept = 0.0
+
+    def hit(self, key: str, window: float) -> int:
+        now = time.time()
+        with self.store._db() as db:
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                db.execute("INSERT INTO shared_hits (key, at) VALUES (?, ?)", (key, now))
+                db.execute("DELETE FROM shared_hits WHERE key = ? AND at <= ?", (key, now - window))
+                count = db.execute("SELECT COUNT(*) FROM shared_hits WHERE key = ?", (key,)).fetchone()[0]
+                if now - self._swept > _SWEEP_EVERY:  # keys nobody hits any more
+                    self._swept = now
+                    db.execute("DELETE FROM shared_hits WHERE at <= ?", (now - 86400.0,))
+                    db.execute("DELETE FROM shared_records WHERE expires_at <= ?", (now,))
+                db.execute("COMMIT")
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+        return int(count)
+
+    def clear_hits(self, key: str) -> None:
+        with self.store._db() as db:
+            db.execute("DELETE FROM shared_hits WHERE key = ?", (key,))
+
+    def get(self, key: str) -> dict | None:
+        with self.store._db() as db:
+            row = db.execute("SELECT value FROM shared_records WHERE key = ? AND expires_at > ?",
+                             (key, time.time())).fetchone()
+        return json.loads(row[0]) if row is not None else None
+
+    def put(self, key: str, value: dict, ttl: float) -> None:
+        text = dump_json(value, "value")
+        with self.store._db() as db:
+            db.execute("INSERT INTO shared_records (key, value, expires_at) VALUES (?, ?, ?)"
+                       " ON CONFLICT (key) DO UPDATE SET value = excluded.value, expires_at = excluded.expires_at",
+                       (key, text, time.time() + ttl))
+
+    def delete(self, key: str) -> None:
+        with self.store._db() as db:
+            db.execute("DELETE FROM shared_records WHERE key = ?", (key,))

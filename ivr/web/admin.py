@@ -7,7 +7,8 @@ serving; live calls keep the version they began on):
 * ``POST /admin/reload`` with ``Authorization: Bearer $IVR_ADMIN_TOKEN``: answers JSON
   ``{"ok", "flows": {name: version}, "problems": [{file, line, col, severity, message,
   hint, text}], "announced"}`` (status 200, or 422 when a file was refused); 401 without
-  a bearer token, 403 with a wrong one or when ``IVR_ADMIN_TOKEN`` is not set;
+  a bearer token, 403 with a wrong one or when ``IVR_ADMIN_TOKEN`` is not set, 429 (the
+  token not even checked) from an address locked out for failed sign-ins (``defence.py``);
 * ``SIGHUP`` (``install_sighup(app)``, done by ``ivr serve``);
 * ``IVR_WATCH_FLOWS=1``: a thread polls the flows folder every ``IVR_WATCH_INTERVAL``
   seconds (names, mtimes and sizes of ``*.yaml``/``*.yml``) and reloads on a change.
@@ -206,7 +207,15 @@ def _problem_json(problem: Problem, lines) -> dict[str, Any]:
 # -- the endpoint ------------------------------------------------------------------------
 
 def _authorised() -> Response | None:
-    """None when the request carries the admin token; else the 401/403 answer."""
+    """None when the request carries the admin token; else the 401/403 answer, or 429
+    (its token unchecked) while the address is locked out for failed sign-ins."""
+    sign_ins = services().signatures.sign_ins
+    source = request.remote_addr or "?"
+    left = sign_ins.blocked_for(source)
+    if left > 0:
+        response = _deny(429, "too many failed sign-ins from this address; try again later")
+        response.headers["Retry-After"] = str(max(1, int(left + 0.999)))
+        return response
     token = services().settings.admin_token
     header = request.headers.get("Authorization", "")
     scheme, _, given = header.partition(" ")
@@ -218,7 +227,7 @@ def _authorised() -> Response | None:
         return response
     if not hmac.compare_digest(given.strip().encode(), token.encode()):
         log.warning("refused %s from %s: wrong admin token", request.path, request.remote_addr)
-        services().signatures.refused(request.remote_addr or "?")  # brute force counts like forged signatures
+        sign_ins.failed(source, what="admin token")  # the console's lock-out: one limiter for every sign-in
         return _deny(403, "wrong admin token")
     return None
 

@@ -2,9 +2,13 @@
 ringing transfer, and the history of recent calls.
 
 * Agents come from the agents file (``agents.py``); the Flask session cookie (HttpOnly,
-  SameSite=Lax, Secure when the public URL is https, path ``/console``) holds who is signed
-  in and a per-session CSRF token that every POST must carry (form field ``csrf_token`` or
-  header ``X-CSRF-Token``).
+  SameSite=Lax, Secure when the public URL is https, path ``/console``) holds a server-side
+  session id (``console_sessions.py``: sign-out revokes it, ``IVR_CONSOLE_IDLE_TIMEOUT``
+  ends it) and a per-session CSRF token that every POST must carry (form field
+  ``csrf_token`` or header ``X-CSRF-Token``).
+* Failed sign-ins lock the address (and, from many addresses, the agent name) out with
+  exponential back-off, shared by every worker and host (``defence.SignIns``); a locked
+  out attempt gets 429 and its password is not checked.
 * The board is rendered on the server; ``/console/events`` (server-sent events) then sends
   each call's card, rendered by the same template, whenever ``Line.publish`` puts it on
   the bus channel ``ivr.calls``. The stream starts with a ``snapshot`` of every active
@@ -51,6 +55,7 @@ from ivr.settings import Settings
 from ivr.store import SessionStore
 
 from .agents import EXAMPLE, HASH_COMMAND, Agent, AgentsFile
+from .console_sessions import ConsoleSessions
 from .line import CONSOLE_CHANNEL, Line, call_card
 from .live import LiveCall
 from .services import services
@@ -59,6 +64,7 @@ log = logging.getLogger(__name__)
 bp = Blueprint("console", __name__, url_prefix="/console", template_folder="templates",
                static_folder="static/console", static_url_path="/static")
 OPEN_ENDPOINTS = {"console.sign_in", "console.static"}
+PASSIVE_ENDPOINTS = {"console.events", "console.static"}  # not the agent at work: the idle time runs on
 SAFE_EVENT_FIELDS = ("status", "target", "attempt", "by", "outcome", "reason")  # never digits or speech
 CSP = "default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'"
 
@@ -75,6 +81,16 @@ def init_app(app: Flask, settings: Settings) -> None:
 
 def _agents() -> AgentsFile:
     return services().agents
+
+
+def _sessions() -> ConsoleSessions:
+    """The console's server-side sessions, made once per app."""
+    found = current_app.extensions.get("ivr-console-sessions")
+    if found is None:
+        parts = services()
+        found = current_app.extensions.setdefault(
+            "ivr-console-sessions", ConsoleSessions(parts.store.shared, parts.settings.console_idle_timeout))
+    return found
 
 
 def _line() -> Line:
@@ -100,7 +116,8 @@ def _template_names() -> dict[str, Any]:
 @bp.before_request
 def _guard():
     roster = _agents().roster()
-    name = session.get("agent")
+    name = _sessions().agent_of(session.get("sid", ""), active=request.endpoint not in PASSIVE_ENDPOINTS) \
+        if roster and request.endpoint != "console.static" else None
     g.agent = roster.get(name) if roster and name else None
     if request.endpoint in OPEN_ENDPOINTS and request.method != "POST":
         return None
@@ -138,17 +155,28 @@ def sign_in():
         if g.agent is not None:
             return redirect(url_for(".board"))
         return render_template("console/sign_in.html", setup=setup, name="", error="")
-    name = request.form.get("name", "").strip()
+    name = request.form.get("name", "").strip()[:200]
     if roster is None:
         return render_template("console/sign_in.html", setup=setup, name=name,
                                error="Sign-in is not set up on this server yet."), 503
+    address = request.remote_addr or "?"
+    sign_ins = services().signatures.sign_ins
+    left = sign_ins.blocked_for(address, name)
+    if left > 0:  # locked out: the password is not even checked
+        wait = f"{int(left // 60) + 1} minutes" if left > 90 else f"{int(left + 0.999)} seconds"
+        page = render_template("console/sign_in.html", setup=None, name=name,
+                               error=f"Too many failed sign-ins. Try again in {wait}.")
+        return page, 429, {"Retry-After": str(max(1, int(left + 0.999)))}
     agent = roster.sign_in(name, request.form.get("password", ""))
     if agent is None:
-        log.warning("console: failed sign-in from %s", request.remote_addr)
+        log.warning("console: failed sign-in from %s", address)
+        sign_ins.failed(address, name)
         return render_template("console/sign_in.html", setup=None, name=name,
                                error="That name and password do not match. Try again."), 401
+    sign_ins.succeeded(agent.name)
+    _sessions().end(session.get("sid", ""))
     session.clear()
-    session["agent"] = agent.name
+    session["sid"] = _sessions().begin(agent.name)
     session["csrf"] = secrets.token_urlsafe(32)
     log.info("console: %s signed in", agent.name)
     target = request.args.get("next", "")
@@ -159,6 +187,7 @@ def sign_in():
 
 @bp.post("/sign-out")
 def sign_out():
+    _sessions().end(session.get("sid", ""))  # every copy of the cookie stops working now
     session.clear()
     flash("You are signed out.")
     return redirect(url_for(".sign_in"))
@@ -250,6 +279,7 @@ def events():
     heartbeat = float(current_app.config["IVR_CONSOLE_HEARTBEAT"])
     lifetime = float(current_app.config["IVR_CONSOLE_STREAM_SECONDS"])
     bus = _store().bus
+    sessions, sid = _sessions(), session.get("sid", "")
 
     def stream() -> Iterator[str]:
         subscription = bus.subscribe(CONSOLE_CHANNEL, timeout=heartbeat)  # before the snapshot: nothing lost
@@ -260,6 +290,9 @@ def events():
             while (left := deadline - time.monotonic()) > 0:
                 card = subscription.get(timeout=min(heartbeat, left))
                 if card is None:
+                    if sessions.agent_of(sid, active=False) is None:  # signed out or idle: the stream ends
+                        yield _sse("signed-out", {})
+                        return
                     yield ": heartbeat\n\n"
                     continue
                 yield _sse("call", _item(card))

@@ -1,4 +1,4 @@
-"""Defences against hostile input: failed-signature rate limiting and request limits.
+"""Defences against hostile input: lock-outs after failed checks, and request limits.
 
 * A source address (``request.remote_addr``; put a proxy's ``ProxyFix`` in front when
   there is one) that fails the ``X-Twilio-Signature`` check ``IVR_FAILED_SIGNATURE_LIMIT``
@@ -7,130 +7,148 @@
   fails the check. A request with a valid signature is never limited: it is checked first,
   so a blocked proxy address cannot shut out Twilio itself. While a source is blocked its
   failures are no longer logged one by one (one line when the block starts).
-  Failed ``/admin`` logins count as failures too.
-* The counts live in Redis when the session store is Redis (every host sees the same
-  attacker), else in this process's memory (bounded).
+* Sign-ins (``SignIns``): ``IVR_SIGN_IN_LIMIT`` failed console sign-ins or ``/admin``
+  tokens from one address, or ``IVR_SIGN_IN_ACCOUNT_LIMIT`` for one agent name from any
+  address, within ``IVR_SIGN_IN_WINDOW`` lock that address (or name) out for
+  ``IVR_SIGN_IN_LOCKOUT`` seconds, twice as long for each further lock-out within a day
+  (up to 64 times). A locked-out attempt is answered 429 without its password or token
+  being checked, and does not count against the agent: one address alone can never
+  lock an agent out.
+* Every count lives in the session store's ``shared`` records (``ivr.store.shared``):
+  the SQLite file (every worker of the host) or Redis (every host). One ``Limiter`` does
+  all of it.
 * Bodies over ``IVR_MAX_BODY_BYTES`` get 413; more than ``MAX_FORM_PARTS`` form fields,
   400. Error answers are short plain text, never an HTML page or a 5xx.
 
-Rules of this file: the limiter never raises: if Redis cannot be reached, counting falls
-back to memory (a defence must not take the line down).
+Rules of this file: the limiter never raises: if the store cannot be reached, counting
+falls back to this process's memory (a defence must not take the line down).
 """
 from __future__ import annotations
 
+import hashlib
 import logging
-import threading
+import re
 import time
-from collections import OrderedDict, deque
+from dataclasses import dataclass
 from typing import Any
 
 from flask import Flask, Response, request
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from ivr.settings import Settings
+from ivr.store.shared import MemoryShared, Shared
 
 log = logging.getLogger(__name__)
 MAX_FORM_PARTS = 200  # Twilio sends about 30 fields
-MAX_SOURCES = 10_000  # sources remembered in memory
+STRIKES_KEPT = 86400.0  # a lock-out counts towards the next one's length for a day
+MAX_DOUBLINGS = 6  # the longest lock-out is 64 times the first
+_PLAIN_KEY = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
 
 
-class MemoryLimiter:
-    """Failure counts per source in this process (sliding window, bounded memory)."""
+@dataclass(frozen=True)
+class Rule:
+    """``limit`` failures within ``window`` seconds block for ``block`` seconds (doubled
+    for each further block within a day when ``doubling``). ``name`` keeps counts apart."""
 
-    def __init__(self, limit: int, window: float, block: float, clock=time.monotonic):
-        self.limit, self.window, self.block, self.clock = limit, window, block, clock
-        self._lock = threading.Lock()
-        self._failures: OrderedDict[str, deque] = OrderedDict()
-        self._blocked: dict[str, float] = {}
-
-    def blocked_for(self, source: str) -> float:
-        """Seconds ``source`` stays blocked (0: not blocked)."""
-        with self._lock:
-            until = self._blocked.get(source, 0.0)
-            left = until - self.clock()
-            if left <= 0 and until:
-                del self._blocked[source]
-            return max(left, 0.0)
-
-    def failed(self, source: str) -> bool:
-        """Count one failure; True when this one starts a block."""
-        now = self.clock()
-        with self._lock:
-            times = self._failures.pop(source, None) or deque()
-            self._failures[source] = times  # most recent last
-            times.append(now)
-            while times and times[0] <= now - self.window:
-                times.popleft()
-            while len(self._failures) > MAX_SOURCES:
-                self._failures.popitem(last=False)
-            if len(times) >= self.limit and self._blocked.get(source, 0.0) <= now:
-                self._blocked[source] = now + self.block
-                times.clear()
-                if len(self._blocked) > MAX_SOURCES:
-                    for key in [k for k, until in self._blocked.items() if until <= now]:
-                        del self._blocked[key]
-                return True
-        return False
+    name: str
+    limit: int
+    window: float
+    block: float
+    doubling: bool = False
 
 
-# KEYS: failures (sorted set), blocked. ARGV: now, window, limit, block, member.
-# Returns 1 when this failure starts a block.
-_FAILED = """
-redis.call('ZADD', KEYS[1], ARGV[1], ARGV[5])
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', tonumber(ARGV[1]) - tonumber(ARGV[2]))
-redis.call('PEXPIRE', KEYS[1], math.ceil(tonumber(ARGV[2]) * 1000))
-if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[3]) and redis.call('EXISTS', KEYS[2]) == 0 then
-  redis.call('SET', KEYS[2], '1', 'PX', math.ceil(tonumber(ARGV[4]) * 1000))
-  redis.call('DEL', KEYS[1])
-  return 1
-end
-return 0
-"""
+class Limiter:
+    """Failures per rule and source, counted in ``shared`` (the store's), never raising."""
 
+    def __init__(self, shared: Shared) -> None:
+        self.shared = shared
+        self.fallback = MemoryShared(clock=time.time)
+        self._said_unreachable = 0.0
 
-class RedisLimiter:
-    """The same counts in Redis, shared by every host (keys ``<prefix>:defence:*``)."""
+    def blocked_for(self, rule: Rule, who: str) -> float:
+        """Seconds ``who`` stays blocked under ``rule`` (0: not blocked)."""
+        record = self._do("get", _key(rule, "blocked", who))
+        until = float(record.get("until", 0)) if isinstance(record, dict) else 0.0
+        return max(0.0, until - time.time())
 
-    def __init__(self, client: Any, prefix: str, limit: int, window: float, block: float):
-        self.client, self.prefix = client, prefix
-        self.limit, self.window, self.block = limit, window, block
-        self._script = client.register_script(_FAILED)
-        self._fallback = MemoryLimiter(limit, window, block)
-        self._counter = 0
-        self._lock = threading.Lock()
+    def failed(self, rule: Rule, who: str) -> float:
+        """Count one failure; the seconds of the block it starts (0: none starts)."""
+        if self._do("hit", _key(rule, "failures", who), rule.window) < rule.limit:
+            return 0.0
+        strikes = 0
+        if rule.doubling:
+            record = self._do("get", _key(rule, "strikes", who))
+            strikes = int(record.get("n", 0)) if isinstance(record, dict) else 0
+            self._do("put", _key(rule, "strikes", who), {"n": strikes + 1}, STRIKES_KEPT)
+        block = rule.block * 2 ** min(strikes, MAX_DOUBLINGS)
+        self._do("put", _key(rule, "blocked", who), {"until": time.time() + block}, block)
+        self._do("clear_hits", _key(rule, "failures", who))
+        return block
 
-    def _keys(self, source: str) -> list[str]:
-        return [f"{self.prefix}:defence:failures:{source}", f"{self.prefix}:defence:blocked:{source}"]
+    def forget(self, rule: Rule, who: str) -> None:
+        """A success: forget ``who``'s failures and earlier blocks under ``rule``."""
+        self._do("clear_hits", _key(rule, "failures", who))
+        self._do("delete", _key(rule, "strikes", who))
 
-    def blocked_for(self, source: str) -> float:
+    def _do(self, operation: str, *args: Any) -> Any:
         try:
-            ms = self.client.pttl(self._keys(source)[1])
-        except Exception:
-            return self._fallback.blocked_for(source)
-        return max(ms, 0) / 1000.0 if ms and ms > 0 else self._fallback.blocked_for(source)
-
-    def failed(self, source: str) -> bool:
-        with self._lock:
-            self._counter += 1
-            member = f"{time.time():.6f}:{id(self)}:{self._counter}"
-        try:
-            return bool(self._script(keys=self._keys(source),
-                                     args=[f"{time.time():.6f}", self.window, self.limit, self.block, member]))
-        except Exception:
-            log.warning("failed-signature counting falls back to this process (Redis: unreachable)")
-            return self._fallback.failed(source)
+            return getattr(self.shared, operation)(*args)
+        except Exception as exc:
+            now = time.monotonic()
+            if now - self._said_unreachable > 60:
+                self._said_unreachable = now
+                log.warning("lock-out counts fall back to this process: the session store cannot be reached (%s)",
+                            exc)
+            return getattr(self.fallback, operation)(*args)
 
 
-def make_limiter(settings: Settings, store: Any):
-    args = (settings.failed_signature_limit, settings.failed_signature_window, settings.failed_signature_block)
-    client, prefix = getattr(store, "client", None), getattr(store, "prefix", None)
-    if client is not None and prefix and hasattr(client, "register_script"):
-        return RedisLimiter(client, prefix, *args)
-    return MemoryLimiter(*args)
+def _key(rule: Rule, kind: str, who: str) -> str:
+    """A short key for any ``who`` (an agent name typed by anybody is hashed)."""
+    if not _PLAIN_KEY.match(who):
+        who = "h-" + hashlib.sha256(who.encode("utf-8", "replace")).hexdigest()[:32]
+    return f"{rule.name}:{kind}:{who}"
 
 
 def source_of(req) -> str:
     return req.remote_addr or "?"
+
+
+class SignIns:
+    """Lock-outs of console sign-ins and ``/admin`` tokens (see the module's docstring)."""
+
+    def __init__(self, limiter: Limiter, settings: Settings) -> None:
+        self.limiter = limiter
+        self.by_address = Rule("sign-in", settings.sign_in_limit, settings.sign_in_window,
+                               settings.sign_in_lockout, doubling=True)
+        self.by_name = Rule("sign-in-name", settings.sign_in_account_limit, settings.sign_in_window,
+                            settings.sign_in_lockout, doubling=True)
+
+    def blocked_for(self, address: str, name: str = "") -> float:
+        """Seconds before ``address`` (or the agent ``name``) may try again; 0: now."""
+        left = self.limiter.blocked_for(self.by_address, address)
+        if name and left <= 0:
+            left = self.limiter.blocked_for(self.by_name, _name(name))
+        return left
+
+    def failed(self, address: str, name: str = "", what: str = "sign-in") -> None:
+        """Count a failed sign-in (or admin token) from ``address`` for ``name``."""
+        block = self.limiter.failed(self.by_address, address)
+        if block:
+            log.warning("%s failed %d %ss within %.0f s: locked out for %.0f s", address, self.by_address.limit,
+                        what, self.by_address.window, block)
+        if name:
+            block = self.limiter.failed(self.by_name, _name(name))
+            if block:
+                log.warning("the agent name %r failed %d sign-ins within %.0f s (from any address): locked out for "
+                            "%.0f s", _name(name)[:64], self.by_name.limit, self.by_name.window, block)
+
+    def succeeded(self, name: str) -> None:
+        """The agent ``name`` signed in: their failures and lock-outs are forgotten."""
+        self.limiter.forget(self.by_name, _name(name))
+
+
+def _name(name: str) -> str:
+    return name.strip().lower()
 
 
 class LimitedGuard:
@@ -140,10 +158,13 @@ class LimitedGuard:
     False for a refused one (the caller answers 403), and raises a 429 when the source
     has failed too often."""
 
-    def __init__(self, guard: Any, limiter: Any):
+    def __init__(self, guard: Any, limiter: Limiter, settings: Settings):
         self.guard = guard
         self.limiter = limiter
         self.settings = guard.settings
+        self.rule = Rule("signature", settings.failed_signature_limit, settings.failed_signature_window,
+                         settings.failed_signature_block)
+        self.sign_ins = SignIns(limiter, settings)
 
     def url_of(self, req) -> str:
         return self.guard.url_of(req)
@@ -152,7 +173,7 @@ class LimitedGuard:
         if self._valid_quietly(req):  # valid: never limited, and no store round trip
             return True
         source = source_of(req)
-        left = self.limiter.blocked_for(source)
+        left = self.limiter.blocked_for(self.rule, source)
         if left > 0:
             too_many(left)  # quietly: the block's start was logged once
         if self.guard.check(req):  # logs why it is refused
@@ -162,10 +183,11 @@ class LimitedGuard:
 
     def refused(self, source: str) -> None:
         """Count a failure for ``source``; raises 429 when it starts a block."""
-        if self.limiter.failed(source):
-            log.warning("%s failed %d signature or login checks within %.0f s: refusing its unsigned requests "
-                        "with 429 for %.0f s", source, self.limiter.limit, self.limiter.window, self.limiter.block)
-            too_many(self.limiter.block)
+        block = self.limiter.failed(self.rule, source)
+        if block:
+            log.warning("%s failed %d signature checks within %.0f s: refusing its unsigned requests "
+                        "with 429 for %.0f s", source, self.rule.limit, self.rule.window, block)
+            too_many(block)
 
     def _valid_quietly(self, req) -> bool:
         if not self.settings.validate_signatures:
@@ -180,13 +202,13 @@ class TooManyFailures(HTTPException):
     code = 429
     description = "too many failed signature checks from this address; try again later"
 
-    def __init__(self, retry_after: float):
-        super().__init__()
+    def __init__(self, retry_after: float, description: str | None = None):
+        super().__init__(description)
         self.retry_after = max(1, int(retry_after + 0.999))
 
 
-def too_many(retry_after: float):
-    raise TooManyFailures(retry_after)
+def too_many(retry_after: float, description: str | None = None):
+    raise TooManyFailures(retry_after, description)
 
 
 def init_app(app: Flask, settings: Settings, store: Any, signatures: Any) -> LimitedGuard:
@@ -194,7 +216,7 @@ def init_app(app: Flask, settings: Settings, store: Any, signatures: Any) -> Lim
     signature guard) wrapped with failed-check rate limiting."""
     app.config["MAX_FORM_PARTS"] = MAX_FORM_PARTS
     app.config["MAX_FORM_MEMORY_SIZE"] = settings.max_body_bytes
-    guard = LimitedGuard(signatures, make_limiter(settings, store))
+    guard = LimitedGuard(signatures, Limiter(store.shared), settings)
 
     @app.before_request
     def refuse_oversized():
@@ -219,4 +241,4 @@ def init_app(app: Flask, settings: Settings, store: Any, signatures: Any) -> Lim
     return guard
 
 
-__all__ = ["LimitedGuard", "MemoryLimiter", "RedisLimiter", "TooManyFailures", "init_app", "make_limiter", "source_of"]
+__all__ = ["LimitedGuard", "Limiter", "Rule", "SignIns", "TooManyFailures", "init_app", "source_of", "too_many"]

@@ -30,10 +30,19 @@ const Board = {
     const live = document.getElementById("live");
     const source = new EventSource(root.dataset.stream);
     source.addEventListener("open", () => this.status(live, "live", "live"));
-    source.addEventListener("error", () => this.status(live, "reconnecting", "reconnecting…"));
+    source.addEventListener("error", () => {
+      if (source.readyState === EventSource.CLOSED) return this.signedOut(source);  // refused: signed out
+      this.status(live, "reconnecting", "reconnecting…");
+    });
+    source.addEventListener("signed-out", () => this.signedOut(source));  // signed out elsewhere, or idle
     source.addEventListener("snapshot", (e) => this.snapshot(JSON.parse(e.data).calls));
     source.addEventListener("call", (e) => this.place(JSON.parse(e.data)));
     document.addEventListener("submit", (e) => this.answer(e));
+  },
+
+  signedOut(source) {
+    source.close();
+    window.location.assign("/console/sign-in?next=" + encodeURIComponent(window.location.pathname));
   },
 
   status(live, state, text) {
