@@ -25,6 +25,7 @@ EPILOG = """examples:
   ivr models list                    speech models known and installed
   ivr report --since 2026-11-01      containment, transfers by reason, drop-off by prompt
   ivr forget +15551230000            delete every trace of one caller
+  ivr agents hash                    a password hash for the agent console's agents file
 """
 
 
@@ -109,6 +110,21 @@ def build_parser() -> argparse.ArgumentParser:
                       "Example: ivr models list")
     action.add_parser("pull", add_help=False, help="download, verify and unpack a model. "
                       "Example: ivr models pull vosk-model-small-en-us-0.15")
+
+    p = sub.add_parser("agents", help="the agent console's sign-ins: hash a password, check an agents file",
+                       description="Manage the agent console's agents file (IVR_AGENTS_FILE). "
+                       "Example: .venv/bin/ivr agents hash",
+                       epilog="examples:\n  ivr agents hash                       asks for a password twice, prints its hash\n"
+                       "  printf '%s\\n' \"$PASSWORD\" | ivr agents hash   reads one line when there is no terminal\n"
+                       "  ivr agents check agents.yaml          checks a file and lists its agents",
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
+    action = p.add_subparsers(dest="action", metavar="ACTION", required=True)
+    action.add_parser("hash", help="print a password hash for 'password_hash:' in the agents file",
+                      description="Ask for a password twice on a terminal (or read one line from standard input "
+                      "when there is none) and print its hash for 'password_hash:'. Example: .venv/bin/ivr agents hash")
+    a = action.add_parser("check", help="check an agents file and list its agents",
+                          description="Check an agents file. Example: .venv/bin/ivr agents check agents.yaml")
+    a.add_argument("file", help="the agents file (YAML), e.g. agents.yaml")
 
     p = sub.add_parser("doctor", help="check a deployment and say what to fix",
                        description="Check settings, store, flows, speech model and Twilio credentials. Example: ivr doctor")
@@ -223,6 +239,49 @@ def _forget(args) -> int:
     return run_forget_cli(list(args.rest))
 
 
+def _agents(args) -> int:
+    from ivr.web.agents import HASH_COMMAND, AgentsError, parse_agents
+    if args.action == "check":
+        try:
+            roster = parse_agents(Path(args.file).read_text(encoding="utf-8"), args.file)
+        except (AgentsError, OSError, UnicodeDecodeError) as exc:
+            print(f"error: {str(exc).replace(HASH_COMMAND, '.venv/bin/ivr agents hash')}", file=sys.stderr)
+            return 1
+        for agent in roster.agents.values():
+            print(f"{agent.name}: {agent.display_name} <- {', '.join(agent.targets)}")
+        return 0
+    password = _read_password()
+    if password is None:
+        return 1
+    from werkzeug.security import generate_password_hash  # the method the agents file accepts (scrypt)
+    print(generate_password_hash(password))
+    return 0
+
+
+MIN_PASSWORD = 8
+
+
+def _read_password() -> str | None:
+    """Twice with getpass on a terminal; else the first line of standard input. None: said why."""
+    import getpass
+    if sys.stdin is not None and sys.stdin.isatty():
+        password = getpass.getpass("Password: ")
+        if password and getpass.getpass("Again: ") != password:
+            print("error: the two passwords differ; nothing printed. Run 'ivr agents hash' again.", file=sys.stderr)
+            return None
+    else:
+        line = sys.stdin.readline() if sys.stdin is not None else ""
+        password = line.rstrip("\r\n")
+    if not password:
+        print("error: no password given. Type one when asked, or pipe one line: "
+              "printf '%s\\n' \"$PASSWORD\" | ivr agents hash", file=sys.stderr)
+        return None
+    if len(password) < MIN_PASSWORD:
+        print(f"error: the password is too short; use at least {MIN_PASSWORD} characters.", file=sys.stderr)
+        return None
+    return password
+
+
 def _doctor(args) -> int:
     from ivr.doctor import run_doctor
     return run_doctor(sys.stdout)
@@ -230,7 +289,7 @@ def _doctor(args) -> int:
 
 PASSED_ON = ("eval", "models", "report", "purge", "forget")  # commands whose last part parses its own arguments
 COMMANDS = {"validate": _validate, "schema": _schema, "graph": _graph, "simulate": _simulate, "serve": _serve,
-            "eval": _eval, "models": _models, "doctor": _doctor, "report": _report, "purge": _purge,
+            "eval": _eval, "models": _models, "agents": _agents, "doctor": _doctor, "report": _report, "purge": _purge,
             "forget": _forget}
 
 if __name__ == "__main__":

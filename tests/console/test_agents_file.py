@@ -59,7 +59,7 @@ def test_the_example_file_needs_real_hashes_and_then_loads():
     text = (ROOT / "agents.example.yaml").read_text()
     with pytest.raises(AgentsError, match="python -m ivr.web.agents hash"):
         parse_agents(text)
-    filled = text.replace('"REPLACE-ME: python -m ivr.web.agents hash"', f'"{HASH}"')
+    filled = text.replace('"REPLACE-ME: .venv/bin/ivr agents hash"', f'"{HASH}"')
     roster = parse_agents(filled)
     assert set(roster.agents) == {"alice", "sam"} and roster.sign_in("sam", "s3cret-enough")
 
