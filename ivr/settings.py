@@ -299,8 +299,8 @@ REFERENCE: tuple[Variable, ...] = (
              "and `POST /admin/reload` reload them too)", PEOPLE),
     Variable("IVR_WATCH_INTERVAL", "`1.0`", "seconds between two looks at the flows folder (at least 0.05)", PEOPLE),
     Variable("IVR_MEDIA_SOCKETS", "30 per CPU core", "Media Streams sockets open at once on this host, shared "
-             "by its worker processes; one more is refused (503, logged) and that call goes on with keys and "
-             "Twilio's recogniser", LIMITS),
+             "by its worker processes; one more is refused before it is accepted (503, logged) and that call "
+             "goes on with its keys", LIMITS),
     Variable("IVR_MAX_BODY_BYTES", "`65536`", "larger webhook bodies are refused (413)", LIMITS),
     Variable("IVR_FAILED_SIGNATURE_LIMIT", "`20`", "failed signature checks from one source within the window "
              "before that source is blocked", LIMITS),

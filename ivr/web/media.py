@@ -174,8 +174,9 @@ class LocalSpeech:
             if now - self._refusal_said < REFUSAL_LOG_EVERY:
                 return
             count, self._refusals, self._refusal_said = self._refusals, 0, now
-        log.warning("refused a media stream from %s: %s; %d refused since the last such line. Refused calls go "
-                    "on with keys and Twilio's recogniser", source or "?", why, count)
+        log.warning("refused a media stream from %s: %s; %d refused since the last such line. A refused call "
+                    "goes on with its keys; raise IVR_MEDIA_SOCKETS if this host has CPU to spare", source or "?",
+                    why, count)
 
     def handle(self, ws: Socket, ticket: Ticket | None = None, source: str = "?") -> None:
         """One Media Streams socket, from ``start`` (within ``START_WITHIN`` seconds) to ``stop``."""
