@@ -121,3 +121,21 @@ def test_lock_outs_and_sessions_are_shared_by_every_worker_on_the_store(tmp_path
     assert other_worker.get("/console/").status_code == 200
     assert client.post("/console/sign-out", data={"csrf_token": board_csrf(client)}).status_code == 302
     assert other_worker.get("/console/").status_code == 302
+
+
+def test_the_live_board_stream_ends_when_the_session_is_signed_out(app):
+    client = sign_in(app, "alice")
+    copy = app.test_client()
+    copy_cookie(client, copy)
+    stream = copy.get("/console/events", buffered=False)
+    assert stream.status_code == 200
+    chunks = iter(stream.response)
+    assert b"snapshot" in b"".join(next(chunks) for _ in range(2))
+    assert client.post("/console/sign-out", data={"csrf_token": board_csrf(client)}).status_code == 302
+    began, seen = time.monotonic(), b""
+    for chunk in chunks:  # the next heartbeat (0.2 s here) finds the session gone
+        seen += chunk
+        if b"signed-out" in seen or time.monotonic() - began > 3:
+            break
+    stream.close()
+    assert b"event: signed-out" in seen and time.monotonic() - began < 2
