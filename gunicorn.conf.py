@@ -1,0 +1,119 @@
+"""Gunicorn's settings for the support line: ``gunicorn -c gunicorn.conf.py``.
+
+What it sets, and why:
+
+* the app ``ivr:create_app()`` on ``0.0.0.0:8080``, 2 worker processes x 16 threads
+  (gthread: a webhook is mostly waiting on the store); ``--bind``, ``--workers`` and
+  ``--threads`` on the command line (or in ``GUNICORN_CMD_ARGS``) win over this file;
+* logs on stderr with a time, a level and the call: INFO kept, one access-log line per
+  request with its CallSid (``ivr.web.requestlog``), e.g.
+  ``2026-03-04 15:00:00,123 INFO gunicorn.access [4242] call=CA0f... 10.0.0.5 "POST
+  /twilio/step?node=main&seq=1 HTTP/1.0" 200 512 4ms``;
+* start refused with more than one worker and no ``IVR_SECRET_KEY``: each process would
+  make up its own key and a console sign-in made on one worker would be unknown to the
+  other (``on_starting``);
+* a warning when several workers share the SQLite store: its bus is in-process, so the
+  live board of one worker misses calls answered by another (use Redis);
+* the app is loaded once, before the workers fork (``preload_app``: the speech models'
+  memory shared by every worker), when ``ivr.web.app`` offers ``after_fork(app)`` to start
+  in each worker what does not cross a fork (the flow-reload listener and watcher threads,
+  a reloader identity of its own) and, optionally, ``before_fork(app)`` to close the
+  master's SQLite connections; without ``after_fork``, each worker loads the app itself.
+
+docs/DEPLOY.md explains the recipe; tests/deploy checks these hooks.
+"""
+from __future__ import annotations
+
+import importlib
+import logging
+from typing import Any
+
+wsgi_app = "ivr:create_app()"
+bind = ["0.0.0.0:8080"]
+worker_class = "gthread"
+workers = 2
+threads = 16
+keepalive = 5  # behind a proxy that keeps connections open (deploy/nginx.conf)
+timeout = 30
+graceful_timeout = 30
+control_socket_disable = True  # nothing here uses gunicorn's control socket; several servers may share a host
+forwarded_allow_ips = "127.0.0.1,::1"  # X-Forwarded-* trusted from a proxy on this host only
+
+
+def _after_fork_available() -> bool:
+    try:
+        return callable(getattr(importlib.import_module("ivr.web.app"), "after_fork", None))
+    except Exception:  # the app itself reports its import errors when it loads
+        return False
+
+
+preload_app = _after_fork_available()
+
+# -- logging ---------------------------------------------------------------------------
+
+loglevel = "info"
+accesslog = "-"
+access_log_format = '%(h)s "%(r)s" %(s)s %(b)s %(M)sms'
+_FORMAT = "%(asctime)s %(levelname)s %(name)s [%(process)d] call=%(call_sid)s %(message)s"
+logconfig_dict: dict[str, Any] = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "filters": {"call": {"()": "ivr.web.requestlog.CallSidFilter"}},
+    "formatters": {"line": {"format": _FORMAT}},
+    "handlers": {
+        "stderr": {"class": "logging.StreamHandler", "stream": "ext://sys.stderr", "formatter": "line",
+                   "filters": ["call"]},
+    },
+    "root": {"level": "INFO", "handlers": ["stderr"]},
+    "loggers": {
+        "gunicorn.error": {"level": "INFO", "handlers": ["stderr"], "propagate": False},
+        "gunicorn.access": {"level": "INFO", "handlers": ["stderr"], "propagate": False},
+    },
+}
+
+
+# -- hooks -----------------------------------------------------------------------------
+
+def on_starting(server: Any) -> None:
+    """Refuse a start that would break console sign-ins; warn when console events stay in one process."""
+    from ivr.settings import load_settings
+
+    settings = load_settings()
+    count = server.cfg.workers
+    if count > 1 and settings.secret_key_is_random:
+        raise RuntimeError(
+            f"{count} workers and no IVR_SECRET_KEY: each worker would make up its own key, and an agent signed in "
+            "on one worker would be signed out by the next request that reaches another. Set IVR_SECRET_KEY (or "
+            "IVR_SECRET_KEY_FILE) to a long random value: python -c 'import secrets; print(secrets.token_hex(32))'"
+            ", or start one worker (--workers 1).")
+    if count > 1 and settings.store_url.startswith("sqlite:"):
+        server.log.warning(
+            "%d workers share the SQLite store, whose event bus is in-process: an agent console on one worker "
+            "does not see calls answered by another, and a flow reload asked of one worker is not announced to "
+            "the others. Set IVR_STORE=redis://HOST:6379/0 (the console's events then go through Redis), or "
+            "start one worker with more threads (--workers 1 --threads 32).", count)
+
+
+def pre_fork(server: Any, worker: Any) -> None:
+    """In the master, before each fork of a preloaded app: ``ivr.web.app.before_fork`` (when
+    the app offers it) lets go of what a worker must not inherit (open SQLite connections)."""
+    if server.cfg.preload_app:
+        before_fork = getattr(importlib.import_module("ivr.web.app"), "before_fork", None)
+        if callable(before_fork):
+            before_fork(server.app.wsgi())
+
+
+def post_worker_init(worker: Any) -> None:
+    """In each worker, once its app is loaded: the CallSid in every log line, and what
+    must be redone after a fork (``ivr.web.app.after_fork``, when the app offers it)."""
+    from ivr.web import requestlog
+
+    app = worker.wsgi
+    requestlog.install(app)
+    if worker.cfg.preload_app:
+        after_fork = getattr(importlib.import_module("ivr.web.app"), "after_fork", None)
+        if callable(after_fork):
+            after_fork(app)
+
+
+logging.captureWarnings(True)
