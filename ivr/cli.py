@@ -21,6 +21,7 @@ EPILOG = """examples:
   ivr simulate acme-support          call the flow from the terminal
   ivr simulate acme-support --script tests/scripts/order.yaml
   ivr serve --port 8080              serve the Twilio webhooks
+  ivr call acme-support              call the running line over HTTP, signed like Twilio
   ivr eval escalation CORPUS --flow F measure the escalation detector
   ivr models list                    speech models known and installed
   ivr report --since 2026-11-01      containment, transfers by reason, drop-off by prompt
@@ -83,6 +84,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--caller", help="the caller's number (default +15551230000)")
     p.add_argument("--flows", default="call_flows", help="flows folder (default: call_flows/)")
     p.add_argument("--audio", default=None, help=AUDIO_HELP)
+
+    from ivr.callcli import add_parser as add_call_parser
+    add_call_parser(sub)
 
     p = sub.add_parser("serve", help="serve the Twilio webhooks (development server)",
                        description="Serve the webhooks. Example: ivr serve --host 0.0.0.0 --port 8080")
@@ -208,6 +212,11 @@ def _simulate(args) -> int:
     return main_simulate(args)
 
 
+def _call(args) -> int:
+    from ivr.callcli import run_call
+    return run_call(args)
+
+
 def _serve(args) -> int:
     from ivr.web.serve import serve
     return serve(args)
@@ -288,7 +297,8 @@ def _doctor(args) -> int:
 
 
 PASSED_ON = ("eval", "models", "report", "purge", "forget")  # commands whose last part parses its own arguments
-COMMANDS = {"validate": _validate, "schema": _schema, "graph": _graph, "simulate": _simulate, "serve": _serve,
+COMMANDS = {"validate": _validate, "schema": _schema, "graph": _graph, "simulate": _simulate, "call": _call,
+            "serve": _serve,
             "eval": _eval, "models": _models, "agents": _agents, "doctor": _doctor, "report": _report, "purge": _purge,
             "forget": _forget}
 

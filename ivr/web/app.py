@@ -28,7 +28,7 @@ from ivr.settings import Settings, load_settings, startup_warnings
 from ivr.store import open_store
 from ivr.telephony.rest import TwilioRest
 
-from . import admin, console, defence, hooks, media, transfer
+from . import admin, console, defence, hooks, landing, media, transfer
 from .agents import AgentsFile
 from .line import Line
 from .services import EXTENSION, Background, Services, services
@@ -107,6 +107,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     media.init_app(app, speech)  # the Media Streams socket
     console.init_app(app, settings)  # the agent console under /console
     transfer.init_app(app)
+    landing.init_app(app)  # GET /: what is running and how to call it
 
     @app.get("/audio/<path:name>")
     def audio(name: str) -> Response:

@@ -35,7 +35,7 @@ LOWER = {
     "telephony": {"model"},
     "records": {"model"},
 }
-SHELLS = {"web", "cli", "simulate", "evaluation", "doctor", "testing"}
+SHELLS = {"web", "cli", "callcli", "simulate", "evaluation", "doctor", "testing"}
 BELOW_SHELLS = set(LOWER)
 ALLOWED = {**LOWER, **{shell: BELOW_SHELLS | SHELLS - {shell} for shell in SHELLS}}
 ALLOWED["evaluation"] = {"model", "engine", "flows"}
