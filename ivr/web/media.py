@@ -20,9 +20,9 @@ as it arrives (simple-websocket's ``max_message_size``, counted frame part by fr
 so a huge frame is never held whole); nothing is kept before the ``start`` message, which
 must come within ``START_WITHIN`` seconds and carry the call's secret; each socket holds
 one of the host's ``IVR_MEDIA_SOCKETS`` slots (``sockets.py``) and, until its ``start``,
-one of this process's ``WAITING_PER_PROCESS`` places, so idle sockets can never take a
-worker's threads. A refused socket is answered 503 before it is accepted: the call goes on
-with keys, as with no local speech.
+one of this process's ``WAITING_PER_PROCESS`` places, so sockets that never start hold at
+most that many of a worker's threads, each for at most ``START_WITHIN`` seconds. A refused
+socket is answered 503 before it is accepted: the call goes on with its keys.
 """
 from __future__ import annotations
 
