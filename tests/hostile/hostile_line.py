@@ -16,6 +16,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import sys
 import threading
 import time
 import uuid
@@ -29,7 +30,7 @@ from werkzeug.security import generate_password_hash
 from ivr.testing import compute_signature
 
 ROOT = Path(__file__).resolve().parents[2]
-GUNICORN = Path(os.environ.get("VIRTUAL_ENV", ROOT / ".venv")) / "bin" / "gunicorn"
+GUNICORN = Path(sys.executable).parent / "gunicorn"  # beside this Python, as `pip install -e .` put it
 AUTH_TOKEN = "hostile-auth-token-0123456789abcdef"
 ADMIN_TOKEN = "hostile-admin-token-0123456789abcdef"
 PUBLIC_URL = "https://ivr.example.com"
