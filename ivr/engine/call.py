@@ -11,11 +11,27 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
+from ivr.flows.nodes import KINDS
 from ivr.model.actions import Action, Listen, Speak
 from ivr.model.flow import Flow, Prompt, fill_template
 from ivr.model.session import Session
 
-__all__ = ["Call"]
+__all__ = ["Call", "NOBODY_THERE"]
+
+NOBODY_THERE = {"en": "Our team isn't available right now.", "ko": "지금은 상담원이 없습니다."}
+
+
+def after_hours_instead(flow: Flow, target: str, at: datetime) -> str:
+    """Where a caller sent to the people of ``target`` goes while the line is closed: the
+    operator's ``after_hours`` node, else the transfer's own fallback when that is a
+    message or a callback promise; '' when the line is open (or the flow says nothing)."""
+    node = flow.nodes.get(target)
+    if node is None or flow.hours is None or not KINDS.of(node).hands_over or flow.hours.status(at) == "open":
+        return ""
+    fallback = flow.nodes.get(getattr(node, "fallback", "") or "")
+    if flow.operator.after_hours:
+        return flow.operator.after_hours
+    return fallback.id if fallback is not None and KINDS.of(fallback).stands_in else ""
 
 
 class Call:
@@ -84,6 +100,17 @@ class Call:
         self._enter(self, node_id)
 
     def escalate(self, reason: str, to: str = "") -> None:
-        """Hand the caller to a person: the escalation target, else the operator's."""
+        """Hand the caller to a person: the escalation target, else the operator's. While
+        the line is closed, a way to a person leads to the operator's ``after_hours``
+        node (a message or a callback promise) instead: nobody is there to answer."""
         self.update(transfer_reason=reason)
-        self.goto(to or self.flow.escalation.to or self.flow.operator.to)
+        target = to or self.flow.escalation.to or self.flow.operator.to
+        instead = self.after_hours_instead(target)
+        if instead:
+            self.speak(NOBODY_THERE.get(self.language.split("-")[0], NOBODY_THERE["en"]))
+        self.goto(instead or target)
+
+    def after_hours_instead(self, target: str) -> str:
+        """The operator's ``after_hours`` node when ``target`` reaches people and the line
+        is closed now; '' otherwise."""
+        return after_hours_instead(self.flow, target, self.at)

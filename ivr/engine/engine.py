@@ -21,7 +21,7 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from ivr.escalation import assess
+from ivr.escalation import assess, combine
 from ivr.flows.nodes import KINDS, NodeKind
 from ivr.flows.nodes.base import Handled, Heard, Matched, sorry
 from ivr.model.actions import WAITING_ACTIONS, Action, Hangup, Record, Speak, Transfer
@@ -235,7 +235,7 @@ def _try_again(call: Call, node: Node, kind: NodeKind[Any], no_input: bool, why:
         count, limit = call.session.no_match + 1, call.flow.retry.no_match
         call.update(no_match=count)
         reason = f"Not understood {count} times at '{node.id}' ({why})"
-    if _escalated(call):
+    if _escalated(call, retrying=count > limit):
         return
     if count > limit:
         call.escalate(reason, to=call.flow.retry.then)
@@ -350,8 +350,22 @@ def _record(call: Call, turn: Turn, result: str, intent: str = "") -> None:
     call.update(turns=(*call.session.turns, Turn(**{**turn.__dict__, "result": result, "intent": intent})))
 
 
-def _escalated(call: Call) -> bool:
-    """Score the call; hand it to a person (or offer to) when the detector says so."""
+# Who decides when a caller keeps failing at a prompt (silence, not understood):
+#   1. a request for a person or a topic that needs one: the detector, at once, to
+#      ``escalation.to`` (else ``operator.to``);
+#   2. the retry bound passed: the flow's ``retry.then``, with the retry's reason;
+#   3. before the bound, the detector may act earlier: in ``offer`` mode it offers a
+#      person; in ``transfer`` mode it hands the caller over, to ``escalation.to`` when
+#      other signs (words, loudness, repeats...) reach the threshold on their own, and to
+#      ``retry.then`` when the failures themselves tipped the score: failing at prompts
+#      is what ``retry.then`` is for.
+RETRY_SIGNALS = frozenset({"no_input", "no_match"})
+
+
+def _escalated(call: Call, retrying: bool | None = None) -> bool:
+    """Score the call; hand it to a person (or offer to) when the detector says so.
+    ``retrying``: the step is a failed try at a prompt (True once the retry bound is
+    passed, when only an immediate verdict is the detector's to act on)."""
     settings = call.flow.escalation
     here = call.flow.nodes.get(call.session.node)
     if here is not None and here.operator_off:
@@ -359,17 +373,24 @@ def _escalated(call: Call) -> bool:
         settings = replace(settings, weights={**settings.weights, "explicit_request": 0.0})
     verdict = assess(settings, call.session)
     call.update(score=verdict.score, reasons=verdict.reasons)
-    if not (verdict.immediate or verdict.score >= settings.threshold):
+    if retrying and not verdict.immediate:
+        return False  # the retry bound is passed: retry.then takes the caller
+    score = verdict.score
+    if not (verdict.immediate or score >= settings.threshold):
         return False
-    if call.session.offered and not verdict.immediate and verdict.score < min(1.0, settings.threshold + 0.2):
+    if call.session.offered and not verdict.immediate and score < min(1.0, settings.threshold + 0.2):
         return False
+    others = combine([r.weight for r in verdict.reasons if r.signal not in RETRY_SIGNALS])
+    to = settings.to
+    if retrying is not None and not verdict.immediate and others < settings.threshold and call.flow.retry.then:
+        to = call.flow.retry.then  # the failures tipped it: the flow's answer to failing
     call.actions.clear()
     if settings.mode == "offer" and not verdict.immediate and not call.session.offered:
         call.update(no_input=0, no_match=0)  # the offer is a new question: one re-ask before a person
         _offer(call)
         return True
     reason = f"Caller raised {verdict.topic}, which needs a person" if verdict.topic else _reason_text(call)
-    call.escalate(reason, to=settings.to)
+    call.escalate(reason, to=to)
     return True
 
 

@@ -173,6 +173,7 @@ def _escape(flow: Flow, ctx: Context) -> None:
         if why:
             ctx.error(ref_where(flow, "operator.to", top_where(ctx, "operator")), f"operator.to {why}",
                       "callers who press the operator key or ask for a person must reach one: name a transfer node")
+    _after_hours(flow, ctx)
     if flow.operator.to:
         return
     if open_:
@@ -187,6 +188,17 @@ def _escape(flow: Flow, ctx: Context) -> None:
         return
     for node in flow.nodes.values():
         KINDS.of(node).check_without_person(node, flow, ctx)
+
+
+def _after_hours(flow: Flow, ctx: Context) -> None:
+    """Out of hours the way to a person leads to a message or a callback promise (the
+    operator's ``after_hours`` node, else the transfer's own voicemail or callback
+    fallback: ``ivr.engine.call.after_hours_instead``)."""
+    where = ref_where(flow, "operator.after_hours", top_where(ctx, "operator"))
+    target = flow.nodes.get(flow.operator.after_hours)
+    if target is not None and not KINDS.of(target).stands_in:
+        ctx.error(where, f"operator.after_hours '{target.id}' is a {target.kind}, not a voicemail or callback",
+                  "while the line is closed nobody can take the call: name a voicemail or callback node")
 
 
 # --- templates: slots set on every path ----------------------------------------------

@@ -45,7 +45,8 @@ def retry_target(flow: Flow) -> str:
 def entry_points(flow: Flow) -> list[tuple[str, str]]:
     """(label, node id) of every node a call can begin at or be sent to by the engine."""
     out = [("start", flow.start), ("hours.closed", flow.after_hours), ("hours.holiday", flow.holiday_start),
-           ("operator.to", flow.operator.to), ("retry.then", flow.retry.then), ("escalation.to", flow.escalation.to)]
+           ("operator.to", flow.operator.to), ("operator.after_hours", flow.operator.after_hours),
+           ("retry.then", flow.retry.then), ("escalation.to", flow.escalation.to)]
     return [(label, node) for label, node in out if node and node in flow.nodes]
 
 

@@ -289,8 +289,9 @@ def _operator(r: Reader, ctx: Context) -> Operator:
         ctx.error(o.at("digit"), f"operator digit must be one key (0-9, * or #), not '{digit}'")
     phrases = o.words("phrases") if o.has("phrases") else Operator.phrases
     to = o.ref("to", "(operator)", label="operator.to")
+    after_hours = o.ref("after_hours", "(operator)", required=False, label="operator.after_hours")
     o.done()
-    return Operator(digit or "", phrases, to)
+    return Operator(digit or "", phrases, to, after_hours or "")
 
 
 def _retry(r: Reader, ctx: Context) -> RetryPolicy:

@@ -94,6 +94,8 @@ def json_schema() -> dict[str, Any]:
                 "digit": text("The key that asks for a person.", pattern=r"^[0-9*#]$", default="0"),
                 "phrases": {"type": "array", "items": {"type": "string"}, "description": "Words that ask for a person."},
                 "to": ref("nodeId", "The transfer node that takes these callers."),
+                "after_hours": ref("nodeId", "While the line is closed (hours), the voicemail or callback node that "
+                                             "takes these callers instead."),
             }, ("to",)),
             "retry": obj("How often a prompt is repeated.", {
                 "no_input": integer("Silences before help.", 0, 5), "no_match": integer("Misunderstandings before help.", 0, 5),

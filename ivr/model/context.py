@@ -91,7 +91,11 @@ def whisper_text(context: dict[str, Any]) -> str:
     wants = f" Wants {intents[-1]}." if intents else ""
     reason = (context.get("reason") or "needs help").rstrip(".")
     mood_text = context.get("escalation", {}).get("mood", "calm")
-    feeling = f" Caller seems {mood_text}." if mood_text != "calm" else ""
-    text = f"{who}{wants} {reason[:1].upper() + reason[1:]}.{feeling}"
-    words = text.split()
-    return " ".join(words[:38]) + ("." if len(words) > 38 else "")
+    feeling = f" Seems {mood_text}." if mood_text != "calm" else ""
+    head = f"{who}{wants}{feeling}".split()
+    why = f"{reason[:1].upper() + reason[1:]}.".split()
+    room = max(WHISPER_WORDS - len(head), 6)  # the reason is cut, never who or how they feel
+    return " ".join(head + why[:room]).rstrip(".,;:") + "."
+
+
+WHISPER_WORDS = 38  # about 15 seconds spoken

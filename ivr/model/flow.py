@@ -84,6 +84,7 @@ class Operator:
     digit: str = "0"
     phrases: tuple[str, ...] = ("agent", "representative", "operator", "human", "a person", "someone")
     to: str = ""  # node id of the transfer that takes these callers
+    after_hours: str = ""  # node id of the message or callback promise that takes them while the line is closed
 
 
 @dataclass(frozen=True)

@@ -78,6 +78,11 @@ class Step(Protocol):
 
     def operator_phrases(self, node_id: str) -> tuple[str, ...]: ...
 
+    def after_hours_instead(self, target: str) -> str:
+        """The operator's ``after_hours`` node when ``target`` reaches people and the line
+        is closed now; '' otherwise."""
+        ...
+
 
 # --- what a listening node makes of the caller's input ---------------------------------
 

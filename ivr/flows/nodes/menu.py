@@ -9,7 +9,13 @@ main:
       - {keys: "1", say: [order status, where is my order], go: order}
       - {keys: "2", say: [billing, my bill], go: billing}
       - {say: [cancel my account], go: front_desk, human: true}
+    other: main                  # any other key (optional): e.g. back to the start
 ```
+Keys are ``0``-``9``, ``*`` and ``#``. A spoken key counts only as a whole answer ("two",
+"press three"), never a number word inside a sentence; a person-only option (``human``)
+is picked only by a clear mention of one of its phrases. The key help spoken on a later
+try is made in the flow's language, one phrase per place ("press 3 or 4 for the main
+menu"), and says where the operator key leads now (a person, or out of hours a message).
 """
 from __future__ import annotations
 
@@ -19,7 +25,7 @@ from typing import Any
 from ivr.model.flow import Flow, Node, Prompt
 from ivr.model.problems import Where
 from ivr.understanding.person import asks_for_person
-from ivr.understanding.text import digits_in, match_phrase, normalize
+from ivr.understanding.text import CLEAR, key_in, match_option, normalize
 
 from ..positions import at, body, find, node_where
 from ..reader import Context, Reader
@@ -49,12 +55,13 @@ class MenuNode(Node):
     options: tuple[Option, ...] = ()
     timeout: int | None = None
     operator_off: str = ""
+    other: str = ""  # where any key no option lists goes ('' : it is not understood)
 
     kind = "menu"
     listens = True
 
     def edges(self) -> tuple[tuple[str, str], ...]:
-        return tuple((o.label, o.go) for o in self.options)
+        return tuple((o.label, o.go) for o in self.options) + ((("other key", self.other),) if self.other else ())
 
     def prompts(self) -> tuple[Prompt, ...]:
         return (self.prompt, self.reprompt)
@@ -76,6 +83,7 @@ class Menu(NodeKind[MenuNode]):
         reprompt = r.prompt("reprompt")
         timeout = r.integer("timeout", None, 1, 60)
         operator_off = r.text("operator_off", "") or ""
+        other = r.ref("other", node_id, required=False, label="other key") or ""
         options: list[Option] = []
         items = r.get("options")
         if items is None:
@@ -101,34 +109,42 @@ class Menu(NodeKind[MenuNode]):
                 options.append(Option(keys, phrases, go, label, human, item.where))
                 o.done()
         r.done()
-        return MenuNode(node_id, node.y.where, prompt, reprompt, tuple(options), timeout, operator_off)
+        return MenuNode(node_id, node.y.where, prompt, reprompt, tuple(options), timeout, operator_off, other)
 
     def listen(self, node: MenuNode, call: Step, attempt: int, sorry: str = "") -> None:
-        """First try: the prompt. Later tries: an apology, then the reprompt; the last try
-        also spells out every key, so a lost caller gets more direction each time."""
+        """First try: the prompt. Second: a short apology and the reprompt (or the key
+        help when there is none). Later: one clear message, the key help alone (or the
+        reprompt, for a menu without keys): more direction each time, never three
+        messages back to back."""
         prompts: list[Prompt | str] = []
+        help_ = _key_help(node, call)
         if attempt == 0:
             prompts.append(node.prompt)
-        else:
+        elif attempt == 1:
             if sorry:
                 prompts.append(sorry)
-            prompts.append(node.reprompt or node.prompt)
-            if attempt >= 2 or not node.reprompt:
-                prompts.append(_key_help(node, call))
+            prompts.append(node.reprompt or help_ or node.prompt)
+        else:
+            prompts.append(help_ or node.reprompt or node.prompt)
         call.listen(node.id, prompts, node.phrases, max_digits=max((len(o.keys) for o in node.options), default=1) or 1,
                     finish_on_key="", timeout=node.timeout)
 
     def interpret(self, node: MenuNode, call: Step, heard: Heard) -> Matched | Unmatched:
         if heard.kind == "keys":
-            option = next((o for o in node.options if o.keys and o.keys == heard.text.rstrip("#")), None)
+            keys = heard.text
+            option = next((o for o in node.options if o.keys and o.keys == keys), None) or \
+                next((o for o in node.options if o.keys and keys.rstrip("#") and o.keys == keys.rstrip("#")), None)
+            if option is None and node.other and keys:
+                return Matched(node.other, "other key")
             if option is None:
                 return Unmatched(f"pressed {heard.text}, which is not an option")
         else:
-            match = match_phrase(heard.text, [o.phrases for o in node.options])
+            match = match_option(heard.text, [o.phrases for o in node.options],
+                                 [CLEAR if o.human else 0.78 for o in node.options])
             option = node.options[match.index] if match else None
             if option is None:
-                spoken = digits_in(heard.text)
-                option = next((o for o in node.options if o.keys and o.keys == spoken), None)
+                spoken = key_in(heard.text)
+                option = next((o for o in node.options if o.keys and spoken and o.keys == spoken), None)
             if option is None:
                 return Unmatched(f"said '{heard.text}', which is not an option")
         human = f"Caller chose '{option.label}', which needs a person" if option.human else ""
@@ -206,6 +222,7 @@ class Menu(NodeKind[MenuNode]):
                             "description": "The choices: {keys, say, go, label, human} each."},
                 "timeout": {"type": "integer", "minimum": 1, "maximum": 60, "description": "Seconds to wait for the caller."},
                 "operator_off": text("Leave out the operator escape here; give the reason."),
+                "other": ref("nodeId", "Where any key that no option lists goes (default: not understood)."),
             }, ("prompt", "options")),
         }
 
@@ -219,13 +236,38 @@ class Menu(NodeKind[MenuNode]):
 KIND = Menu()
 
 
+# The key help in the flow's language: (opening, one place, "or", the operator key to a
+# person, to leave a message, to ask for a call back).
+KEY_HELP = {
+    "en": ("You can {parts}.", "press {keys} for {label}", " or ", "press {digit} to speak to a person",
+           "press {digit} to leave a message", "press {digit} to ask us to call you back"),
+    "ko": ("{parts}.", "{label}은 {keys}번", " 또는 ", "상담원 연결은 {digit}번", "메시지를 남기시려면 {digit}번",
+           "전화를 다시 받으시려면 {digit}번"),
+}
+
+
 def _key_help(node: MenuNode, call: Step) -> str:
-    parts = [f"press {o.keys} for {o.label}" for o in node.options if o.keys]
-    if not node.operator_off and call.flow.operator.digit:
-        parts.append(f"press {call.flow.operator.digit} to speak to a person")
+    """Every key, once per place it leads: "press 3 or 4 for the main menu"."""
+    words = KEY_HELP.get(call.language.split("-")[0], KEY_HELP["en"])
+    places: dict[tuple[str, str], list[str]] = {}
+    for option in node.options:
+        if option.keys:
+            places.setdefault((option.go, option.label), []).append(option.keys)
+    parts = [words[1].format(keys=_either(keys, words[2]), label=label) for (_, label), keys in places.items()]
+    digit = call.flow.operator.digit
+    if not node.operator_off and digit:
+        instead = call.after_hours_instead(call.flow.operator.to)
+        kind = getattr(call.flow.nodes.get(instead), "kind", "") if instead else ""
+        parts.append((words[5] if kind == "callback" else words[4] if instead else words[3]).format(digit=digit))
     if not parts:
         return ""
-    return "You can " + ", ".join(parts[:-1]) + (", or " if len(parts) > 1 else "") + parts[-1] + "."
+    joined = ", ".join(parts[:-1]) + ("," + words[2] if len(parts) > 2 else words[2] if len(parts) > 1 else "") + parts[-1]
+    return words[0].format(parts=joined)
+
+
+def _either(keys: list[str], or_: str) -> str:
+    spoken = [{"*": "star", "#": "pound"}.get(k, k) for k in keys]
+    return spoken[0] if len(spoken) == 1 else ", ".join(spoken[:-1]) + or_ + spoken[-1]
 
 
 def _option_y(ctx: Context, node: MenuNode, i: int) -> Y | None:
