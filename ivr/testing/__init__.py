@@ -11,7 +11,7 @@ Usage::
 Modules: ``caller`` (the test API), ``leg`` (runs TwiML), ``twiml`` (parses it),
 ``signing`` (X-Twilio-Signature), ``transport`` (in-process or real HTTP).
 """
-from .caller import AgentLeg, CallLeg, Caller
+from .caller import AgentLeg, Caller, CallLeg
 from .leg import APPLICATION_ERROR, CallError, CallStateError, Played
 from .signing import Forgery, compute_signature, sign_request
 from .transport import FlaskTransport, HttpTransport, Reply, Transport, TransportError

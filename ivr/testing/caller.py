@@ -16,7 +16,7 @@ What it sends is signed like Twilio's requests (``signature=``, ``sign_token=`` 
 """
 from __future__ import annotations
 
-from typing import Mapping
+from collections.abc import Mapping
 
 from . import twiml
 from .leg import CallStateError, Leg, new_sid
@@ -159,12 +159,12 @@ class CallLeg(Leg):
 class _DialHandle:
     """``call.dial``: call it to place the call; read it for the last ``<Dial>``."""
 
-    def __init__(self, caller: "Caller") -> None:
+    def __init__(self, caller: Caller) -> None:
         self._caller = caller
 
     def __call__(self, path: str = "/twilio/voice", method: str = "POST", *,
                  signature: str | None = None, sign_token: str | None = None,
-                 sign_url: str | None = None, **params: str) -> "Caller":
+                 sign_url: str | None = None, **params: str) -> Caller:
         """Place the call: request ``path`` like Twilio's incoming-call webhook (extra
         ``params`` such as FromCity are added) and run the TwiML. Returns the caller."""
         return self._caller._place(path, method, Forgery(signature, sign_token, sign_url),
@@ -241,7 +241,7 @@ class Caller(CallLeg):
         ``.action``, ``.conference``, ``.current`` describe the last ``<Dial>``."""
         return _DialHandle(self)
 
-    def _place(self, path, method, forgery, params) -> "Caller":
+    def _place(self, path, method, forgery, params) -> Caller:
         if self.state != "new":
             raise CallStateError(f"cannot dial(): the call was already placed ({self.state!r})")
         self.state = "ringing"
@@ -275,7 +275,7 @@ class Caller(CallLeg):
             self._goto(dial.action, dial.method, params)
         self._run()
 
-    def agent_leg(self, index: int = 0) -> "AgentLeg":
+    def agent_leg(self, index: int = 0) -> AgentLeg:
         """Answer the ``index``-th Number/Client/Sip of the last ``<Dial>`` as a separate
         emulated call and run its whisper ``url`` (if any). The agent's leg has its own
         CallSid, ParentCallSid = this call's, Direction outbound-dial."""
@@ -303,7 +303,7 @@ class Caller(CallLeg):
     def _leave_queue(self, result: str, queue_time: int = 0) -> None:
         enqueue = self._pending
         self._pending = None
-        if enqueue.action:
+        if isinstance(enqueue, twiml.Enqueue) and enqueue.action:
             self._goto(enqueue.action, enqueue.method, {
                 "QueueResult": result, "QueueSid": self.queue_sid, "QueueTime": str(queue_time)})
         self._run()

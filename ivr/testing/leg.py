@@ -16,14 +16,16 @@ from __future__ import annotations
 import math
 import uuid
 from collections import deque
+from collections.abc import Mapping
 from dataclasses import dataclass
 from email.utils import formatdate
-from typing import Mapping
 from urllib.parse import urljoin, urlsplit
 
 from . import twiml
 from .signing import Forgery, sign_request
 from .transport import Reply, Transport, TransportError
+
+NO_FORGERY = Forgery()  # requests signed as Twilio signs them
 
 APPLICATION_ERROR = "We are sorry, an application error has occurred. Goodbye."
 MAX_DOCUMENT_BYTES = 64 * 1024
@@ -67,7 +69,7 @@ class Leg:
     """Behaviour shared by the caller's leg and an agent's leg: see :class:`Caller`."""
 
     def __init__(self, transport: Transport, *, auth_token: str, public_url: str,
-                 params: Mapping[str, str], forgery: Forgery = Forgery(),
+                 params: Mapping[str, str], forgery: Forgery = NO_FORGERY,
                  status_path: str | None = None) -> None:
         self.transport = transport
         self.auth_token = auth_token
@@ -174,31 +176,39 @@ class Leg:
     def _fetch(self, url: str, method: str, extra: Mapping[str, str],
                forgery: Forgery | None = None) -> tuple | None:
         """Fetch and parse a TwiML document; on failure, fail the call and return None."""
+        reply: Reply | None = None
         for _hop in range(6):
             if not self._is_ours(url):
-                return self._fail(11200, f"{url} is not on {self.public_url}; the emulator "
-                                         "only reaches the app under test", url)
+                self._fail(11200, f"{url} is not on {self.public_url}; the emulator "
+                                  "only reaches the app under test", url)
+                return None
             reply = self._send(method, url, extra, forgery)
             if reply is None:
-                return self._fail(11200, "no HTTP response", url)
+                self._fail(11200, "no HTTP response", url)
+                return None
             if 300 <= reply.status < 400 and reply.location:
                 # Twilio follows redirects but drops the input (Digits, ...).
                 method = method if reply.status in (307, 308) else "GET"
                 url, extra = urljoin(url, reply.location), {}
                 continue
             break
+        assert reply is not None  # the loop ran at least once and returned on no reply
         if reply.status >= 300:
             raised = f": {reply.exception}" if reply.exception else ""
-            return self._fail(11200, f"HTTP {reply.status} from {method}{raised}", url)
+            self._fail(11200, f"HTTP {reply.status} from {method}{raised}", url)
+            return None
         if reply.mimetype not in TWIML_TYPES:
-            return self._fail(12300, f"Content-Type {reply.content_type!r} is not TwiML", url)
+            self._fail(12300, f"Content-Type {reply.content_type!r} is not TwiML", url)
+            return None
         body = reply.body if isinstance(reply.body, str) else reply.body.decode("utf-8", "replace")
         if len(body.encode("utf-8")) > MAX_DOCUMENT_BYTES:
-            return self._fail(11750, "TwiML response body too large", url)
+            self._fail(11750, "TwiML response body too large", url)
+            return None
         try:
             return twiml.parse(body, url)
         except twiml.TwimlError as exc:
-            return self._fail(exc.code, str(exc).split(" ", 1)[1], url)
+            self._fail(exc.code, str(exc).split(" ", 1)[1], url)
+            return None
 
     def _goto(self, url: str, method: str, extra: Mapping[str, str],
               forgery: Forgery | None = None) -> None:
@@ -292,7 +302,7 @@ class Leg:
         self._wait_at(verb, "dialing")
         conference = verb.conference
         wait_url = conference.attrs.get("waitUrl") if conference else None
-        if wait_url:
+        if conference is not None and wait_url:
             self._hold(urljoin(self._document_url or "", wait_url),
                        conference.attrs.get("waitMethod", "POST").upper(), {})
 

@@ -14,8 +14,8 @@ which are what this module gets right.
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Mapping
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
 from twilio.request_validator import RequestValidator

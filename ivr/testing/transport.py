@@ -16,8 +16,9 @@ Neither transport follows redirects: the caller decides what Twilio would do wit
 from __future__ import annotations
 
 import traceback
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from typing import Iterator, Mapping, Protocol
+from typing import Protocol
 from urllib.parse import urlsplit
 
 #: Twilio's read timeout for a webhook (the "15 s rule").

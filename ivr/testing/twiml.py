@@ -8,8 +8,8 @@ back to its own document. Each verb keeps its raw attributes in ``attrs``.
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Mapping, Union
 from urllib.parse import urljoin
 
 
@@ -54,7 +54,7 @@ class Pause:
     length: float = 1.0
 
 
-Prompt = Union[Say, Play, Pause]
+Prompt = Say | Play | Pause
 
 
 @dataclass(frozen=True)
@@ -206,8 +206,8 @@ class Connect:
     method: str
 
 
-Verb = Union[Say, Play, Pause, Gather, Redirect, Hangup, Reject, Dial, Record, Enqueue,
-             Stream, StopStream, Connect, Leave]
+Verb = (Say | Play | Pause | Gather | Redirect | Hangup | Reject | Dial | Record | Enqueue
+        | Stream | StopStream | Connect | Leave)
 
 
 _VERBS = frozenset({"Say", "Play", "Pause", "Gather", "Redirect", "Hangup", "Reject", "Dial",
