@@ -18,7 +18,10 @@ from werkzeug.serving import make_server
 from ivr.testing import HttpTransport
 from ivr.web.services import services
 
-CHROMIUM = "/usr/bin/chromium"
+# Debian's chromium; where apt has none (Ubuntu), the one `playwright install chromium` downloaded (./dev test)
+PLAYWRIGHT_OWN = sorted(Path(os.environ.get("PLAYWRIGHT_BROWSERS_PATH") or Path.home() / ".cache" / "ms-playwright")
+                        .glob("chromium-*/chrome-linux*/chrome"))
+CHROMIUM = "/usr/bin/chromium" if os.path.exists("/usr/bin/chromium") or not PLAYWRIGHT_OWN else str(PLAYWRIGHT_OWN[-1])
 FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
          "--no-first-run", "--disable-sync"]
 SCREENSHOT = Path(os.environ.get("IVR_CONSOLE_SCREENSHOT", Path(__file__).resolve().parents[2] / "var"
