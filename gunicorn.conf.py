@@ -8,7 +8,7 @@ What it sets, and why:
 * logs on stderr with a time, a level and the call: INFO kept, one access-log line per
   request with its CallSid (``ivr.web.requestlog``), e.g.
   ``2026-03-04 15:00:00,123 INFO gunicorn.access [4242] call=CA0f... 10.0.0.5 "POST
-  /twilio/step?node=main&seq=1 HTTP/1.0" 200 512 4ms``;
+  /twilio/step?node=main&seq=1 HTTP/1.1" 200 512 4ms``;
 * start refused with more than one worker and no ``IVR_SECRET_KEY``: each process would
   make up its own key and a console sign-in made on one worker would be unknown to the
   other (``on_starting``);
@@ -37,7 +37,6 @@ keepalive = 5  # behind a proxy that keeps connections open (deploy/nginx.conf)
 timeout = 30
 graceful_timeout = 30
 control_socket_disable = True  # nothing here uses gunicorn's control socket; several servers may share a host
-forwarded_allow_ips = "127.0.0.1,::1"  # X-Forwarded-* trusted from a proxy on this host only
 
 
 def _after_fork_available() -> bool:
