@@ -184,9 +184,9 @@ def whisper() -> Response:
     if live is not None and live.taken_on(attempt):  # already taken on the agent console: bridge at once
         return xml(_agent_joins(call, attempt))
     if live is not None and live.was_declined(attempt):  # passed on the console
-        return xml(twiml.simple("You passed on this call.", hangup=True))
+        return xml(twiml.simple("You passed on this call.", hangup=True, voice=voice_of(call)))
     if live is None or not live.is_attempt_live(attempt):
-        return xml(twiml.simple("This call is no longer waiting.", hangup=True))
+        return xml(twiml.simple("This call is no longer waiting.", hangup=True, voice=voice_of(call)))
     flow = _line().library.pinned(live.session.flow, live.session.flow_version)
     answer = services().urls().to("/twilio/whisper/answer", call=call, attempt=attempt)
     return xml(twiml.whisper(whisper_text(build_context(flow, live.session)), answer, _voice(flow, live)))
@@ -251,8 +251,8 @@ def whisper_answer() -> Response:
     if result == "accepted":
         return xml(_agent_joins(call, attempt))
     if result == "declined":
-        return xml(twiml.simple("Passing the call on.", hangup=True))
-    return xml(twiml.simple("This call is no longer waiting.", hangup=True))
+        return xml(twiml.simple("Passing the call on.", hangup=True, voice=voice_of(call)))
+    return xml(twiml.simple("This call is no longer waiting.", hangup=True, voice=voice_of(call)))
 
 
 @bp.post("/twilio/queue-wait")

@@ -374,7 +374,7 @@ def agent_join() -> Response:
     call = request.args.get("call", "")
     live = LiveCall.load(services().store, call)
     if live is None or not live.taken_on(request.args.get("attempt", "")):
-        return xml(twiml.simple("This call is no longer waiting.", hangup=True))
+        return xml(twiml.simple("This call is no longer waiting.", hangup=True, voice=voice_of(call)))
     return xml(_agent_joins(call, request.args.get("attempt", "")))
 
 

@@ -198,3 +198,18 @@ def test_two_hosts_sweeping_at_once_move_the_caller_once(tmp_path, api):
     settled(other)
     assert [t["status"] for t in session_of(app, call)["transfers"]] == ["timeout"]
     assert len([u for u, _ in updates(api) if call.call_sid in u]) == 1
+
+
+def test_the_whisper_pauses_first_and_the_line_speaks_in_the_flows_voice(tmp_path, api):
+    app = make_app(tmp_path, warm=True)
+    leg_created(api, ["CAsam"])
+    call_updates_ok(api)
+    call = to_support(app)
+    hold = next(str(r.body) for r in call.responses if "/twilio/hold" in r.url)
+    assert 'voice="Polly.Joanna"' in hold
+    sam = agent_answers(app, created_legs(api)[0])
+    whisper = str(sam.responses[0].body)
+    assert whisper.index("<Pause") < whisper.index("<Say") and 'voice="Polly.Joanna"' in whisper
+    assert "upset" not in sam.last_heard and "Support question" in sam.last_heard
+    sam.press("1")
+    assert 'voice="Polly.Joanna"' in str(sam.responses[-1].body)
