@@ -127,13 +127,37 @@ class Call:
             if who == "ivr":
                 print(f"IVR:  {_played(text)}", file=self.out)
         self._shown = len(self.call.transcript)
-        if self.call.state == "dialing" and self.call.dial:
-            targets = ", ".join(t.address for t in self.call.dial.targets) or "a conference"
-            print(f"      [the line is ringing {targets}]", file=self.out)
+        if self.call.state == "dialing":
+            print(f"      [the line is ringing {', '.join(self.targets()) or 'a conference'}]", file=self.out)
         if self.call.state == "queued":
-            print("      [waiting in a queue]", file=self.out)
+            print(f"      [waiting in {', '.join(self.targets())}]", file=self.out)
         if self.call.state == "ended":
             print(f"      [the call ended: {self.call.ended_by}]", file=self.out)
+
+    def targets(self) -> list[str]:
+        """Where the call is being handed, as a flow names it: ``client:alice``, ``+1500...``, ``queue:support``."""
+        call = self.call
+        if call.state == "queued" and call.queue is not None:
+            return [f"queue:{call.queue.name}"]
+        if call.state != "dialing" or call.last_dial is None:
+            return []
+        return [t.address if t.kind == "number" or t.address.startswith(f"{t.kind}:") else f"{t.kind}:{t.address}"
+                for t in call.last_dial.targets if t.kind != "conference"]
+
+    def agent_answers(self) -> None:
+        """The person dialled picks up: they hear the whisper and press 1 to take the call."""
+        dial = self.call.last_dial
+        if dial is None or not dial.legs:
+            return
+        agent = self.call.agent_leg(0)
+        for who, text in agent.transcript:
+            if who == "ivr":
+                print(f"AGENT hears:  {text}", file=self.out)
+        if agent.gather is not None:
+            print("AGENT:  (presses 1)", file=self.out)
+            agent.press("1")
+            if agent.last_heard:
+                print(f"AGENT hears:  {agent.last_heard}", file=self.out)
 
     def errors(self) -> str:
         return "; ".join(str(e) for e in self.call.all_errors)
@@ -154,8 +178,14 @@ class Call:
                 call.say(arg)
             elif verb == "silence":
                 call.silence()
-            elif verb == "transfer":
-                call.dial_result(ALIASES.get(arg, arg))
+            elif verb == "transfer":  # how the handing over ends: a person answered, or not
+                result = ALIASES.get(arg, arg)
+                if call.state == "queued":
+                    call.dequeue("bridged" if result == "completed" else "error")
+                else:
+                    if result == "completed":
+                        self.agent_answers()
+                    call.dial_result(result, duration=60 if result == "completed" else 0)
             elif verb == "record":
                 call.record()
             elif verb == "hangup":
@@ -240,8 +270,7 @@ def run_steps(call: Call, steps: list[Any], err: IO[str]) -> int:
             return _fail(err, number, f"expected to hear '{arg}'", heard)
         if verb == "expect_not" and call.call.heard(arg):
             return _fail(err, number, f"did not expect to hear '{arg}'", heard)
-        if verb == "expect_transfer" and not (call.call.state == "dialing" and
-                                              any(arg in t.address for t in call.call.dial.targets)):
+        if verb == "expect_transfer" and not any(arg in target for target in call.targets()):
             return _fail(err, number, f"expected a transfer to '{arg}'", heard)
         if verb == "expect_end" and call.call.state != "ended":
             return _fail(err, number, "expected the call to have ended", heard)
@@ -268,8 +297,10 @@ def _fail(err: IO[str], number: int, what: str, heard: str) -> int:
 def interactive(call: Call, stdin: IO[str], out: IO[str], err: IO[str]) -> int:
     echo = not (hasattr(stdin, "isatty") and stdin.isatty())  # typed input shows itself; piped input does not
     while call.call.state != "ended":
-        if call.call.state == "dialing":
+        if call.call.state in ("dialing", "queued"):
             line = _ask(stdin, out, f"how the transfer ends ({'/'.join(DIAL_RESULTS)}) [completed]> ")
+            if echo:
+                out.write(f"{line if line is not None else '(hang up)'}\n")
             if line is None:
                 call.act("hangup")
                 break

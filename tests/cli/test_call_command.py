@@ -144,3 +144,16 @@ def test_a_flow_without_a_number_of_its_own_is_reached_from_another():
     assert number_of(facts, "acme-support") == "+15005550006"
     with pytest.raises(CallFailed, match=r"reached from another flow; call one with a number \(acme-support\)"):
         number_of(facts, "acme-support-ko")
+
+
+def test_a_transfer_rings_and_ends_as_the_caller_says(line, tmp_path):
+    script = tmp_path / "operator.yaml"
+    script.write_text('steps:\n  - press: "0"\n  - expect_transfer: "+15005550010"\n  - transfer: busy\n'
+                      '  - expect: "after the tone"\n  - record\n  - expect_end\n')
+    done = call(line, "test-line", "--script", str(script))
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "[the line is ringing +15005550010]" in done.stdout
+    done = call(line, "test-line", stdin="0\n\n")  # an empty answer: a person takes the call
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "AGENT hears:" in done.stdout and "AGENT:  (presses 1)" in done.stdout
+    assert "[the caller talked to a person]" in done.stdout
