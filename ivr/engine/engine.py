@@ -121,7 +121,7 @@ def rescue(flow: Flow, session: Session | None, event: Event,
     try:
         call.speak(APOLOGY)
         call.escalate(reason, to=flow.operator.to)
-        if isinstance(call.actions[-1], Transfer) or call.session.phase is Phase.RECORDING:
+        if isinstance(call.actions[-1], Transfer) or call.session.phase in (Phase.RECORDING, Phase.PROMISING):
             return call.session, call.actions
     except Exception:
         pass
@@ -353,19 +353,20 @@ def _record(call: Call, turn: Turn, result: str, intent: str = "") -> None:
 # Who decides when a caller keeps failing at a prompt (silence, not understood):
 #   1. a request for a person or a topic that needs one: the detector, at once, to
 #      ``escalation.to`` (else ``operator.to``);
-#   2. the retry bound passed: the flow's ``retry.then``, with the retry's reason;
-#   3. before the bound, the detector may act earlier: in ``offer`` mode it offers a
-#      person; in ``transfer`` mode it hands the caller over, to ``escalation.to`` when
-#      other signs (words, loudness, repeats...) reach the threshold on their own, and to
-#      ``retry.then`` when the failures themselves tipped the score: failing at prompts
-#      is what ``retry.then`` is for.
+#   2. the detector's score over the threshold (at or before the retry bound): in
+#      ``offer`` mode it offers a person; in ``transfer`` mode it hands the caller over, to
+#      ``escalation.to`` when other signs (words, loudness, repeats...) reach the
+#      threshold on their own, and to ``retry.then`` when the failures themselves tipped
+#      the score: failing at prompts is what ``retry.then`` is for;
+#   3. the retry bound passed and the detector silent: ``retry.then``, with the retry's
+#      reason.
 RETRY_SIGNALS = frozenset({"no_input", "no_match"})
 
 
 def _escalated(call: Call, retrying: bool | None = None) -> bool:
     """Score the call; hand it to a person (or offer to) when the detector says so.
-    ``retrying``: the step is a failed try at a prompt (True once the retry bound is
-    passed, when only an immediate verdict is the detector's to act on)."""
+    ``retrying`` (not None): the step is a failed try at a prompt, so a hand-over the
+    failures tipped goes to ``retry.then`` (True once the retry bound is passed)."""
     settings = call.flow.escalation
     here = call.flow.nodes.get(call.session.node)
     if here is not None and here.operator_off:
@@ -373,8 +374,6 @@ def _escalated(call: Call, retrying: bool | None = None) -> bool:
         settings = replace(settings, weights={**settings.weights, "explicit_request": 0.0})
     verdict = assess(settings, call.session)
     call.update(score=verdict.score, reasons=verdict.reasons)
-    if retrying and not verdict.immediate:
-        return False  # the retry bound is passed: retry.then takes the caller
     score = verdict.score
     if not (verdict.immediate or score >= settings.threshold):
         return False

@@ -339,11 +339,16 @@ class Sweeper:
         self._stop.set()
 
     def _run(self) -> None:
+        failing = False
         while not self._stop.wait(self.every):
             try:
                 self.warm.sweep(self.now())
-            except Exception:
-                log.exception("the hold sweep failed; trying again in %s s", self.every)
+                failing = False
+            except Exception as exc:  # the store is down: said once per outage, tried again next round
+                if not failing:
+                    log.warning("the hold sweep failed (%s); trying again every %s s", exc, self.every,
+                                exc_info=True)
+                failing = True
 
 
 def _update(rest: TwilioRest, leg: str, status: str) -> Callable[[], object]:
