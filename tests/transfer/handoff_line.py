@@ -65,7 +65,8 @@ PASSWORD = "sam-correct-horse"
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 
-def make_app(tmp_path: Path, warm: bool, flow: str = FLOW, clock: Clock | None = None, public: str = PUBLIC):
+def make_app(tmp_path: Path, warm: bool, flow: str = FLOW, clock: Clock | None = None, public: str = PUBLIC,
+             store: str = ""):
     flows = tmp_path / "flows"
     flows.mkdir(exist_ok=True)
     (flows / "handoff.yaml").write_text(flow)
@@ -75,7 +76,7 @@ def make_app(tmp_path: Path, warm: bool, flow: str = FLOW, clock: Clock | None =
         f"    password_hash: \"{generate_password_hash(PASSWORD)}\"\n    targets: [\"client:{name}\"]\n"
         for name in ("sam", "ann")))
     config = {"TWILIO_AUTH_TOKEN": TOKEN, "IVR_PUBLIC_URL": public,
-              "IVR_STORE": f"sqlite:///{tmp_path}/calls.sqlite3", "IVR_FLOWS_DIR": str(flows),
+              "IVR_STORE": store or f"sqlite:///{tmp_path}/calls.sqlite3", "IVR_FLOWS_DIR": str(flows),
               "IVR_AUDIO_DIR": str(ROOT / "audio"), "IVR_STREAM_SPEECH": "false", "IVR_SECRET_KEY": "k",
               "IVR_AGENTS_FILE": str(agents)}
     if warm:

@@ -2,6 +2,8 @@
 keys and the status callbacks arrive in; nobody holds forever (the hold sweep)."""
 from __future__ import annotations
 
+import uuid
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 import pytest
@@ -184,15 +186,19 @@ def test_a_redirect_off_hold_that_failed_is_asked_again_by_the_sweep(tmp_path, a
     assert services(app).warm.sweep(clock.at + timedelta(seconds=90)) == []  # the caller came back
 
 
-def test_two_hosts_sweeping_at_once_move_the_caller_once(tmp_path, api):
+@pytest.mark.parametrize("store", ["sqlite", "redis"])
+def test_two_hosts_sweeping_at_once_move_the_caller_once(tmp_path, api, store):
     clock = Clock()
-    app = make_app(tmp_path, warm=True, clock=clock)
-    other = make_app(tmp_path, warm=True, clock=clock)  # a second host on the same store
+    url = f"redis://127.0.0.1:6379/15?prefix=handoff-{uuid.uuid4().hex}" if store == "redis" else ""
+    app = make_app(tmp_path, warm=True, clock=clock, store=url)
+    other = make_app(tmp_path, warm=True, clock=clock, store=url)  # a second host on the same store
     leg_created(api, ["CAsam"])
     call_updates_ok(api)
     call = to_support(app)
     clock.at += timedelta(seconds=125)
-    done = services(app).warm.sweep(clock.at) + services(other).warm.sweep(clock.at)
+    with ThreadPoolExecutor(2) as pool:  # both hosts' sweepers at the same moment
+        done = [line for found in pool.map(lambda host: services(host).warm.sweep(clock.at), [app, other])
+                for line in found]
     assert len(done) == 1
     settled(app)
     settled(other)
