@@ -1,7 +1,7 @@
 """Lookups (local table and HTTP), branches, business hours and after-hours starts."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -210,9 +210,9 @@ def test_http_lookup_error_follows_the_error_route_when_there_is_one():
     (local(2026, 11, 29, 12), "We are closed"),         # Sunday
     (local(2026, 12, 25, 12), "Happy holidays"),        # a Friday, but a holiday
     # 02:30 UTC on Wednesday is 21:30 on Tuesday in New York: closed, whatever UTC says
-    (datetime(2026, 11, 25, 2, 30, tzinfo=timezone.utc), "We are closed"),
+    (datetime(2026, 11, 25, 2, 30, tzinfo=UTC), "We are closed"),
     # 13:30 UTC on Christmas Day is 08:30 in New York: the holiday is in the flow's zone
-    (datetime(2026, 12, 25, 13, 30, tzinfo=timezone.utc), "Happy holidays"),
+    (datetime(2026, 12, 25, 13, 30, tzinfo=UTC), "Happy holidays"),
 ])
 def test_hours_node(when, says):
     call = dial("4", at=when)
@@ -220,8 +220,10 @@ def test_hours_node(when, says):
 
 
 AFTER_HOURS_FLOW = DATA_FLOW.replace('  holidays: ["2026-12-25"]\n', '  holidays: ["2026-12-25"]\n  closed: after_hours\n') \
-    .replace("  desk:\n", '  after_hours:\n    menu:\n      prompt: "We are closed now. Press 1 to leave a message."\n'
-             '      options:\n        - {keys: "1", go: message}\n  message:\n    voicemail: {prompt: "Leave a message."}\n  desk:\n')
+    .replace("  desk:\n", '  after_hours:\n    menu:\n'
+             '      prompt: "We are closed now. Press 1 to leave a message."\n'
+             '      options:\n        - {keys: "1", go: message}\n'
+             '  message:\n    voicemail: {prompt: "Leave a message."}\n  desk:\n')
 
 
 @pytest.mark.parametrize("when, starts_at", [

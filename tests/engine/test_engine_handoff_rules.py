@@ -4,13 +4,13 @@ one clear message on a second failure; menus with * and #, any other key, key he
 the flow's language, spoken keys only as whole answers."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from engine_support import Phone, demo_flow, flow_from
 
 from ivr.model.context import build_context, summary
 
-CLOSED = datetime(2026, 11, 29, 15, 0, tzinfo=timezone.utc)  # a Sunday: the demo line is closed
+CLOSED = datetime(2026, 11, 29, 15, 0, tzinfo=UTC)  # a Sunday: the demo line is closed
 
 LINE = """
 flow: rules

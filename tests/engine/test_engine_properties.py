@@ -18,13 +18,21 @@ from hypothesis import strategies as st
 
 from ivr.engine import engine
 from ivr.engine.call import after_hours_instead
-from ivr.model.actions import DataLookup, Hangup, Listen, Record, SwitchFlow, Transfer
-from ivr.model.events import (CallEnded, CallStarted, DigitsPressed, LookupResult, NoInput, RecordingDone,
-                               SpeechHeard, TransferResult)
 from ivr.flows.library import FlowLibrary
 from ivr.flows.nodes.collect import CollectNode
 from ivr.flows.nodes.lookup import LookupNode
 from ivr.flows.nodes.menu import MenuNode
+from ivr.model.actions import DataLookup, Hangup, Listen, Record, SwitchFlow, Transfer
+from ivr.model.events import (
+    CallEnded,
+    CallStarted,
+    DigitsPressed,
+    LookupResult,
+    NoInput,
+    RecordingDone,
+    SpeechHeard,
+    TransferResult,
+)
 
 FLOW_FILES = sorted([*FLOWS_DIR.glob("*.yaml"), *FLOWS_DIR.glob("*.yml")])
 RANDOM_WORDS = ["yes", "no", "um", "what", "the", "order", "one", "two", "five", "double", "please",
@@ -130,8 +138,8 @@ def listening_event(data, line: Line):
                            loudness_dbfs=data.draw(st.none() | st.floats(-60, -5)))
     if kind == "digits_said":
         digits = data.draw(st.text(alphabet="0123456789", min_size=1, max_size=10))
-        return SpeechHeard(line.now, " ".join(["zero one two three four five six seven eight nine".split()[int(d)]
-                                                for d in digits]))
+        names = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"]
+        return SpeechHeard(line.now, " ".join(names[int(d)] for d in digits))
     return NoInput(line.now)
 
 

@@ -1,14 +1,14 @@
 """When nobody can take the call: queue, voicemail or a callback promise, never a drop."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
-from ivr.model.actions import Hangup, Listen, Record, Speak, Transfer
 from ivr.engine.engine import step
-from ivr.model.events import CallEnded, CallStarted, DigitsPressed, NoInput, TransferResult
 from ivr.flows.loader import load_text
+from ivr.model.actions import Hangup, Listen, Record, Speak, Transfer
+from ivr.model.events import CallEnded, CallStarted, DigitsPressed, NoInput, TransferResult
 
-AT = datetime(2026, 11, 24, 15, 0, tzinfo=timezone.utc)
+AT = datetime(2026, 11, 24, 15, 0, tzinfo=UTC)
 
 FLOW = """
 flow: fallbacks
@@ -73,7 +73,7 @@ def test_the_operator_target_ends_in_a_queue():
 
 
 def test_a_caller_who_hangs_up_during_the_promise_was_promised_nothing():
-    flow, session, actions = _call("1")
+    flow, session, _ = _call("1")
     session, _ = step(flow, session, TransferResult(AT, "no-answer", "client:ann"))
     session, _ = step(flow, session, TransferResult(AT, "busy", "+15005550010"))
     session, _ = step(flow, session, CallEnded(AT + timedelta(seconds=2), "completed"))

@@ -8,9 +8,23 @@ from datetime import timedelta
 
 import pytest
 import responses
+from handoff_line import (
+    CALL_UPDATE,
+    Clock,
+    agent_answers,
+    call_updates_ok,
+    caller,
+    console,
+    console_answer,
+    created_legs,
+    leg_created,
+    leg_status,
+    make_app,
+    session_of,
+    settled,
+    updates,
+)
 
-from handoff_line import (CALL_UPDATE, Clock, agent_answers, call_updates_ok, caller, console, console_answer,
-                          created_legs, leg_created, leg_status, make_app, session_of, settled, updates, _path)
 from ivr.web.services import services
 
 

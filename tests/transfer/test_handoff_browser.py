@@ -9,9 +9,9 @@ import threading
 
 import pytest
 import responses
+from handoff_line import PASSWORD, TOKEN, call_updates_ok, created_legs, leg_created, make_app, settled, updates
 from werkzeug.serving import make_server
 
-from handoff_line import PASSWORD, TOKEN, call_updates_ok, created_legs, leg_created, make_app, settled, updates
 from ivr.testing import Caller, HttpTransport
 from ivr.web.services import services
 

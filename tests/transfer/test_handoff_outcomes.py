@@ -5,9 +5,18 @@ from __future__ import annotations
 
 import pytest
 import responses
+from handoff_line import (
+    call_updates_ok,
+    caller,
+    created_legs,
+    leg_created,
+    leg_status,
+    make_app,
+    session_of,
+    settled,
+    updates,
+)
 
-from handoff_line import (agent_answers, call_updates_ok, caller, created_legs, leg_created, leg_status, make_app,
-                          session_of, settled, updates)
 from ivr.web.services import services
 
 
@@ -68,7 +77,7 @@ def test_when_every_agent_fails_the_voicemail_fallback_speaks_its_prompt_with_it
     settled(app)
     leg_status(app, created_legs(api)[0], "no-answer")
     leg_status(app, created_legs(api)[1], "busy")
-    [(url, redirect)] = updates(api)
+    [(_, redirect)] = updates(api)
     call.update(redirect["Url"][0], dial_action_first=dial_action_first)
     assert call.heard("leave a message for our team"), call.transcript
     assert call.recording is not None and call.recording.max_length == 45
@@ -90,7 +99,7 @@ def test_when_every_agent_fails_the_callback_promise_is_heard_before_it_is_recor
     leg_status(app, created_legs(api)[0], "no-answer")
     leg_status(app, created_legs(api)[1], "failed")
     assert session_of(app, call)["outcome"] == ""  # not promised while the caller holds
-    [(url, redirect)] = updates(api)
+    [(_, redirect)] = updates(api)
     call.update(redirect["Url"][0], dial_action_first=dial_action_first)
     assert call.heard("call you back at your number within the hour"), call.transcript
     call.silence()

@@ -8,9 +8,8 @@ import logging
 
 import pytest
 import responses
+from handoff_line import agent_answers, call_updates_ok, caller, console, created_legs, leg_created, make_app, settled
 
-from handoff_line import (agent_answers, call_updates_ok, caller, console, created_legs, leg_created, make_app,
-                          settled)
 from ivr.model.context import MASK
 from ivr.web.services import services
 
@@ -89,7 +88,6 @@ def test_a_pin_said_or_keyed_reaches_no_one_in_a_warm_transfer(tmp_path, api, mo
     sam.press("1")
     call.dial_result("completed", duration=30)
     call.hang_up()
-    services(app).line.store  # the call is finished: everything that was kept of it
     crm = [c.request.body for c in api.calls if c.request.url.startswith("https://crm.example.com")]
     assert crm, "the CRM was told of the transfer"
     everything = {

@@ -14,7 +14,7 @@ import json
 import re
 import threading
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
@@ -34,7 +34,7 @@ ACCOUNT = "AC" + "2" * 32
 PUBLIC = "https://ivr.example.com"
 CALLS = re.compile(rf"https://api\.twilio\.com/2010-04-01/Accounts/{ACCOUNT}/Calls\.json")
 CALL_UPDATE = re.compile(rf"https://api\.twilio\.com/2010-04-01/Accounts/{ACCOUNT}/Calls/CA\w+\.json")
-OPEN = datetime(2026, 11, 24, 15, 0, tzinfo=timezone.utc)  # a Tuesday, 10:00 in New York: the line is open
+OPEN = datetime(2026, 11, 24, 15, 0, tzinfo=UTC)  # a Tuesday, 10:00 in New York: the line is open
 
 
 def make_app(tmp_path, flows_dir=ROOT / "call_flows"):
@@ -204,7 +204,8 @@ def crm_flow(tmp_path, monkeypatch):
     flows.mkdir()
     text = (ROOT / "call_flows" / "acme-support.yaml").read_text()
     text = text.replace("escalation: {threshold: 0.7, mode: transfer}",
-                        "escalation: {threshold: 0.7, mode: transfer}\ncrm: {url: \"https://crm.example.com/ivr\", secret_env: CRM_SECRET}")
+                        "escalation: {threshold: 0.7, mode: transfer}\n"
+                        "crm: {url: \"https://crm.example.com/ivr\", secret_env: CRM_SECRET}")
     (flows / "acme-support.yaml").write_text(text)
     (flows / "acme-support-ko.yaml").write_text((ROOT / "call_flows" / "acme-support-ko.yaml").read_text())
     return flows

@@ -225,7 +225,7 @@ def test_after_hours_start_and_voicemail(line, at):
     assert session["outcome"] == "voicemail"
     kinds = [e["type"] for e in line.events(call)]
     assert "RecordingDone" in kinds and "RecordingStatus" in kinds
-    status = [e for e in line.events(call) if e["type"] == "RecordingStatus"][0]
+    status = next(e for e in line.events(call) if e["type"] == "RecordingStatus")
     assert status["status"] == "completed" and status["url"].endswith("RE42")
     [summary] = [c for c in line.store.list_calls(active=False) if c["call_sid"] == call.call_sid]
     assert summary["outcome"] == "voicemail"

@@ -6,8 +6,20 @@ import struct
 import wave
 
 import pytest
-from web_support import (FLOWS_DIR, MAX_TWIML_BYTES, PUBLIC_URL, Clock, Line, check_reply, drive,
-                         gather_node, last_twiml, listening_paths, make_app, query)
+from web_support import (
+    FLOWS_DIR,
+    MAX_TWIML_BYTES,
+    PUBLIC_URL,
+    Clock,
+    Line,
+    check_reply,
+    drive,
+    gather_node,
+    last_twiml,
+    listening_paths,
+    make_app,
+    query,
+)
 
 from ivr.flows.library import FlowLibrary
 from ivr.flows.nodes.menu import MenuNode

@@ -3,6 +3,7 @@ duplicate answers are applied once, unknown calls get a person, concurrent reque
 one call lose nothing."""
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 
@@ -108,10 +109,8 @@ def test_two_concurrent_requests_for_one_call_lose_no_update(line, monkeypatch):
     def slow_load(call_sid):
         stored = real_load(call_sid)
         if threading.current_thread().name.startswith("racer"):
-            try:
+            with contextlib.suppress(threading.BrokenBarrierError):
                 barrier.wait()                         # both have loaded the same version
-            except threading.BrokenBarrierError:
-                pass
             time.sleep(0.01)
         return stored
 

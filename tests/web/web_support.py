@@ -10,19 +10,20 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 from collections import deque
-from datetime import datetime, timedelta, timezone
+from collections.abc import Iterable
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from ivr.model.actions import DataLookup, Listen
-from ivr.model.events import CallStarted, DigitsPressed, LookupResult, NoInput, SpeechHeard
 from ivr.flows.library import FlowLibrary
-from ivr.model.flow import Flow
 from ivr.flows.nodes.collect import CollectNode
 from ivr.flows.nodes.hours import status as hours_status
 from ivr.flows.nodes.lookup import LookupNode
 from ivr.flows.nodes.menu import MenuNode
+from ivr.model.actions import DataLookup, Listen
+from ivr.model.events import CallStarted, DigitsPressed, LookupResult, NoInput, SpeechHeard
+from ivr.model.flow import Flow
 from ivr.runtime import advance
 from ivr.testing import Caller, FlaskTransport
 from ivr.web.app import create_app
@@ -34,7 +35,7 @@ AUTH_TOKEN = "test-auth-token-web-0123456789abcdef"
 PUBLIC_URL = "https://ivr.example.com"
 DEMO_NUMBER = "+15005550006"
 MAX_TWIML_BYTES = 64 * 1024
-UTC = timezone.utc
+UTC = UTC
 
 # Moments for the demo line (America/New_York; mon-fri 08-20, sat 09-14; 2026-12-25 off).
 OPEN = datetime(2026, 3, 4, 15, 0, tzinfo=UTC)            # Wednesday 10:00 New York
