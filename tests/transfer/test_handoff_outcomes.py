@@ -80,6 +80,7 @@ def test_when_every_agent_fails_the_voicemail_fallback_speaks_its_prompt_with_it
     [(_, redirect)] = updates(api)
     call.update(redirect["Url"][0], dial_action_first=dial_action_first)
     assert call.heard("leave a message for our team"), call.transcript
+    assert call.last_heard.lower().count("leave a message") == 1  # once, not replayed twice
     assert call.recording is not None and call.recording.max_length == 45
     call.record(duration=20)
     assert call.state == "ended" and not call.errors
@@ -102,6 +103,7 @@ def test_when_every_agent_fails_the_callback_promise_is_heard_before_it_is_recor
     [(_, redirect)] = updates(api)
     call.update(redirect["Url"][0], dial_action_first=dial_action_first)
     assert call.heard("call you back at your number within the hour"), call.transcript
+    assert call.last_heard.lower().count("call you back") == 1
     call.silence()
     assert call.heard("goodbye") and call.state == "ended" and not call.errors
     session = session_of(app, call)

@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from ivr.model.actions import Hangup, Transfer
+from ivr.model.actions import Hangup, Record, Transfer
 from ivr.model.context import build_context, summary
 from ivr.model.flow import Flow, Node, Prompt
 from ivr.model.phases import Phase, TransferStatus
@@ -113,9 +113,8 @@ class TransferKind(NodeKind[TransferNode]):
     def resume(self, node: TransferNode, call: Step) -> None:
         """Ring the target of the current attempt again; while the built-in voicemail
         waits, ask for the message again."""
-        if call.session.phase is Phase.RECORDING:
-            call.speak(NOBODY_FREE)
-            take_message(None, call, node.id)
+        if call.session.phase is Phase.RECORDING:  # its prompt was said by the step that got here
+            call.actions.append(Record(node=node.id))
             return
         _dial(node, call, max(call.session.transfer_attempt - 1, 0))
 

@@ -71,9 +71,9 @@ class Voicemail(NodeKind[VoicemailNode]):
         message_taken(node, call, url, duration)
 
     def resume(self, node: VoicemailNode, call: Step) -> None:
-        """Ask for the message again, with the node's own prompt and limit (a caller
-        redirected off hold hears the prompt, not a bare beep)."""
-        take_message(node, call, node.id)
+        """The recording again, with the node's own limit (the prompt was said by the step
+        that brought the caller here: the shell replays it to a caller redirected off hold)."""
+        call.actions.append(Record(node=node.id, max_length=node.max_length))
 
     def schema_defs(self) -> dict[str, Any]:
         return {"voicemail": {"description": "Take a message.", "anyOf": [{"type": ["boolean", "null"]}, obj("A voicemail.", {
