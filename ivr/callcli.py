@@ -9,7 +9,7 @@ token.
 
 The token: ``TWILIO_AUTH_TOKEN`` (or ``TWILIO_AUTH_TOKEN_FILE``); when neither is set and
 the server is on this machine, the demo token ``./dev demo`` made, ``var/demo-auth-token``
-(in ``IVR_VAR_DIR``, else in the project folder).
+(in ``IVR_VAR_DIR``, by default ``var`` of the folder the command runs in: the project's).
 
 Interactive input: keys (``1``, ``123456#``), words for speech, an empty line for silence,
 ``hangup`` to hang up; while a transfer rings, how it ends (``completed`` when a person
@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 from typing import IO, Any
 from urllib.parse import urlsplit
 
@@ -68,18 +67,16 @@ def find_token(url: str, environ: dict[str, str] | None = None) -> tuple[str, st
         raise CallFailed(str(exc)) from None
     if settings.twilio_auth_token:
         return settings.twilio_auth_token, "TWILIO_AUTH_TOKEN"
-    if (urlsplit(url).hostname or "") in LOCAL_HOSTS:
-        project = Path(__file__).resolve().parents[1]
-        for folder in (settings.var_dir, project / "var"):
-            path = folder / DEMO_TOKEN_FILE
-            try:
-                token = path.read_text(encoding="utf-8").strip()
-            except OSError:
-                continue
-            if token:
-                return token, str(path)
-    raise CallFailed("no auth token to sign the call with: set TWILIO_AUTH_TOKEN to the server's token "
-                     "(./dev demo makes var/demo-auth-token for a line on this machine; start it first)")
+    if (urlsplit(url).hostname or "") in LOCAL_HOSTS:  # as ./dev demo finds it: ${IVR_VAR_DIR:-var}/demo-auth-token
+        path = settings.var_dir / DEMO_TOKEN_FILE
+        try:
+            token = path.read_text(encoding="utf-8").strip()
+        except OSError:
+            token = ""
+        if token:
+            return token, str(path)
+    raise CallFailed("no auth token to sign the call with: set TWILIO_AUTH_TOKEN to the server's token, or run "
+                     "this in the project folder, where ./dev demo keeps var/demo-auth-token for a line on this machine")
 
 
 def line_facts(url: str) -> dict[str, Any]:
