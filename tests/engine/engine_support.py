@@ -13,15 +13,24 @@ exactly one waiting action. The clock is fixed (``T0``) and moves 3 s per event.
 from __future__ import annotations
 
 import textwrap
-from datetime import datetime, timedelta, timezone
+from collections.abc import Mapping
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 from ivr.engine import engine
-from ivr.model.actions import WAITING_ACTIONS, DataLookup, Hangup, Listen, Record, Speak, Transfer
-from ivr.model.events import (CallEnded, CallStarted, DigitsPressed, LookupResult, NoInput, RecordingDone,
-                               SpeechHeard, TransferResult)
 from ivr.flows.loader import load_text
+from ivr.model.actions import WAITING_ACTIONS, DataLookup, Hangup, Listen, Record, Speak, Transfer
+from ivr.model.events import (
+    CallEnded,
+    CallStarted,
+    DigitsPressed,
+    LookupResult,
+    NoInput,
+    RecordingDone,
+    SpeechHeard,
+    TransferResult,
+)
 from ivr.model.flow import Flow
 
 REPO = Path(__file__).resolve().parents[2]
@@ -29,7 +38,7 @@ FLOWS_DIR = REPO / "call_flows"
 DEMO_FLOW_FILE = FLOWS_DIR / "acme-support.yaml"
 
 # Tuesday 24 November 2026, 10:00 in New York (the demo line is open).
-T0 = datetime(2026, 11, 24, 15, 0, tzinfo=timezone.utc)
+T0 = datetime(2026, 11, 24, 15, 0, tzinfo=UTC)
 
 
 def flow_from(text: str, name: str = "test-flow.yaml") -> Flow:

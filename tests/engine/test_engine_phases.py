@@ -22,7 +22,7 @@ def flow():
 def test_every_phase_equals_its_plain_word():
     assert [str(p) for p in Phase] == ["new", "listening", "confirming", "offering", "lookup", "transfer",
                                        "connected", "recording", "promising", "ended"]
-    assert Phase.ENDED == "ended" and "transfer" == Phase.TRANSFER and Phase("offering") is Phase.OFFERING
+    assert Phase.ENDED == "ended" and Phase.TRANSFER == "transfer" and Phase("offering") is Phase.OFFERING
 
 
 def test_every_transfer_status_equals_twilios_word():

@@ -11,9 +11,9 @@ import pytest
 from engine_support import REPO, T0, Phone, check_waiting, flow_from
 
 from ivr import runtime
+from ivr.flows.library import FlowLibrary
 from ivr.model.actions import DataLookup, Listen, SwitchFlow, Transfer
 from ivr.model.events import CallStarted, DigitsPressed, LookupResult, NoInput, SpeechHeard, TransferResult
-from ivr.flows.library import FlowLibrary
 
 MAIN_LINE = """
 flow: main-line

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
@@ -21,7 +21,7 @@ ACCOUNT = "AC" + "3" * 32
 PUBLIC = "https://ivr.example.com"
 CALLS = re.compile(rf"https://api\.twilio\.com/2010-04-01/Accounts/{ACCOUNT}/Calls\.json")
 CALL_UPDATE = re.compile(rf"https://api\.twilio\.com/2010-04-01/Accounts/{ACCOUNT}/Calls/CA\w+\.json")
-AT = datetime(2026, 11, 24, 15, 0, tzinfo=timezone.utc)
+AT = datetime(2026, 11, 24, 15, 0, tzinfo=UTC)
 
 FLOW = """
 flow: handoff
