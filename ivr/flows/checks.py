@@ -324,6 +324,17 @@ def _templates(flow: Flow, ctx: Context, succ: dict[str, list[Edge]], reached: s
             check(node, use)
 
 
+def lookup_fields_used(flow: Flow, ctx: Context) -> frozenset[str]:
+    """The fields of lookup records the flow uses anywhere: ``{lookup.X}`` in a prompt, a
+    branch's variable, a lookup's URL or key."""
+    names: set[str] = set()
+    for node in flow.nodes.values():
+        for prompt in node.prompts():
+            names.update(_fields(prompt.text, *(v.text for v in prompt.variants.values())))
+        names.update(use.name for use in KINDS.of(node).field_uses(node, ctx))
+    return frozenset(name[len("lookup."):] for name in names if name.startswith("lookup."))
+
+
 def _fields(*texts: str) -> list[str]:
     names: list[str] = []
     for text in texts:

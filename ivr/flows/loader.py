@@ -14,14 +14,14 @@ from __future__ import annotations
 import hashlib
 import os
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from ivr.model.escalation import DEFAULT_TOPICS, SIGNALS, EscalationSettings
 from ivr.model.flow import DEFAULT_MAX_HOLD, Flow, Node, Operator, RetryPolicy
 from ivr.model.problems import FlowError, Problem, Where, did_you_mean
 
-from .checks import check_flow
+from .checks import check_flow, lookup_fields_used
 from .nodes import KINDS
 from .nodes.hours import parse_schedule
 from .reader import Context, Reader, kind_name
@@ -64,6 +64,7 @@ def _load_text(text: str, file: str, audio_dir: Path | None, limits: Limits) -> 
     flow = _read_flow(r, ctx, text)
     if flow is not None:
         check_flow(flow, ctx)
+        flow = replace(flow, lookup_fields=lookup_fields_used(flow, ctx))
     errors = [p for p in ctx.problems if p.severity == "error"]
     return (None if errors else flow), sorted(ctx.problems, key=lambda p: p.where)
 

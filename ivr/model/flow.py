@@ -171,6 +171,9 @@ class Flow:
     timeout: int = 5
     max_hold: int = DEFAULT_MAX_HOLD  # seconds a caller may hold for a person before the transfer's fallback
     secrets: frozenset[str] = frozenset()  # slot names never shown outside the engine
+    # the fields of a lookup's record that the flow uses ({lookup.X} in prompts, branches,
+    # URLs); only these are kept with the call. None (a flow built by hand): keep them all
+    lookup_fields: frozenset[str] | None = None
     crm_url: str = ""  # the transfer's context record is posted here (signed), if set
     crm_secret: str = field(default="", repr=False)
     description: str = ""

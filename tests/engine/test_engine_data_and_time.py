@@ -260,3 +260,15 @@ def test_nothing_is_looked_up_by_the_engine_itself_for_http():
     call = dial("2")
     call.press("123456")
     assert not any(isinstance(a, Listen) for a in call.actions)
+
+
+def test_only_the_record_fields_the_flow_uses_stay_with_the_call():
+    """A back end may answer with far more than the flow needs (names, addresses, a
+    whole history): only the fields the flow says or decides on are kept in the session."""
+    call = dial("2")
+    call.press("123456")
+    call.lookup("found", {"status": "shipped", "eta": "tomorrow", "customer_address": "1 Main St",
+                          "history": ["x"] * 1000})
+    assert call.heard("Your order 123456 has shipped. It arrives tomorrow.")
+    assert call.session.lookup == {"status": "shipped", "eta": "tomorrow"}
+    assert call.session.lookups[-1]["data"] == {"status": "shipped", "eta": "tomorrow"}

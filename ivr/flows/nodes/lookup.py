@@ -138,6 +138,9 @@ class Lookup(NodeKind[LookupNode]):
         self.on_lookup(node, call, "found" if row is not None else "not_found", row or {}, "")
 
     def on_lookup(self, node: LookupNode, call: Step, outcome: str, data: Mapping[str, Any], detail: str) -> None:
+        used = call.flow.lookup_fields
+        if used is not None:  # only what the flow says or decides on stays with the call
+            data = {k: v for k, v in data.items() if k in used}
         record: dict[str, Any] = {"node": node.id, "outcome": outcome, "data": dict(data) if outcome == "found" else {}}
         if detail:
             record["detail"] = detail
