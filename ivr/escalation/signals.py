@@ -45,9 +45,9 @@ __all__ = ["Finding", "Check", "CHECKS", "DEFAULT_WEIGHTS", "ALL_SIGNALS", "OPER
 OPERATOR_PHRASES: tuple[str, ...] = ("agent", "representative", "operator", "human", "a person", "someone")
 OPERATOR_DIGIT = "0"
 
-# Signals the detector knows beyond the flow-configurable ones in ``ivr.model.escalation``.
+# The signals read from what a sentence means (a flow may weigh them like any other).
 MEANING_SIGNALS: tuple[str, ...] = ("pushback", "giving_up", "repeat_contact")
-ALL_SIGNALS: tuple[str, ...] = SIGNALS + MEANING_SIGNALS
+ALL_SIGNALS: tuple[str, ...] = SIGNALS
 
 # Default weight per signal: the most a signal adds on its own (see score.py).
 DEFAULT_WEIGHTS: dict[str, float] = {

@@ -18,6 +18,9 @@ SIGNALS: tuple[str, ...] = (
     "multi_intent",
     "low_confidence",
     "time_in_ivr",
+    "pushback",
+    "giving_up",
+    "repeat_contact",
 )
 
 DEFAULT_TOPICS: Mapping[str, tuple[str, ...]] = {

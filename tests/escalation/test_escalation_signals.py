@@ -293,3 +293,29 @@ def test_score_is_always_between_0_and_1_and_reasons_are_known(turns, path, t):
     assert 0.0 <= found.score <= 1.0
     assert all(isinstance(r, Reason) and r.signal in ALL_SIGNALS and 0 < r.weight <= 1 for r in found.reasons)
     assert found.immediate == any(r.signal in ("explicit_request", "human_topic") for r in found.reasons)
+
+
+def test_a_flow_can_weigh_the_signals_read_from_meaning():
+    """pushback, giving_up and repeat_contact are signals like the others: a flow's
+    escalation block may set their weights, and validation knows their names."""
+    from ivr.flows.loader import load_text
+
+    text = """
+flow: weights
+numbers: ["+15005550006"]
+escalation: {threshold: 0.7, weights: {pushback: 0.2, giving_up: 0, repeat_contact: 0.9}}
+operator: {to: desk}
+start: main
+nodes:
+  main:
+    menu:
+      prompt: "Press 1."
+      options: [{keys: "1", go: bye}]
+  bye:
+    hangup: "Goodbye."
+  desk:
+    transfer: {to: ["+15005550010"]}
+"""
+    flow, problems = load_text(text, "weights.yaml")
+    assert flow is not None, [p.message for p in problems]
+    assert dict(flow.escalation.weights) == {"pushback": 0.2, "giving_up": 0.0, "repeat_contact": 0.9}
