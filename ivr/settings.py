@@ -264,8 +264,10 @@ REFERENCE: tuple[Variable, ...] = (
              "prompt recordings, served at `/audio/`; a prompt's `audio/welcome.wav` is this folder's "
              "`welcome.wav`, whatever folder the server was started in", PLACES),
     Variable("IVR_VAR_DIR", "`var`", "local state: the default SQLite store `calls.sqlite3` lives here", PLACES),
-    Variable("IVR_STORE", "`sqlite:///<IVR_VAR_DIR>/calls.sqlite3`", "session store: `sqlite:///ABS/PATH` (one "
-             "host) or `redis://HOST:6379/0` (several hosts; `rediss://` and `unix://` too)", PLACES, secret=True),
+    Variable("IVR_STORE", "`sqlite:///<IVR_VAR_DIR>/calls.sqlite3`", "session store for live calls: `sqlite:///ABS/PATH` (one "
+             "host) or `redis://HOST:6379/0` (several hosts; `rediss://` and `unix://` too). A finished call's hot "
+             "state (its session, secret slots and turns) is kept `finished_ttl` seconds after the call ends, default "
+             "86400: add `?finished_ttl=3600` to keep it an hour (`none`: until deleted)", PLACES, secret=True),
     Variable("IVR_RECORDS_URL", "`sqlite:///<IVR_VAR_DIR>/records.sqlite3`", "call records, one per finished call, "
              "read by `ivr report`: `sqlite:///ABS/PATH` (one host) or `postgresql://USER@HOST/DB` (several hosts; "
              "a password from libpq's `PGPASSFILE` or `~/.pgpass` keeps it out of the URL)", PLACES),

@@ -5,7 +5,7 @@ The file is YAML::
     agents:
       - name: alice                      # what she types to sign in
         display_name: Alice Moreno
-        password_hash: "scrypt:32768:8:1$..."   # python -m ivr.web.agents hash
+        password_hash: "scrypt:32768:8:1$..."   # .venv/bin/ivr agents hash
         targets: [client:alice, "+15005550010"] # the transfer targets that ring her
 
 Passwords are never in the file, only werkzeug hashes (``generate_password_hash``); a
@@ -34,7 +34,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 log = logging.getLogger(__name__)
 
-HASH_COMMAND = "python -m ivr.web.agents hash"
+HASH_COMMAND = ".venv/bin/ivr agents hash"
 HASH_METHODS = ("scrypt:", "pbkdf2:")
 AGENT_KEYS = {"name", "display_name", "password_hash", "targets"}
 NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
@@ -42,7 +42,7 @@ TARGET = re.compile(r"^(client:[A-Za-z0-9_.-]+|sip:\S+@\S+|queue:[A-Za-z0-9_.-]+
 EXAMPLE = """agents:
   - name: alice
     display_name: Alice Moreno
-    password_hash: "scrypt:32768:8:1$..."     # from: python -m ivr.web.agents hash
+    password_hash: "scrypt:32768:8:1$..."     # from: .venv/bin/ivr agents hash
     targets: [client:alice, "+15005550010"]"""
 
 

@@ -33,7 +33,7 @@ def test_a_good_file_gives_agents_who_sign_in_with_their_password():
 
 @pytest.mark.parametrize("text, expected", [
     (entry(password_hash=None, password="hunter22"), "plain passwords are not allowed"),
-    (entry(password_hash="hunter22"), "not a password hash; make one with: python -m ivr.web.agents hash"),
+    (entry(password_hash="hunter22"), "not a password hash; make one with: .venv/bin/ivr agents hash"),
     (entry(targets='["alice"]'), "not a transfer target: alice"),
     (entry(targets="[]"), "'targets' must list"),
     (entry(name="Not A Name!"), "'name' must be"),
@@ -57,7 +57,7 @@ def test_every_problem_is_reported_at_once():
 
 def test_the_example_file_needs_real_hashes_and_then_loads():
     text = (ROOT / "agents.example.yaml").read_text()
-    with pytest.raises(AgentsError, match="python -m ivr.web.agents hash"):
+    with pytest.raises(AgentsError, match=".venv/bin/ivr agents hash"):
         parse_agents(text)
     filled = text.replace('"REPLACE-ME: .venv/bin/ivr agents hash"', f'"{HASH}"')
     roster = parse_agents(filled)

@@ -111,7 +111,7 @@ def test_without_an_agents_file_the_console_explains_how_to_make_one_and_refuses
     client = app.test_client()
     page = client.get("/console/sign-in").get_data(as_text=True)
     assert "No agents are set up" in page
-    assert "IVR_AGENTS_FILE" in page and "python -m ivr.web.agents hash" in page
+    assert "IVR_AGENTS_FILE" in page and ".venv/bin/ivr agents hash" in page
     assert 'type="password"' not in page  # no form to fill in
     reply = client.post("/console/sign-in", data={"name": "alice", "password": PASSWORDS["alice"]})
     assert reply.status_code in (400, 503)
