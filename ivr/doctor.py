@@ -19,6 +19,7 @@ import contextlib
 import time
 import uuid
 from collections.abc import Callable, Mapping
+from pathlib import Path
 from typing import Any, TextIO
 
 from ivr.settings import Settings, SettingsError, load_settings
@@ -54,7 +55,8 @@ def run_doctor(out: TextIO, config: Mapping[str, Any] | None = None, environ: Ma
         return 1
     report(OK, "settings parse")
     checks: list[Callable[[Report, Settings, float, dict], None]] = [
-        _signature_checks, _auth_token, _public_url, _signatures, _admin_and_secret_key, _flows, _store, _speech, _twilio]
+        _signature_checks, _auth_token, _public_url, _signatures, _admin_and_secret_key, _flows, _agents, _store,
+        _speech, _twilio]
     context: dict[str, Any] = {}  # what one check learns for the next: reachable, flows
     for check in checks:
         try:
@@ -187,6 +189,31 @@ def _flows(report: Report, s: Settings, timeout: float, ctx: dict) -> None:
     if not errors:
         report(WARN if warnings else OK, f"flows valid: {', '.join(sorted(loaded.flows))}"
                + (f" ({len(warnings)} warning(s); run 'ivr validate')" if warnings else ""))
+
+
+def _agents(report: Report, s: Settings, timeout: float, ctx: dict) -> None:
+    """The agents file the console signs agents in from: readable, valid, every target well formed."""
+    from ivr.model.targets import target_kind
+    from ivr.web.agents import AgentsError, parse_agents
+
+    if not s.agents_file:
+        report(WARN, "IVR_AGENTS_FILE is not set: nobody can sign in to the agent console "
+               "(see agents.example.yaml; make password hashes with: .venv/bin/ivr agents hash)")
+        return
+    try:
+        roster = parse_agents(Path(s.agents_file).read_text(encoding="utf-8"), s.agents_file)
+    except OSError as exc:
+        report(FAIL, f"IVR_AGENTS_FILE={s.agents_file} cannot be read: {exc.strerror or exc}")
+        return
+    except (AgentsError, UnicodeDecodeError) as exc:
+        report(FAIL, f"agents file {s.agents_file} is refused; the console keeps nobody signed in", str(exc))
+        return
+    odd = sorted({t for a in roster.agents.values() for t in a.targets if target_kind(t) is None})
+    if odd:
+        report(WARN, f"agents file: {len(roster.agents)} agent(s); targets that no transfer can name: "
+               f"{', '.join(odd)}")
+    else:
+        report(OK, f"agents file: {len(roster.agents)} agent(s) can sign in to the console")
 
 
 def _store(report: Report, s: Settings, timeout: float, ctx: dict) -> None:

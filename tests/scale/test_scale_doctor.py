@@ -85,3 +85,26 @@ def test_unparseable_settings_fail_first():
     assert code == 1
     assert line(text, "TWILIO_AUTH_TOKEN is not set").startswith("FAIL")
     assert line(text, "IVR_PUBLIC_URL is not set").startswith("FAIL")
+
+
+def test_the_agents_file_is_checked(tmp_path):
+    """Ops learn before agents do that the console's sign-ins are broken."""
+    from werkzeug.security import generate_password_hash
+
+    good = tmp_path / "agents.yaml"
+    good.write_text("agents:\n  - name: alice\n    display_name: Alice\n"
+                    f"    password_hash: \"{generate_password_hash('a long password')}\"\n"
+                    "    targets: [client:alice]\n")
+    bad = tmp_path / "bad-agents.yaml"
+    bad.write_text("agents:\n  - name: bob\n    password: hunter22\n")
+    base = {"TWILIO_AUTH_TOKEN": "t" * 32, "IVR_FLOWS_DIR": str(tmp_path / "none")}
+
+    _, text = doctor({**base, "IVR_AGENTS_FILE": str(good)})
+    assert line(text, "agents file: 1 agent(s) can sign in").startswith("OK"), text
+    code, text = doctor({**base, "IVR_AGENTS_FILE": str(bad)})
+    assert code == 1 and line(text, "agents file").startswith("FAIL"), text
+    assert "plain passwords are not allowed" in text and "hunter22" not in text  # never echoed
+    _, text = doctor({**base, "IVR_AGENTS_FILE": str(tmp_path / "missing.yaml")})
+    assert line(text, "IVR_AGENTS_FILE=").startswith("FAIL"), text
+    _, text = doctor(base)
+    assert line(text, "IVR_AGENTS_FILE is not set").startswith("WARN"), text
