@@ -12,6 +12,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
+from . import dates
+
 _PUNCT = re.compile(r"[^\w\s']+", re.UNICODE)
 _SPACES = re.compile(r"\s+")
 FILLERS = frozenset(
@@ -298,50 +300,8 @@ def yes_no(text: str) -> bool | None:
     return yes if yes != no else None
 
 
-_MONTHS = {m: i + 1 for i, m in enumerate(
-    ["january", "february", "march", "april", "may", "june", "july", "august", "september", "october", "november", "december"])}
-_ORDINALS = {"first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "sixth": 6, "seventh": 7, "eighth": 8,
-             "ninth": 9, "tenth": 10, "eleventh": 11, "twelfth": 12, "thirteenth": 13, "fourteenth": 14,
-             "fifteenth": 15, "sixteenth": 16, "seventeenth": 17, "eighteenth": 18, "nineteenth": 19,
-             "twentieth": 20, "thirtieth": 30}
-
-
-def date_in(text: str, today: date | None = None) -> date | None:
-    """A date: "2026-03-14", "03142026" (keys: MMDDYYYY), "march fourteenth twenty twenty six"."""
-    raw = text.strip()
-    iso = re.fullmatch(r"(\d{4})-(\d{2})-(\d{2})", raw)
-    keyed = re.fullmatch(r"(\d{2})(\d{2})(\d{4})", raw)
-    try:
-        if iso:
-            return date(int(iso[1]), int(iso[2]), int(iso[3]))
-        if keyed:
-            return date(int(keyed[3]), int(keyed[1]), int(keyed[2]))
-    except ValueError:
-        return None
-    words = normalize(raw).replace("-", " ").split()
-    month = next((_MONTHS[w] for w in words if w in _MONTHS), None)
-    if month is None:
-        return None
-    rest = words[words.index(next(w for w in words if w in _MONTHS)) + 1:]
-    day = None
-    for i, w in enumerate(rest):
-        if w in _ORDINALS:
-            day = _ORDINALS[w]
-            if day >= 20 and i + 1 < len(rest) and rest[i + 1] in _ORDINALS:
-                day += _ORDINALS[rest[i + 1]]
-            rest = rest[i + 1:] if day < 20 else rest[i + 2:]
-            break
-        if re.fullmatch(r"\d{1,2}(st|nd|rd|th)?", w):
-            day = int(re.sub(r"\D", "", w))
-            rest = rest[i + 1:]
-            break
-    if day is None:
-        return None
-    year_digits = digits_in(" ".join(rest))
-    year = int(year_digits) if len(year_digits) == 4 else (2000 + int(year_digits) if len(year_digits) == 2 else None)
-    if year is None:
-        year = (today or date(2000, 1, 1)).year
-    try:
-        return date(year, month, day)
-    except ValueError:
-        return None
+def date_in(text: str, today: date | None = None, language: str = "en") -> date | None:
+    """A date said or keyed: "2026-03-14", "03142026" (MMDDYYYY), "1215" (MMDD),
+    "march the third", "tomorrow", "next tuesday", "3월 3일" (see ``ivr.understanding.dates``).
+    Without a year, the next such day on or after ``today``."""
+    return dates.date_in(text, today, language)

@@ -15,10 +15,12 @@ transcript, log and transfer context (PINs, card numbers).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from ivr.model.flow import Node, Prompt
 from ivr.model.phases import Phase
+from ivr.understanding.dates import call_day, say_date
 from ivr.understanding.text import DIGIT_WORDS, YES_NO_WORDS, date_in, digits_in, number_in, yes_no
 
 from ..reader import Context, Reader
@@ -136,7 +138,7 @@ class Collect(NodeKind[CollectNode]):
                 return Matched(node.go, node.slot.name, {node.slot.name: pending})
             call.listen(node.id, ["Let's try again.", node.prompt], max_digits=node.slot.max_length, finish_on_key="#")
             return Handled(f"{node.slot.name} rejected on read-back")
-        value, problem = read_value(node.slot, heard)
+        value, problem = read_value(node.slot, heard, _today(call), call.language)
         if problem or value is None:
             return Unmatched(problem, "invalid" if value is not None else "no_match")
         if node.confirm:
@@ -150,7 +152,9 @@ class Collect(NodeKind[CollectNode]):
             "slot": obj("The value asked for.", {
                 "name": text("Slot name, used as {name} in later prompts.", pattern=r"^[A-Za-z_][A-Za-z0-9_]*$"),
                 "kind": {"enum": list(SLOT_KINDS), "default": "digits",
-                         "description": "What is asked for; a date is keyed as MMDDYYYY."},
+                         "description": "What is asked for. A date is said (\"March third\", \"tomorrow\", "
+                                        "\"next Tuesday\", \"3월 3일\") or keyed as MMDD (the next such day) "
+                                        "or MMDDYYYY; it is read back as words."},
                 "length": integer("Exact number of digits.", 1, 30), "min_length": integer("Fewest digits.", 1, 30),
                 "max_length": integer("Most digits.", 1, 30),
                 "min": {"type": "number", "description": "Smallest number accepted (number slots)."},
@@ -167,15 +171,32 @@ class Collect(NodeKind[CollectNode]):
 KIND = Collect()
 
 
+def _today(call: Step) -> date:
+    """The caller's day: the event's time in the line's time zone (UTC without hours)."""
+    return call_day(call.at, call.flow.hours.timezone if call.flow.hours else "UTC")
+
+
+def _shown(node: CollectNode, call: Step, value: str) -> str:
+    """The value as the read-back speaks it: digits one by one, a date as words."""
+    if node.slot.secret:
+        return "that"
+    if node.slot.kind == "digits":
+        return " ".join(value)
+    if node.slot.kind == "date":
+        return say_date(date.fromisoformat(value), call.language, _today(call))
+    return value
+
+
 def _read_back(node: CollectNode, call: Step, value: str, again: bool = False) -> None:
-    shown = "that" if node.slot.secret else " ".join(value) if node.slot.kind == "digits" else value
+    shown = _shown(node, call, value)
     call.update(phase=Phase.CONFIRMING, pending=value)
     call.listen(node.id, [("Sorry. " if again else "") + f"I heard {shown}. If that's right, say yes or press 1. "
                           "If not, say no or press 2."], ("yes", "no"), max_digits=1, finish_on_key="")
 
 
-def read_value(slot: Slot, heard: Heard) -> tuple[str | None, str]:
-    """(value, '') when acceptable; (value or None, why not) otherwise."""
+def read_value(slot: Slot, heard: Heard, today: date | None = None, language: str = "en") -> tuple[str | None, str]:
+    """(value, '') when acceptable; (value or None, why not) otherwise. ``today`` (the
+    caller's day) places dates said without a year and relative ones ("tomorrow")."""
     text = heard.text.strip()
     if slot.kind == "digits":
         digits = text.rstrip("#") if heard.kind == "keys" else digits_in(text)
@@ -194,5 +215,5 @@ def read_value(slot: Slot, heard: Heard) -> tuple[str | None, str]:
         if (slot.min is not None and number < slot.min) or (slot.max is not None and number > slot.max):
             return str(number), f"{number} is out of range"
         return str(number), ""
-    found = date_in(text.rstrip("#"))
+    found = date_in(text.rstrip("#"), today, language)
     return (found.isoformat(), "") if found else (None, f"no date in '{text}'")
