@@ -23,6 +23,7 @@ EPILOG = """examples:
   ivr serve --port 8080              serve the Twilio webhooks
   ivr call acme-support              call the running line over HTTP, signed like Twilio
   ivr eval escalation CORPUS --flow F measure the escalation detector
+  ivr eval understanding CORPUS --flow F  measure how a menu understands callers
   ivr models list                    speech models known and installed
   ivr report --since 2026-11-01      containment, transfers by reason, drop-off by prompt
   ivr forget +15551230000            delete every trace of one caller
@@ -95,7 +96,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--reload", action="store_true", help="restart when code changes (development)")
     p.add_argument("--debug", action="store_true")
 
-    p = sub.add_parser("eval", help="measure parts of the IVR (escalation)",
+    p = sub.add_parser("eval", help="measure parts of the IVR (escalation, understanding)",
                        description="Measure parts of the IVR. Example: ivr eval escalation tests/escalation/corpus "
                        "--flow tests/escalation/line/corpus-line.yaml  (ivr eval escalation --help for its options)",
                        formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -103,6 +104,9 @@ def build_parser() -> argparse.ArgumentParser:
     # The measured part's own parser (in ivr.evaluation) reads the rest of the line, help included.
     what.add_parser("escalation", add_help=False, help="precision and recall of the escalation detector on a labelled "
                     "corpus. Example: ivr eval escalation tests/escalation/corpus --flow FLOW.yaml")
+    what.add_parser("understanding", add_help=False, help="accuracy of a menu on labelled caller sentences and "
+                    "false accepts of out-of-scope ones. Example: ivr eval understanding tests/understanding/corpus "
+                    "--flow call_flows/acme-support.yaml")
 
     p = sub.add_parser("models", help="speech models: list, pull NAME",
                        description="Manage Vosk speech models. Example: ivr models pull vosk-model-small-en-us-0.15  "
@@ -223,6 +227,9 @@ def _serve(args) -> int:
 
 
 def _eval(args) -> int:
+    if args.what == "understanding":
+        from ivr.evaluation.understanding import run_understanding_cli
+        return run_understanding_cli(list(args.rest))  # the parser of 'ivr eval understanding'
     from ivr.evaluation.evaluate import run_eval_cli
     return run_eval_cli(list(args.rest))  # the parser of 'ivr eval escalation'
 

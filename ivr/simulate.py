@@ -3,7 +3,8 @@
 Interactive input: keys (``1``, ``123456#``), ``say <words>`` (or any text that is not
 keys) for speech, an empty line for silence, ``hangup`` to hang up. When the flow
 transfers, answer with ``answered``, ``busy``, ``no-answer``, ``declined`` or ``failed``;
-at a voicemail, ``record`` leaves a message.
+at a voicemail, ``record`` leaves a message. After a sentence said at a menu it prints
+how the menu read it: the option, how it was chosen (phrase, key or meaning) and the score.
 
 A script (``--script FILE``) is YAML::
 
@@ -32,7 +33,8 @@ from typing import IO, Any
 
 import yaml
 
-from ivr.flows.library import FlowLibrary
+from ivr.flows.library import FlowLibrary, NoFlow
+from ivr.flows.nodes.menu import MenuNode, decide
 from ivr.model.actions import Hangup, Listen, Record, Speak, Transfer
 from ivr.model.events import CallEnded, CallStarted, DigitsPressed, NoInput, RecordingDone, SpeechHeard, TransferResult
 from ivr.model.session import Session
@@ -110,7 +112,21 @@ class Simulator:
     def say(self, text: str, confidence: float = 0.9, loudness: float | None = None) -> None:
         if self.echo:
             self._print(f"you:  \"{text}\"")
+        menu = self._menu_listening()
         self._apply(SpeechHeard(self.now, text, confidence, loudness))
+        turn = self.session.turns[-1] if self.session and self.session.turns else None
+        if menu is not None and turn is not None and turn.node == menu.id and turn.result in ("matched", "no_match"):
+            self._print("      " + explain_choice(menu, text))
+
+    def _menu_listening(self) -> MenuNode | None:
+        """The menu the call is listening at now, if any."""
+        if self.session is None or self.ended:
+            return None
+        try:
+            node = self.library.current(self.session.flow).nodes.get(self.session.node)
+        except NoFlow:
+            return None
+        return node if isinstance(node, MenuNode) else None
 
     def silence(self) -> None:
         if self.echo:
@@ -133,6 +149,14 @@ class Simulator:
         if not self.ended:
             self._apply(CallEnded(self.now))
         self.ended = True
+
+
+def explain_choice(menu: MenuNode, said: str) -> str:
+    """How the menu read what the caller said: "[menu main: 'order status' by meaning,
+    score 2.00: talks about delivery (delivery 2)]"."""
+    choice = decide(menu, said)
+    chosen = f"'{menu.options[choice.index].label}'" if choice.index is not None else "no option"
+    return f"[menu {menu.id}: {chosen} by {choice.how}, score {choice.score:.2f}: {choice.why}]"
 
 
 def run_script(sim: Simulator, steps: list[Any], err: IO[str]) -> int:

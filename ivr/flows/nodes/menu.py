@@ -12,8 +12,10 @@ main:
     other: main                  # any other key (optional): e.g. back to the start
 ```
 Keys are ``0``-``9``, ``*`` and ``#``. A spoken key counts only as a whole answer ("two",
-"press three"), never a number word inside a sentence; a person-only option (``human``)
-is picked only by a clear mention of one of its phrases. The key help spoken on a later
+"press three"), never a number word inside a sentence. A caller who describes their
+situation instead of naming an option ("my package never showed up") reaches the option
+whose phrases name that topic (``decide``); a person-only option (``human``) is picked
+only by a clear mention of one of its phrases. The key help spoken on a later
 try is made in the flow's language, one phrase per place ("press 3 or 4 for the main
 menu"), and says where the operator key leads now (a person, or out of hours a message).
 """
@@ -24,8 +26,9 @@ from typing import Any
 
 from ivr.model.flow import Flow, Node, Prompt
 from ivr.model.problems import Where
+from ivr.understanding.intents import Choice, choose_option
 from ivr.understanding.person import asks_for_person
-from ivr.understanding.text import CLEAR, key_in, match_option, normalize
+from ivr.understanding.text import normalize
 
 from ..positions import at, body, find, node_where
 from ..reader import Context, Reader
@@ -33,7 +36,7 @@ from ..schema_parts import obj, ref, text
 from ..yamlpos import Y
 from .base import Heard, Matched, NodeKind, Step, Unmatched
 
-__all__ = ["MenuNode", "Option", "KIND"]
+__all__ = ["MenuNode", "Option", "KIND", "Choice", "decide"]
 
 KEYS = "0123456789*#"
 
@@ -139,12 +142,8 @@ class Menu(NodeKind[MenuNode]):
             if option is None:
                 return Unmatched(f"pressed {heard.text}, which is not an option")
         else:
-            match = match_option(heard.text, [o.phrases for o in node.options],
-                                 [CLEAR if o.human else 0.78 for o in node.options])
-            option = node.options[match.index] if match else None
-            if option is None:
-                spoken = key_in(heard.text)
-                option = next((o for o in node.options if o.keys and spoken and o.keys == spoken), None)
+            choice = decide(node, heard.text)
+            option = node.options[choice.index] if choice.index is not None else None
             if option is None:
                 return Unmatched(f"said '{heard.text}', which is not an option")
         human = f"Caller chose '{option.label}', which needs a person" if option.human else ""
@@ -234,6 +233,14 @@ class Menu(NodeKind[MenuNode]):
 
 
 KIND = Menu()
+
+
+def decide(node: MenuNode, said: str) -> Choice:
+    """Which option of ``node`` the caller means by ``said``, how it was chosen and the
+    score (``ivr.understanding.intents.choose_option``): an option's phrase, a key said
+    aloud, or what the caller describes ("my package never showed up")."""
+    return choose_option(said, [o.phrases for o in node.options], [o.human for o in node.options],
+                         [o.keys for o in node.options])
 
 
 # The key help in the flow's language: (opening, one place, "or", the operator key to a
