@@ -63,6 +63,7 @@ class Settings:
     failed_signature_window: float = 60.0
     failed_signature_block: float = 300.0  # ... before the source gets 429 for this long
     var_dir: Path = Path("var")  # local state: the default SQLite store lives here
+    records_url: str = ""  # the call records (SQL); empty: records.sqlite3 in var_dir
     media_sockets: int = 60  # media sockets open at once on this host (default: 30 per CPU core)
     sign_in_limit: int = 5  # failed console sign-ins or admin tokens from one address within the window ...
     sign_in_account_limit: int = 10  # ... or for one agent name from any address ...
@@ -176,6 +177,7 @@ def load_settings(config: Mapping[str, Any] | None = None, environ: Mapping[str,
         failed_signature_window=max(fail_window, 1.0),
         failed_signature_block=max(fail_block, 1.0),
         var_dir=var_dir,
+        records_url=secret("IVR_RECORDS_URL") or f"sqlite:///{var_dir.resolve() / 'records.sqlite3'}",
         media_sockets=max(media_sockets, 1),
         sign_in_limit=max(sign_in_limit, 1),
         sign_in_account_limit=max(sign_in_account_limit, 1),
@@ -268,9 +270,10 @@ REFERENCE: tuple[Variable, ...] = (
              "host) or `redis://HOST:6379/0` (several hosts; `rediss://` and `unix://` too). A finished call's hot "
              "state (its session, secret slots and turns) is kept `finished_ttl` seconds after the call ends, default "
              "86400: add `?finished_ttl=3600` to keep it an hour (`none`: until deleted)", PLACES, secret=True),
-    Variable("IVR_RECORDS_URL", "`sqlite:///<IVR_VAR_DIR>/records.sqlite3`", "call records, one per finished call, "
-             "read by `ivr report`: `sqlite:///ABS/PATH` (one host) or `postgresql://USER@HOST/DB` (several hosts; "
-             "a password from libpq's `PGPASSFILE` or `~/.pgpass` keeps it out of the URL)", PLACES),
+    Variable("IVR_RECORDS_URL", "`sqlite:///<IVR_VAR_DIR>/records.sqlite3`", "call records, one written by the server "
+             "when each call ends, read by `ivr report`: `sqlite:///ABS/PATH` (one host) or `postgresql://USER@HOST/DB` "
+             "(several hosts; a password from libpq's `PGPASSFILE` or `~/.pgpass` keeps it out of the URL)", PLACES,
+             secret=True),
     Variable("IVR_RETENTION_DAYS", "`365`", "days call records are kept; `ivr purge` deletes older ones", PLACES),
     Variable("IVR_FALLBACK_NUMBER", "the default flow's operator target", "dialled when the flow itself cannot run",
              PLACES),

@@ -89,7 +89,9 @@ def open_records(url: str | None = None, *, days: int | None = None,
     parsed = make_url(target)
     if parsed.get_backend_name() == "sqlite" and parsed.database:
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(target, pool_pre_ping=True)
+    # a PostgreSQL host that does not answer must not hold a starting server for minutes
+    connect_args = {"connect_timeout": 5} if parsed.get_backend_name() == "postgresql" else {}
+    engine = create_engine(target, pool_pre_ping=True, connect_args=connect_args)
     if parsed.get_backend_name() == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
     upgrade(engine)

@@ -6,6 +6,11 @@ signature guard, and the blueprints (Twilio webhooks, audio files). The parts ar
 together in one ``Services`` (``ivr.web.services``), stored once as
 ``app.extensions["ivr"]`` and read through ``services(app)``.
 
+Under gunicorn's ``preload_app`` (``gunicorn.conf.py``) the app is made once in the
+master, its speech models shared by the workers: ``before_fork`` and ``after_fork``
+(``ivr.web.forking``) let go of, then make again in each worker, what must not cross a
+fork (the store's connections, the reload listener and watcher, the hold sweep).
+
 A line whose flows do not all load does not start: ``create_app`` raises
 ``FlowsNotLoaded`` naming each file and why (a reload later keeps the last good version of a
 broken file serving instead).
@@ -30,6 +35,8 @@ from ivr.telephony.rest import TwilioRest
 
 from . import admin, console, defence, hooks, landing, media, transfer
 from .agents import AgentsFile
+from .forking import after_fork, before_fork
+from .keeper import open_keeper
 from .line import Line
 from .services import EXTENSION, Background, Services, services
 
@@ -93,7 +100,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     background = Background()  # REST work, off the webhooks' threads
     speech = media.LocalSpeech(settings, library, store, rest, background)
     speech.load_models()
-    line = Line(library, store, http_lookup, streams_speech=speech.hears)
+    keeper = open_keeper(settings.records_url, store, background)  # a call's record when it ends
+    line = Line(library, store, http_lookup, streams_speech=speech.hears,
+                call_ended=keeper.call_ended if keeper is not None else None)
     app.extensions[EXTENSION] = Services(
         settings=settings, library=library, store=store, line=line,
         signatures=defence.init_app(app, settings, store, SignatureGuard(settings)),
@@ -125,4 +134,4 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     return app
 
 
-__all__ = ["SignatureGuard", "create_app", "services"]
+__all__ = ["SignatureGuard", "after_fork", "before_fork", "create_app", "services"]

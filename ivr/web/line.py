@@ -105,11 +105,13 @@ class Line:
     language (then the first prompt starts the call's media stream)."""
 
     def __init__(self, library: FlowLibrary, store: SessionStore, lookup: Lookup,
-                 streams_speech: Callable[[str], bool] = _never):
+                 streams_speech: Callable[[str], bool] = _never,
+                 call_ended: Callable[[str, Flow, Session, datetime], None] | None = None):
         self.library = library
         self.store = store
         self.lookup = lookup
         self.streams_speech = streams_speech
+        self.call_ended = call_ended  # told once, by the request that ended the call (the record keeper)
 
     # -- the requests -----------------------------------------------------------------
 
@@ -256,6 +258,8 @@ class Line:
             return result
         if result.session.phase == "ended" or call_ended:
             self.store.finish(call_sid, result.session.outcome or "ended")
+            if self.call_ended is not None:
+                self.call_ended(call_sid, result.flow, result.session, at)
         self.publish(result)
         return result
 

@@ -69,6 +69,7 @@ def config(tmp_path: Path, flows_dir: Path = FLOWS_DIR, audio_dir: Path | None =
         "IVR_FLOWS_DIR": str(flows_dir),
         "IVR_AUDIO_DIR": str(audio),
         "IVR_STORE": f"sqlite:///{tmp_path / 'store' / 'calls.sqlite3'}",
+        "IVR_VAR_DIR": str(tmp_path / "var"),  # the call records go to var/records.sqlite3 there
         "IVR_VALIDATE_SIGNATURES": "true",
         "IVR_STREAM_SPEECH": "false",  # Twilio's recogniser: <Gather input="dtmf speech">
         "IVR_VOSK_MODEL": "",
