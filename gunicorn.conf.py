@@ -14,11 +14,13 @@ What it sets, and why:
   other (``on_starting``);
 * a warning when several workers share the SQLite store: its bus is in-process, so the
   live board of one worker misses calls answered by another (use Redis);
-* the app is loaded once, before the workers fork (``preload_app``: the speech models'
-  memory shared by every worker), when ``ivr.web.app`` offers ``after_fork(app)`` to start
-  in each worker what does not cross a fork (the flow-reload listener and watcher threads,
-  a reloader identity of its own) and, optionally, ``before_fork(app)`` to close the
-  master's SQLite connections; without ``after_fork``, each worker loads the app itself.
+* the app is loaded once, before the workers fork (``preload_app``: one copy of each
+  speech model per host, shared by every worker), when ``ivr.web.app`` offers
+  ``after_fork(app)`` to make again in each worker what does not cross a fork (the store's
+  connections, the flow-reload listener and watcher threads, a reloader identity of its
+  own, the hold sweep) and, optionally, ``before_fork(app)`` to stop those threads and
+  close the store's connections in the master first (``ivr.web.forking``); without
+  ``after_fork``, each worker loads the app itself.
 
 docs/DEPLOY.md explains the recipe; tests/deploy checks these hooks.
 """
@@ -95,7 +97,8 @@ def on_starting(server: Any) -> None:
 
 def pre_fork(server: Any, worker: Any) -> None:
     """In the master, before each fork of a preloaded app: ``ivr.web.app.before_fork`` (when
-    the app offers it) lets go of what a worker must not inherit (open SQLite connections)."""
+    the app offers it) lets go of what a worker must not inherit (the store's open
+    connections, running threads)."""
     if server.cfg.preload_app:
         before_fork = getattr(importlib.import_module("ivr.web.app"), "before_fork", None)
         if callable(before_fork):

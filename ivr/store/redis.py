@@ -230,6 +230,14 @@ class RedisStore(SessionStore):
             found = self.__dict__.setdefault("_shared", RedisShared(self))
         return found
 
+    def release(self) -> None:
+        """Let go of this process's pooled connections; the store stays usable and opens
+        fresh ones on its next command. gunicorn's master calls it before it forks its
+        workers and each worker after (the driver also notices a new process by itself)."""
+        pool = self.client.connection_pool
+        pool.disconnect()  # closes only sockets this process opened (the driver checks the pid)
+        pool.reset()
+
     def close(self) -> None:
         self.client.close()
 

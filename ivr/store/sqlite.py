@@ -16,6 +16,10 @@ Rules of this file:
   call is read or written and swept at most once a minute; a call created again after
   it expired continues from its last version, so a stale writer never matches.
 * Times are Unix seconds from this host's clock.
+* ``release()`` closes the connections this process opened and forgets them; the store
+  stays open and the next use opens fresh ones. gunicorn's master calls it before it
+  forks its workers (a SQLite connection must not cross a fork), and a connection found
+  to belong to another process (made before a fork) is dropped, never used.
 * The bus is in-process (``LocalBus``): SQLite means one host, and here one process.
 * ``shared`` (``SQLiteShared``) keeps its counts and records in two tables of the same
   file, so every worker process of the host sees them; a hit is one ``BEGIN IMMEDIATE``
@@ -113,6 +117,7 @@ class SQLiteStore(SessionStore):
         self._bus: LocalBus | None = None
         self._shared: SQLiteShared | None = None
         self._closed = False
+        self._pid = os.getpid()  # the process that owns the connections in _all
         with self._db() as db:
             db.executescript(SCHEMA)
             columns = {row[1] for row in db.execute("PRAGMA table_info(calls)")}
@@ -125,6 +130,8 @@ class SQLiteStore(SessionStore):
     def _connect(self) -> sqlite3.Connection:
         if self._closed:
             raise RuntimeError("the session store is closed")
+        if self._pid != os.getpid():  # made before a fork: the parent's connections are not ours to use
+            self._forget()
         db = getattr(self._local, "db", None)
         if db is None:
             db = sqlite3.connect(
@@ -294,6 +301,26 @@ class SQLiteStore(SessionStore):
         if self._shared is None:
             self._shared = SQLiteShared(self)
         return self._shared
+
+    def release(self) -> None:
+        """Close the connections this process opened (every thread's) and forget them: the
+        store stays usable and its next use opens a fresh connection. For a process about
+        to fork (gunicorn's master before its workers), or one that has just forked."""
+        with self._all_lock:
+            connections, self._all = self._all, []
+            inherited = self._pid != os.getpid()
+            self._pid = os.getpid()
+            self._local = threading.local()
+        if not inherited:  # a connection made by the parent is left to the parent
+            for db in connections:
+                db.close()
+
+    def _forget(self) -> None:
+        with self._all_lock:
+            if self._pid != os.getpid():
+                self._all = []
+                self._local = threading.local()
+                self._pid = os.getpid()
 
     def close(self) -> None:
         self._closed = True

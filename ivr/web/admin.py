@@ -16,6 +16,9 @@ serving; live calls keep the version they began on):
 A reload asked by HTTP or SIGHUP is announced on the store's bus (channel ``ivr.admin``):
 every other host (or process) on the same Redis reloads too. Each process listens in a
 daemon thread started with the app when the store's bus crosses processes (Redis).
+Under gunicorn's ``preload_app`` the app is made once in the master: its threads are
+stopped before the workers fork (``stop(wait=...)``) and each worker starts its own again,
+with a reloader identity of its own (``restart()``, from ``ivr.web.forking``).
 
 Rules of this file: a reload never waits for another. The flows are read and checked
 with no lock held (``FlowLibrary.reload`` takes its own lock only to swap the result in);
@@ -34,7 +37,9 @@ import logging
 import os
 import signal
 import threading
+import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -66,6 +71,8 @@ class Reloader:
         self._seen: tuple[Fingerprint, dict[str, Any]] | None = None  # the folder as last loaded, and the answer
         self._stop = threading.Event()
         self.threads: list[threading.Thread] = []
+        self._plans: list[Callable[[], None]] = []  # the threads to start again in a worker (``restart``)
+        self._folder_at_start = fingerprint(library.directory)  # the flows as the app was made with them
 
     def reload(self, why: str, announce: bool = True) -> dict[str, Any]:
         """Load the flows folder again (see the rules of this file); the answer as JSON."""
@@ -125,6 +132,10 @@ class Reloader:
 
     def listen(self) -> None:
         """Reload when another host announces a reload (daemon thread)."""
+        self._plans.append(self._start_listening)
+        self._start_listening()
+
+    def _start_listening(self) -> None:
         thread = threading.Thread(target=self._listen, name="ivr-admin-bus", daemon=True)
         thread.start()
         self.threads.append(thread)
@@ -147,6 +158,10 @@ class Reloader:
 
     def watch(self, directory: Path, interval: float) -> None:
         """Reload when a flow file appears, changes or disappears (daemon thread)."""
+        self._plans.append(lambda: self._start_watching(directory, interval))
+        self._start_watching(directory, interval)
+
+    def _start_watching(self, directory: Path, interval: float) -> None:
         thread = threading.Thread(target=self._watch, args=(Path(directory), interval), name="ivr-flow-watch",
                                   daemon=True)
         thread.start()
@@ -165,8 +180,34 @@ class Reloader:
                 except Exception:
                     log.exception("flow reload after a file change failed")
 
-    def stop(self) -> None:
+    def stop(self, wait: float = 0.0) -> bool:
+        """Stop the listener and the watcher; with ``wait``, give them that many seconds to
+        end (the listener lets go of its Redis connection). False if one is still running."""
         self._stop.set()
+        deadline = time.monotonic() + wait
+        for thread in self.threads:
+            thread.join(max(0.0, deadline - time.monotonic()))
+        self.threads = [thread for thread in self.threads if thread.is_alive()]
+        return not self.threads
+
+    def restart(self) -> None:
+        """In a new worker process: a reloader identity of its own (so that it hears the
+        reloads the other workers announce), then the threads this reloader ran, started
+        again, and the flows loaded again if the folder changed since the app was made
+        (a worker started long after the master serves the folder as it is now)."""
+        self.origin = f"{os.getpid()}-{uuid.uuid4().hex[:8]}"
+        self._state = threading.Lock()
+        self._running = self._again = False
+        self._stop = threading.Event()
+        self.threads = []
+        for start in self._plans:
+            start()
+        loaded = self._seen[0] if self._seen is not None else self._folder_at_start
+        if fingerprint(self.library.directory) != loaded:
+            try:
+                self.reload("the flows folder changed since the app was loaded", announce=False)
+            except Exception:
+                log.exception("flow reload in a new worker failed; the flows loaded before it started keep serving")
 
 
 Fingerprint = tuple[tuple[str, int, int, str], ...]

@@ -329,18 +329,27 @@ class Sweeper:
     def __init__(self, warm: WarmTransfer, now: Clock, every: float = SWEEP_EVERY) -> None:
         self.warm, self.now, self.every = warm, now, every
         self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="ivr-hold-sweep", daemon=True)
+        self._thread: threading.Thread | None = None
 
     def start(self) -> Sweeper:
-        self._thread.start()
+        """Start sweeping (again, after ``stop``: in a worker forked from a preloaded app)."""
+        if self._thread is None or not self._thread.is_alive():
+            self._stop = threading.Event()
+            self._thread = threading.Thread(target=self._run, args=(self._stop,), name="ivr-hold-sweep",
+                                            daemon=True)
+            self._thread.start()
         return self
 
-    def stop(self) -> None:
+    def stop(self, wait: float = 0.0) -> bool:
+        """Stop sweeping; with ``wait``, give the thread that many seconds to end."""
         self._stop.set()
+        if self._thread is not None and wait > 0:
+            self._thread.join(wait)
+        return self._thread is None or not self._thread.is_alive()
 
-    def _run(self) -> None:
+    def _run(self, stopped: threading.Event) -> None:
         failing = False
-        while not self._stop.wait(self.every):
+        while not stopped.wait(self.every):
             try:
                 self.warm.sweep(self.now())
                 failing = False
