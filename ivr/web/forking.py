@@ -7,9 +7,10 @@ the master and made again in each worker:
 
 * ``before_fork(app)`` (gunicorn's ``pre_fork``, in the master): the flow-reload listener
   and watcher threads and the hold sweep are stopped; the store's connections are closed
-  (SQLite's of every thread, Redis's pool) while the store stays usable;
-* ``after_fork(app)`` (gunicorn's ``post_worker_init``, in each worker): the store's
-  connections are forgotten (the worker opens its own on first use), the reloader takes
+  (SQLite's of every thread, Redis's pool) while the store stays usable, and so are the
+  call records' pooled database connections;
+* ``after_fork(app)`` (gunicorn's ``post_worker_init``, in each worker): the store's and
+  the call records' connections are forgotten (the worker opens its own on first use), the reloader takes
   an identity of its own (so that it hears the reloads the other workers announce) and
   starts its threads again, with the flows loaded again if their folder changed since
   the master loaded them; the hold sweep starts again.
@@ -20,6 +21,7 @@ The speech models stay as the master loaded them. Both functions may run more th
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from flask import Flask
 
@@ -40,6 +42,8 @@ def before_fork(app: Flask) -> None:
     if sweeper is not None and not sweeper.stop(wait=STOP_WITHIN):
         log.warning("the hold sweep did not stop within %.0f s before a worker started", STOP_WITHIN)
     _release(parts.store)
+    for engine in _records_engines(app):
+        engine.dispose()  # the master's pooled connections closed; the engine opens new ones when used
 
 
 def after_fork(app: Flask) -> None:
@@ -47,10 +51,26 @@ def after_fork(app: Flask) -> None:
     with its threads running, the hold sweep running."""
     parts = services(app)
     _release(parts.store)
+    for engine in _records_engines(app):
+        engine.dispose(close=False)  # connections made before the fork are left to the master
     parts.reloader.restart()
     sweeper = app.extensions.get(SWEEPER)
     if sweeper is not None:
         sweeper.start()
+
+
+def _records_engines(app: Flask) -> list[Any]:
+    """The database engines of the call records this app writes (through the record
+    keeper the line tells when a call ends, or a records handle of the app's parts)."""
+    parts = services(app)
+    found = []
+    for holder in (getattr(parts, "records", None),
+                   getattr(getattr(parts.line, "call_ended", None), "__self__", None)):
+        records = getattr(holder, "records", holder)
+        engine = getattr(records, "engine", None)
+        if engine is not None and callable(getattr(engine, "dispose", None)) and engine not in found:
+            found.append(engine)
+    return found
 
 
 def _release(store: object) -> None:

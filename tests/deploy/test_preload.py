@@ -199,8 +199,11 @@ def test_before_fork_stops_threads_and_after_fork_starts_them_again(tmp_path: Pa
         assert [t.name for t in reloader.threads] == ["ivr-flow-watch"]
         assert parts.store._all  # type: ignore[attr-defined]  # the flow versions were written
         origin = reloader.origin
+        engine = parts.line.call_ended.__self__.records.engine  # type: ignore[union-attr]
+        assert engine.pool.checkedin() >= 1  # the records' tables were made in this process
         before_fork(app)
         assert reloader.threads == [] and parts.store._all == []  # type: ignore[attr-defined]
+        assert engine.pool.checkedin() == 0
         (flows / "acme-support.yaml").write_text((flows / "acme-support.yaml").read_text() + "\n# edited\n")
         after_fork(app)
         assert reloader.origin != origin
