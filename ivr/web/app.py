@@ -111,6 +111,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         agents=AgentsFile(settings.agents_file),
         background=background,
         warm=transfer.warm_transfer(settings, line, rest, background),
+        keeper=keeper,
     )
     app.register_blueprint(hooks.bp)
     media.init_app(app, speech)  # the Media Streams socket

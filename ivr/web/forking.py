@@ -60,17 +60,9 @@ def after_fork(app: Flask) -> None:
 
 
 def _records_engines(app: Flask) -> list[Any]:
-    """The database engines of the call records this app writes (through the record
-    keeper the line tells when a call ends, or a records handle of the app's parts)."""
-    parts = services(app)
-    found = []
-    for holder in (getattr(parts, "records", None),
-                   getattr(getattr(parts.line, "call_ended", None), "__self__", None)):
-        records = getattr(holder, "records", holder)
-        engine = getattr(records, "engine", None)
-        if engine is not None and callable(getattr(engine, "dispose", None)) and engine not in found:
-            found.append(engine)
-    return found
+    """The database engine of the call records this app writes (none when records are off)."""
+    keeper = services(app).keeper
+    return [] if keeper is None else [keeper.records.engine]
 
 
 def _release(store: object) -> None:

@@ -37,6 +37,7 @@ if TYPE_CHECKING:
     from .admin import Reloader
     from .agents import AgentsFile
     from .defence import LimitedGuard
+    from .keeper import RecordKeeper
     from .media import LocalSpeech
     from .transfer import WarmTransfer
 
@@ -99,6 +100,7 @@ class Services:
     agents: AgentsFile
     background: Background
     warm: WarmTransfer | None = None
+    keeper: RecordKeeper | None = None  # writes each call's record when it ends (None: records are off)
     clock: Callable[[], datetime] = field(default=now)
 
     def now(self) -> datetime:
