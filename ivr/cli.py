@@ -251,8 +251,31 @@ def _purge(args) -> int:
 
 
 def _forget(args) -> int:
+    """The call records first, then the live-call store (hot state, event logs, summaries)."""
     from ivr.records import run_forget_cli
-    return run_forget_cli(list(args.rest))
+    code = run_forget_cli(list(args.rest))
+    said = argparse.ArgumentParser(add_help=False)
+    said.add_argument("number", nargs="?", default="")
+    said.add_argument("--url")
+    number = (said.parse_known_args(args.rest)[0].number or "").strip()
+    if code != 0 or not number or any(a in ("-h", "--help") for a in args.rest):
+        return code
+    from ivr.settings import SettingsError, load_settings
+    from ivr.store import StoreUnavailable, open_store
+    try:
+        store = open_store(load_settings().store_url)
+    except (SettingsError, StoreUnavailable, ValueError) as exc:
+        print(f"error: the live-call store was not reached, so its traces of {number} remain: {exc}", file=sys.stderr)
+        return 1
+    try:
+        forgotten = store.forget_caller(number)
+    except StoreUnavailable as exc:
+        print(f"error: the live-call store was not reached, so its traces of {number} remain: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        store.close()
+    print(f"deleted {forgotten} live call(s) of {number} (state, event logs, summaries)")
+    return 0
 
 
 def _agents(args) -> int:

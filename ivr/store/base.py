@@ -141,6 +141,11 @@ class SessionStore(ABC):
         """
 
     @abstractmethod
+    def forget_caller(self, caller: str) -> int:
+        """Delete every trace of the calls from ``caller`` (their hot state, event logs and
+        summaries); return how many calls were forgotten. For ``ivr forget NUMBER``."""
+
+    @abstractmethod
     def list_calls(self, *, active: bool | None = None, limit: int = 50) -> list[dict]:
         """Call summaries, newest (by start) first.
 

@@ -202,6 +202,23 @@ class RedisStore(SessionStore):
         with self._redis():
             self._finish(keys=keys, args=[call_sid, outcome, self._ttl_ms])
 
+    def forget_caller(self, caller: str) -> int:
+        """Every call in the index whose summary names ``caller`` (a scan of the index:
+        this is a rare, deliberate act of ops, not a call's path)."""
+        forgotten = 0
+        with self._redis() as r:
+            for sid in r.zscan_iter(self._key("calls"), count=500):
+                sid = sid[0]
+                if r.hget(self._key("call", sid), "caller") != caller:
+                    continue
+                pipe = r.pipeline(transaction=True)
+                pipe.delete(self._key("session", sid), self._key("events", sid), self._key("call", sid))
+                for index in ("calls", "calls:active", "calls:finished"):
+                    pipe.zrem(self._key(index), sid)
+                pipe.execute()
+                forgotten += 1
+        return forgotten
+
     def list_calls(self, *, active: bool | None = None, limit: int = 50) -> list[dict]:
         if limit <= 0:
             return []

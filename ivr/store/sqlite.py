@@ -263,6 +263,14 @@ class SQLiteStore(SessionStore):
                 (outcome, now, now, self._expiry(now), call_sid),
             )
 
+    def forget_caller(self, caller: str) -> int:
+        with self._db() as db:
+            sids = [row[0] for row in db.execute("SELECT call_sid FROM calls WHERE caller = ?", (caller,))]
+            for sid in sids:
+                db.execute("DELETE FROM events WHERE call_sid = ?", (sid,))
+                db.execute("DELETE FROM calls WHERE call_sid = ?", (sid,))
+        return len(sids)
+
     def list_calls(self, *, active: bool | None = None, limit: int = 50) -> list[dict]:
         where = "" if active is None else f"WHERE finished = {0 if active else 1}"
         with self._db() as db:

@@ -396,6 +396,25 @@ class StoreContract:
             store.bus.publish("console", {"x": object()})
 
 
+class ForgetContract:
+    """``forget_caller`` removes every trace of one caller and nothing of anybody else."""
+
+    def test_forget_caller_removes_their_calls_only(self, store):
+        mine, mine_too, theirs = new_sid(), new_sid(), new_sid()
+        store.save(mine, session(caller="+15550001111", slots={"pin": "4321"}), None)
+        store.append_event(mine, {"type": "said", "text": "my account"})
+        store.finish(mine, "contained")
+        store.save(mine_too, session(caller="+15550001111"), None)
+        store.save(theirs, session(caller="+15550002222"), None)
+        store.append_event(theirs, {"type": "said"})
+        assert store.forget_caller("+15550001111") == 2
+        assert store.load(mine) is None and store.load(mine_too) is None
+        assert store.events(mine) == []
+        assert [c["call_sid"] for c in store.list_calls()] == [theirs]
+        assert store.load(theirs) is not None and store.events(theirs) == [{"type": "said"}]
+        assert store.forget_caller("+15550001111") == 0
+
+
 class ExpiryContract:
     """Hot state of a finished call expires; the summary and the event log stay. A
     backend's test class provides ``expiring_url(ttl)``: a store URL with that

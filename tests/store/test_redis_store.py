@@ -10,11 +10,11 @@ import redis
 
 from ivr.store import StoreUnavailable, VersionConflict, open_store
 from ivr.store.redis import DEFAULT_FINISHED_TTL, RedisStore
-from store_contract import ExpiryContract, StoreContract, new_sid, session
+from store_contract import ExpiryContract, ForgetContract, StoreContract, new_sid, session
 from store_support import delete_prefix, require_redis
 
 
-class TestRedisStore(StoreContract, ExpiryContract):
+class TestRedisStore(StoreContract, ExpiryContract, ForgetContract):
     @pytest.fixture
     def store_url(self, redis_server_url, redis_prefix) -> str:
         return f"{redis_server_url}?prefix={redis_prefix}"

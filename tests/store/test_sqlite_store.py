@@ -7,10 +7,10 @@ import pytest
 
 from ivr.store import StoreUnavailable, open_store
 from ivr.store.sqlite import SQLiteStore
-from store_contract import ExpiryContract, StoreContract, new_sid, session
+from store_contract import ExpiryContract, ForgetContract, StoreContract, new_sid, session
 
 
-class TestSQLiteStore(StoreContract, ExpiryContract):
+class TestSQLiteStore(StoreContract, ExpiryContract, ForgetContract):
     @pytest.fixture
     def store_url(self, tmp_path) -> str:
         return f"sqlite://{tmp_path}/calls.sqlite3"
