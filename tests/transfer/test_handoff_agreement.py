@@ -28,12 +28,6 @@ from handoff_line import (
 from ivr.web.services import services
 
 
-@pytest.fixture()
-def api():
-    with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
-        yield rsps
-
-
 def to_support(app):
     call = caller(app)
     call.dial()

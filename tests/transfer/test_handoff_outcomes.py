@@ -20,12 +20,6 @@ from handoff_line import (
 from ivr.web.services import services
 
 
-@pytest.fixture()
-def api():
-    with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
-        yield rsps
-
-
 def test_a_plain_dial_answered_without_whisper_and_ended_is_answered(tmp_path):
     app = make_app(tmp_path, warm=False)
     call = caller(app)

@@ -18,7 +18,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
-import pytest
 import requests
 import responses
 
@@ -44,12 +43,6 @@ def make_app(tmp_path, flows_dir=ROOT / "call_flows"):
     services(app).clock = lambda: OPEN
     services(app).warm.rest.sleep = lambda s: None
     return app
-
-
-@pytest.fixture()
-def api():
-    with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
-        yield rsps
 
 
 def settled(app):
