@@ -1,0 +1,20 @@
+"""Worklists: voicemails left by callers and callback promises, each with its state.
+
+Revision ID: 0003
+Revises: 0002
+Create Date: 2026-12-03
+"""
+from __future__ import annotations
+
+revision = "0003"
+down_revision = "0002"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    pass
+
+
+def downgrade() -> None:
+    pass
