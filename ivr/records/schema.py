@@ -8,6 +8,9 @@ is loaded into Python:
   time spent, and whether the caller hung up there (drop-off by prompt).
 * ``call_transfers``: one row per agent rung: who, how it ended, how long it rang.
 
+``work_items`` holds the line's worklists: a voicemail a caller left, or a promise to
+call a caller back; each is open until an agent marks it done.
+
 Both repeat the call's ``started_at`` and ``flow`` so that a report over a window or a
 flow reads one table, with no join. Rows of a call are deleted with it (purge, forget).
 
@@ -32,9 +35,10 @@ from sqlalchemy import (
                         String,
                         Table,
                         Text,
+                        UniqueConstraint,
 )
 
-__all__ = ["metadata", "calls", "call_nodes", "call_transfers", "ID"]
+__all__ = ["metadata", "calls", "call_nodes", "call_transfers", "work_items", "ID"]
 
 # 64-bit keys on PostgreSQL; SQLite's INTEGER PRIMARY KEY is already 64-bit and the rowid
 ID = BigInteger().with_variant(Integer(), "sqlite")
@@ -99,6 +103,31 @@ call_transfers = Table(
     Column("rang_s", Float, nullable=False),
 )
 
+# Revision 0003 (worklists): one row per voicemail or callback promise, one of each per call at most.
+work_items = Table(
+    "work_items", metadata,
+    Column("id", ID, primary_key=True, autoincrement=True),
+    Column("kind", String(16), nullable=False),  # voicemail | callback
+    Column("call_sid", String(64), nullable=False),
+    Column("flow", String(100), nullable=False, server_default=""),
+    Column("caller", String(64), nullable=False, server_default=""),  # shown to signed-in agents only
+    Column("line_number", String(64), nullable=False, server_default=""),  # the number the caller dialled
+    Column("created_at", WHEN, nullable=False),
+    Column("due_at", WHEN),  # callback: when the promise falls due
+    Column("recording_url", Text),  # voicemail: Twilio's recording (fetched with the account's credentials)
+    Column("duration_s", Float),
+    Column("transcript", Text),
+    Column("transcript_source", String(16)),  # twilio | local
+    Column("status", String(16), nullable=False, server_default="open"),  # open | done
+    Column("done_by", String(120)),
+    Column("done_at", WHEN),
+    Column("attempt_sid", String(64)),  # callback: the last call back placed, and how it went
+    Column("attempt_by", String(120)),
+    Column("attempt_at", WHEN),
+    Column("outcome", String(24)),  # calling | reached | no-answer | busy | failed | agent-missed
+    UniqueConstraint("call_sid", "kind", name="uq_work_items_call_kind"),
+)
+
 # Revision 0001: purge reads calls by start time, forget by caller.
 Index("ix_calls_started_at", calls.c.started_at)
 Index("ix_calls_caller", calls.c.caller)
@@ -106,3 +135,8 @@ Index("ix_calls_caller", calls.c.caller)
 Index("ix_calls_flow_started_at", calls.c.flow, calls.c.started_at)
 Index("ix_call_nodes_started_at", call_nodes.c.started_at)
 Index("ix_call_transfers_started_at", call_transfers.c.started_at)
+# Revision 0003 (worklists): the open items of a list by time; purge by age, forget by caller.
+Index("ix_work_items_kind_status_created_at", work_items.c.kind, work_items.c.status, work_items.c.created_at)
+Index("ix_work_items_created_at", work_items.c.created_at)
+Index("ix_work_items_caller", work_items.c.caller)
+Index("ix_work_items_attempt_sid", work_items.c.attempt_sid)
