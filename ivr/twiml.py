@@ -121,9 +121,12 @@ def conference_name(call_sid: str) -> str:
 
 def _hold_in_conference(response: VoiceResponse, action: Transfer, urls: Urls, call_sid: str) -> None:
     """The caller waits in a conference named for the call, hearing hold audio, until an
-    agent who accepted joins (or the call is redirected to a fallback)."""
+    agent who accepted joins (or the call is redirected to a fallback). The agent's leg
+    ends the conference when the agent hangs up, the caller's does not: the caller's Dial
+    action (``/twilio/conference-left``) then continues the call (the survey); a caller
+    who hangs up is reported by the status callback, which ends the agent's leg."""
     dial = Dial(action=urls.to("/twilio/conference-left", attempt=action.attempt), method="POST")
-    dial.conference(conference_name(call_sid), start_conference_on_enter=False, end_conference_on_exit=True,
+    dial.conference(conference_name(call_sid), start_conference_on_enter=False, end_conference_on_exit=False,
                     beep=False, wait_url=urls.to("/twilio/hold", call=call_sid), wait_method="POST")
     response.append(dial)
 

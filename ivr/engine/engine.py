@@ -43,6 +43,7 @@ from ivr.model.session import Session, Turn
 from ivr.understanding.person import asks_for_person
 from ivr.understanding.text import normalize, yes_no
 
+from . import survey as _survey
 from .call import Call
 
 __all__ = ["step", "resume", "enter_flow", "rescue", "UnexpectedEvent", "FlowLoop", "new_session"]
@@ -82,6 +83,7 @@ def step(flow: Flow, session: Session | None, event: Event) -> tuple[Session, li
     call = Call(flow, session.evolve(t=_elapsed(session, event.at)), event.at, _enter)
     looked_up = len(call.session.lookups)
     handler(call, event)
+    _survey.offer_instead_of_hangup(call, session.phase)  # a served caller is asked to rate the call
     if len(call.session.lookups) > looked_up or call.session.phase is Phase.ENDED:
         _scrub_secrets(call)
     _check_ends_waiting(call)
@@ -146,6 +148,8 @@ def resume(flow: Flow, session: Session, at: datetime) -> tuple[Session, list[Ac
         KINDS.of(node).resume(node, call)  # the node's own prompt and settings again
     elif phase is Phase.RECORDING:
         call.actions.append(Record(node=session.node))
+    elif phase is Phase.SURVEY:
+        _survey.resume(call)
     else:
         call.actions.append(Hangup())
     return session, call.actions
@@ -307,11 +311,16 @@ def _on_recording(call: Call, event: RecordingDone) -> None:
 
 
 def _on_late_recording(call: Call, event: RecordingDone) -> None:
+    if call.session.survey.get("csat") is not None:  # the survey's comment, the caller gone meanwhile
+        _survey.on_late_comment(call, event)
+        return
     call.update(recording={"url": event.url, "duration": event.duration},
                 outcome="voicemail" if event.url else call.session.outcome)
 
 
 def _on_end(call: Call, event: CallEnded) -> None:
+    if call.session.phase is Phase.CONNECTED:
+        _survey.hung_up_on_agent(call)
     outcome = call.session.outcome
     if not outcome:
         outcome = "abandoned_on_hold" if call.session.phase is Phase.TRANSFER else "abandoned"
@@ -405,6 +414,11 @@ def _offer(call: Call) -> None:
                 ("yes", "no"), max_digits=1, finish_on_key="")
 
 
+def _survey_person(call: Call) -> Callable[[str], bool]:
+    """The operator escape by voice, as the survey hears it."""
+    return lambda text: _asks_for_person(text, call.flow.operator.phrases)
+
+
 def _speak(call: Call, text: str) -> Speak:
     return Speak(text=text, language=call.language, voice=call.flow.voice)
 
@@ -452,6 +466,11 @@ _HANDLERS: dict[tuple[Phase, type], Handler] = {
     (Phase.PROMISING, SpeechHeard): _on_promise_heard,
     (Phase.PROMISING, NoInput): _on_promise_heard,
     (Phase.PROMISING, CallEnded): _on_end,
+    (Phase.SURVEY, DigitsPressed): lambda call, event: _survey.on_answer(call, event, _survey_person(call)),
+    (Phase.SURVEY, SpeechHeard): lambda call, event: _survey.on_answer(call, event, _survey_person(call)),
+    (Phase.SURVEY, NoInput): lambda call, event: _survey.on_answer(call, event, _survey_person(call)),
+    (Phase.SURVEY, RecordingDone): _survey.on_comment,
+    (Phase.SURVEY, CallEnded): _survey.on_end,
     (Phase.ENDED, CallEnded): lambda call, event: None,
     (Phase.ENDED, RecordingDone): _on_late_recording,
 }

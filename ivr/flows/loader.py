@@ -25,10 +25,12 @@ from .checks import check_flow, lookup_fields_used
 from .nodes import KINDS
 from .nodes.hours import parse_schedule
 from .reader import Context, Reader, kind_name
+from .survey import read_survey, read_wrap_up
 from .yamlpos import LIMITS, Limits, Y, gc_paused, parse_yaml, size_problem
 
 FLOW_KEYS = ("flow", "description", "numbers", "default", "language", "voice", "timeout", "max_hold", "hours", "operator",
-             "retry", "escalation", "env", "crm", "start", "nodes")
+             "retry", "escalation", "env", "crm", "start", "nodes",
+             "survey", "wrap_up")
 
 
 @dataclass
@@ -199,6 +201,7 @@ def _read_flow(r: Reader, ctx: Context, text: str) -> Flow | None:
     operator = _operator(r, ctx)
     retry = _retry(r, ctx)
     escalation = _escalation(r, ctx)
+    survey, wrap_up = read_survey(r, ctx, language), read_wrap_up(r, ctx)
     start = r.ref("start", "(flow)", label="start")
     nodes = {}
     body = r.get("nodes")
@@ -227,7 +230,7 @@ def _read_flow(r: Reader, ctx: Context, text: str) -> Flow | None:
                 language=language, voice=voice, operator=operator, retry=retry, escalation=escalation, hours=hours,
                 after_hours=after_hours, holiday_start=holiday_start, timeout=timeout, max_hold=max_hold, secrets=secrets,
                 description=description, refs=tuple(ctx.refs),
-                crm_url=crm_url, crm_secret=crm_secret)
+                crm_url=crm_url, crm_secret=crm_secret, survey=survey, wrap_up=wrap_up)
 
 
 def _items(r: Reader, key: str) -> list[Y]:

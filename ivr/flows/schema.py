@@ -19,6 +19,7 @@ from ivr.model.escalation import SIGNALS
 
 from .nodes import KINDS
 from .schema_parts import NODE_ID, integer, obj, ref, text
+from .survey import survey_schema, wrap_up_schema
 
 __all__ = ["json_schema", "SCHEMA_ID"]
 
@@ -120,6 +121,8 @@ def json_schema() -> dict[str, Any]:
             }, ("url", "secret_env")),
             "env": {"type": "object", "description": "Defaults for ${NAME} in lookup URLs.",
                     "additionalProperties": {"type": ["string", "number"]}},
+            "survey": survey_schema(),
+            "wrap_up": wrap_up_schema(),
             "start": ref("nodeId", "The first node of a call."),
             "nodes": {"type": "object", "minProperties": 1, "description": "The steps of the call, by name.",
                       "propertyNames": {"pattern": NODE_ID}, "additionalProperties": ref("node")},

@@ -115,6 +115,32 @@ class Schedule:
 
 
 @dataclass(frozen=True)
+class Survey:
+    """The caller's verdict after the call (flow-level ``survey:``): a 1-5 rating on the
+    keypad (or said), then, if ``comment`` is set, a spoken comment recorded, then
+    ``thanks``. ``offer`` names the endings that ask it: ``self_service`` (the flow hangs
+    up on a caller it served) and ``agent`` (the agent hung up). ``retry`` is said once
+    after a key that is not a rating; an empty prompt means the line's own words."""
+
+    question: Prompt
+    retry: Prompt = Prompt()
+    comment: Prompt = Prompt()
+    thanks: Prompt = Prompt()
+    offer: tuple[str, ...] = ("self_service", "agent")
+    max_comment: int = 60  # seconds of spoken comment at most
+    where: Where = NOWHERE
+
+    def prompts(self) -> tuple[Prompt, ...]:
+        return tuple(p for p in (self.question, self.retry, self.comment, self.thanks) if p)
+
+
+SURVEY_ENDINGS = ("self_service", "agent")
+
+# What an agent can say a call was about at wrap-up, unless the flow lists its own codes
+DEFAULT_WRAP_UP = ("resolved", "follow-up needed", "transferred on", "wrong number", "other")
+
+
+@dataclass(frozen=True)
 class Ref:
     """A reference from one node to another, kept for validation and the graph."""
 
@@ -177,6 +203,8 @@ class Flow:
     crm_url: str = ""  # the transfer's context record is posted here (signed), if set
     crm_secret: str = field(default="", repr=False)
     description: str = ""
+    survey: Survey | None = None  # the caller's verdict after the call (None: no survey)
+    wrap_up: tuple[str, ...] = DEFAULT_WRAP_UP  # the codes an agent picks from after a call
     refs: tuple[Ref, ...] = ()
     meta: Mapping[str, Any] = field(default_factory=dict)
 

@@ -27,6 +27,7 @@ class Phase(StrEnum):
     CONNECTED = "connected"  # an agent took the call
     RECORDING = "recording"  # the caller is leaving a voicemail
     PROMISING = "promising"  # the caller is being told of a callback; it counts once it was heard
+    SURVEY = "survey"  # the call was served; the caller is asked to rate it (and may leave a comment)
     ENDED = "ended"  # the call is over (a late recording may still be filed)
 
     @property

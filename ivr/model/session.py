@@ -82,6 +82,8 @@ class Session:
     verified: bool = False
     recording: Mapping[str, Any] = field(default_factory=dict)
     callback: Mapping[str, Any] = field(default_factory=dict)  # a promise to call back: number, due_by
+    # the survey after the call: after (self_service | agent), status, csat (1-5), comment {url, duration}
+    survey: Mapping[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if type(self.phase) is not Phase:

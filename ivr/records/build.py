@@ -63,7 +63,29 @@ def build_record(flow: Flow, session: Session, events: Sequence[Mapping[str, Any
         transfer_reason=_kept_reason(session, kind),
         hold_s=hold_s, answered_by=answered.agent if answered else None,
         score=round(float(session.score), 4), signals=tuple((r.signal, round(float(r.weight), 4)) for r in session.reasons),
-        turns=len(session.turns), verified=session.verified, slots_filled=tuple(sorted(session.slots)))
+        turns=len(session.turns), verified=session.verified, slots_filled=tuple(sorted(session.slots)),
+        **_after_the_call(session, events))
+
+
+def _after_the_call(session: Session, events: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    """The survey's answers (never what the caller said: the rating, how the survey
+    ended, the comment's recording) and the agent's last wrap-up in the event log."""
+    out: dict[str, Any] = {}
+    survey = session.survey
+    if survey:
+        rating = survey.get("csat")
+        out["csat"] = int(rating) if isinstance(rating, int) and 1 <= rating <= 5 else None
+        kept = {k: survey[k] for k in ("after", "status", "csat") if survey.get(k) is not None}
+        comment = survey.get("comment")
+        if isinstance(comment, Mapping) and comment.get("url"):
+            kept["comment"] = {"url": str(comment["url"]), "duration": float(comment.get("duration") or 0.0)}
+        out["survey"] = kept
+    wrap_up = next((e for e in reversed(events) if e.get("type") == "WrapUp"), None)
+    if wrap_up is not None:
+        out.update(disposition=str(wrap_up.get("code", ""))[:64] or None, disposition_by=str(wrap_up.get("by", ""))[:120],
+                   needed_person=bool(wrap_up.get("needed_person")),
+                   disposition_at=_utc(datetime.fromisoformat(str(wrap_up["at"]))) if wrap_up.get("at") else None)
+    return out
 
 
 def _kept_reason(session: Session, kind: str | None) -> str | None:
@@ -97,11 +119,14 @@ def _moves(session: Session, events: Sequence[Mapping[str, Any]], started: datet
     """(seconds, order at equal times, what kind of node it leaves, node id or "") in time order."""
     moves = [(float(t.t), 0, "turn", t.node) for t in session.turns]
     unturned = Counter(round(float(t.t), 3) for t in session.turns)
+    survey_from = session.survey.get("from_t")  # the survey's answers are not moves through the flow
     for event in events:
         kind = event.get("type")
         if (kind not in _INPUTS and kind != "LookupResult") or not event.get("at"):
             continue
         at = (_utc(datetime.fromisoformat(str(event["at"]))) - started).total_seconds()
+        if kind in _INPUTS and survey_from is not None and at >= float(survey_from) - 0.0005:
+            continue
         if kind == "LookupResult":
             moves.append((at, 1, "lookup", ""))
         elif unturned[round(at, 3)] > 0:

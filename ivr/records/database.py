@@ -31,6 +31,7 @@ from .migrate import upgrade
 from .record import CallRecord
 from .report import report
 from .schema import call_nodes, call_transfers, calls
+from .wrapup import LabelledCall, kept_after_the_call, labelled_calls, set_wrap_up
 
 __all__ = ["Records", "open_records", "records_url", "retention_days", "sqlalchemy_url", "call_row", "node_rows",
            "transfer_rows", "DEFAULT_RETENTION_DAYS"]
@@ -124,6 +125,8 @@ def call_row(record: CallRecord) -> dict[str, Any]:
         "no_match": record.no_match, "verified": record.verified, "slots_filled": list(record.slots_filled),
         "csat": record.csat, "survey": dict(record.survey) if record.survey is not None else None,
         "disposition": record.disposition, "disposition_by": record.disposition_by,
+        "needed_person": record.needed_person,
+        "disposition_at": utc(record.disposition_at) if record.disposition_at else None,
     }
 
 
@@ -168,10 +171,11 @@ class Records:
         with self.engine.begin() as conn:
             for record in records:
                 old = select(calls.c.id).where(calls.c.call_sid == record.call_sid).scalar_subquery()
+                row = kept_after_the_call(conn, record.call_sid, call_row(record))  # a wrap-up given before
                 conn.execute(delete(call_nodes).where(call_nodes.c.call_id == old))
                 conn.execute(delete(call_transfers).where(call_transfers.c.call_id == old))
                 conn.execute(delete(calls).where(calls.c.call_sid == record.call_sid))
-                call_id = conn.execute(insert(calls).values(call_row(record)).returning(calls.c.id)).scalar_one()
+                call_id = conn.execute(insert(calls).values(row).returning(calls.c.id)).scalar_one()
                 if nodes := node_rows(record, call_id):
                     conn.execute(insert(call_nodes), nodes)
                 if transfers := transfer_rows(record, call_id):
@@ -204,6 +208,18 @@ class Records:
         """The line's figures for calls that started in [since, until) (see ``report.report``)."""
         with self.engine.connect() as conn:
             return report(conn, since=utc(since) if since else None, until=utc(until) if until else None, flow=flow)
+
+    def wrap_up(self, call_sid: str, code: str, by: str, needed_person: bool, at: datetime) -> bool:
+        """The agent's wrap-up on a call's record (the last word counts); False when the
+        call is not on record yet (see ``wrapup``)."""
+        with self.engine.begin() as conn:
+            return set_wrap_up(conn, call_sid, code, by, needed_person, utc(at))
+
+    def labelled(self, since: datetime | None = None, until: datetime | None = None,
+                 flow: str | None = None) -> list[LabelledCall]:
+        """The calls agents said did or did not need a person (``wrapup.labelled_calls``)."""
+        with self.engine.connect() as conn:
+            return list(labelled_calls(conn, utc(since) if since else None, utc(until) if until else None, flow))
 
     def count(self) -> int:
         """How many calls are on record."""

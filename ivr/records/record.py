@@ -143,6 +143,8 @@ class CallRecord:
     survey: Mapping[str, Any] | None = None
     disposition: str | None = None
     disposition_by: str | None = None
+    needed_person: bool | None = None  # the agent's wrap-up: did this call need a person?
+    disposition_at: datetime | None = None
 
     @property
     def duration_s(self) -> float:

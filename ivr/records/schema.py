@@ -77,6 +77,9 @@ calls = Table(
     Column("survey", JSON),
     Column("disposition", String(64)),
     Column("disposition_by", String(120)),
+    # revision 0005: the agent's "did this call need a person?" and when the wrap-up was given
+    Column("needed_person", Boolean),
+    Column("disposition_at", WHEN),
 )
 
 call_nodes = Table(

@@ -303,6 +303,8 @@ def status() -> Response:
         warm = services().warm
         if warm is not None and live.phase == "transfer":
             warm.stop_ringing(live)  # hung up on hold: stop ringing the agent
+        elif warm is not None and live.phase == "connected" and live.agent_leg:
+            warm.stop_ringing(live)  # hung up on the agent: the agent's leg would stay alone in the conference
         applied = _line().apply(sid, CallEnded(_now(), call_status), ended_status=call_status)
         if applied is not None:
             _line().store.finish(sid, applied.session.outcome or call_status)

@@ -21,7 +21,7 @@ def flow():
 
 def test_every_phase_equals_its_plain_word():
     assert [str(p) for p in Phase] == ["new", "listening", "confirming", "offering", "lookup", "transfer",
-                                       "connected", "recording", "promising", "ended"]
+                                       "connected", "recording", "promising", "survey", "ended"]
     assert Phase.ENDED == "ended" and Phase.TRANSFER == "transfer" and Phase("offering") is Phase.OFFERING
 
 

@@ -8,16 +8,17 @@ from pathlib import Path
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from records_support import a_day_of_calls
-from sqlalchemy import create_engine, inspect
+from sqlalchemy import create_engine, insert, inspect
 
 from ivr.records import open_records
-from ivr.records.database import Records, sqlalchemy_url
+from ivr.records.database import call_row, sqlalchemy_url
 from ivr.records.migrate import current_revision, head_revision, upgrade
-from ivr.records.schema import metadata
+from ivr.records.schema import calls, metadata
 
 VERSIONS = Path(__file__).resolve().parents[2] / "ivr" / "records" / "migrations" / "versions"
 NEWEST = max(p.name.split("_")[0] for p in VERSIONS.glob("[0-9]*_*.py"))  # the newest file the release ships
 
+ADDED_AFTER_0001 = ("needed_person", "disposition_at")  # revision 0005 (the agent's wrap-up)
 REPORT_INDEXES = {"ix_calls_flow_started_at", "ix_call_nodes_started_at", "ix_call_transfers_started_at"}
 
 
@@ -44,7 +45,9 @@ def test_a_database_at_the_first_revision_is_upgraded_with_its_records(records_u
         upgrade(engine, "0001")
         assert current_revision(engine) == "0001"
         assert indexes(engine) & REPORT_INDEXES == set()
-        Records(engine).write(a_day_of_calls()[0])
+        with engine.begin() as conn:  # as the release of revision 0001 wrote it: the columns it had
+            row = {k: v for k, v in call_row(a_day_of_calls()[0]).items() if k not in ADDED_AFTER_0001}
+            conn.execute(insert(calls).values(row))
     finally:
         engine.dispose()
     records = open_records(records_url)
