@@ -6,13 +6,14 @@ paths); ``render`` turns one step's actions into one TwiML document.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
 
 from twilio.twiml.voice_response import Dial, Gather, VoiceResponse
 
 from ivr.model.actions import Action, Hangup, Listen, Record, Speak, Transfer
+from ivr.model.messages import Messages, english
 from ivr.model.targets import target_kind
 
 MAX_HINTS = 500
@@ -33,10 +34,12 @@ class Urls:
 @dataclass(frozen=True)
 class Voice:
     """The flow's voice and language, for what the line itself says (hold, queue, whisper,
-    goodbye) as much as for the flow's own prompts. Empty: Twilio's default voice."""
+    goodbye) as much as for the flow's own prompts, and the line's words in that language
+    (``words``: the flow's catalogue; default English). Empty: Twilio's default voice."""
 
     name: str = ""
     language: str = ""
+    words: Messages = field(default_factory=english, compare=False, repr=False)
 
     def say(self, parent: Any, text: str) -> None:
         kwargs = {key: value for key, value in (("voice", self.name), ("language", self.language)) if value}
@@ -45,29 +48,35 @@ class Voice:
 
 @dataclass(frozen=True)
 class Speech:
-    """How speech is heard at this call: Twilio's recogniser (``stream_url`` empty) or our
-    own through a Media Stream started once per call."""
+    """How speech is heard at this prompt: Twilio's recogniser (``stream_url`` empty) or
+    our own through a Media Stream. ``start_stream``: this prompt starts the stream named
+    ``stream_name``. ``stream_up``: the stream is up (its socket has started), so the
+    Gather takes keys only; until then it also takes Twilio's speech, and whichever
+    recogniser hears the caller first answers the prompt."""
 
     stream_url: str = ""
     start_stream: bool = False
     stream_parameters: tuple[tuple[str, str], ...] = ()
+    stream_name: str = "ivr-speech"
+    stream_up: bool = False
 
 
 def render(actions: list[Action], urls: Urls, call_sid: str, seq: int, speech: Speech = Speech(),
-           warm: bool = False) -> str:
+           warm: bool = False, transcribe_url: str = "") -> str:
     """One step's actions as TwiML. ``warm``: people are reached by warm transfer (the
-    caller waits in a conference while agent legs are dialled through the REST API)."""
+    caller waits in a conference while agent legs are dialled through the REST API).
+    ``transcribe_url``: Twilio transcribes a voicemail and posts the text there."""
     response = VoiceResponse()
     if speech.start_stream and speech.stream_url and any(isinstance(a, Listen) for a in actions):
         start = response.start()
-        stream = start.stream(url=speech.stream_url, name="ivr-speech", track="inbound_track")
+        stream = start.stream(url=speech.stream_url, name=speech.stream_name, track="inbound_track")
         for name, value in speech.stream_parameters:
             stream.parameter(name=name, value=value)
     for action in actions:
         if isinstance(action, Speak):
             _speak(response, action, urls)
         elif isinstance(action, Listen):
-            _listen(response, action, urls, seq, local_speech=bool(speech.stream_url))
+            _listen(response, action, urls, seq, local_speech=bool(speech.stream_url) and speech.stream_up)
         elif isinstance(action, Transfer):
             if warm and target_kind(action.target) not in ("queue", "flex"):
                 _hold_in_conference(response, action, urls, call_sid)
@@ -77,7 +86,8 @@ def render(actions: list[Action], urls: Urls, call_sid: str, seq: int, speech: S
             response.record(action=urls.to("/twilio/recording", seq=seq), method="POST",
                             max_length=action.max_length, finish_on_key=action.finish_on_key, play_beep=True,
                             recording_status_callback=urls.to("/twilio/recording-status"),
-                            recording_status_callback_method="POST")
+                            recording_status_callback_method="POST",
+                            **({"transcribe": True, "transcribe_callback": transcribe_url} if transcribe_url else {}))
             response.redirect(urls.to("/twilio/recording", seq=seq, empty=1), method="POST")
         elif isinstance(action, Hangup):
             response.hangup()
@@ -99,7 +109,7 @@ def _listen(response: VoiceResponse, action: Listen, urls: Urls, seq: int, local
     kwargs = dict(action=step, method="POST", timeout=action.timeout, action_on_empty_result=True,
                   language=action.language)
     if local_speech:
-        kwargs["input"] = "dtmf"  # our own recogniser hears speech on the media stream
+        kwargs["input"] = "dtmf"  # our own recogniser hears speech on the media stream, which is up
     else:
         kwargs.update(input="dtmf speech", speech_timeout=2,
                       hints=", ".join(p.replace(",", " ") for p in action.phrases[:MAX_HINTS]) or None)
@@ -134,7 +144,7 @@ def _hold_in_conference(response: VoiceResponse, action: Transfer, urls: Urls, c
 def agent_joins(call_sid: str, voice: Voice = Voice()) -> str:
     """The agent who took the call joins the caller's conference (and ends it on leaving)."""
     response = VoiceResponse()
-    voice.say(response, "Connecting you now.")
+    voice.say(response, voice.words.text("agent_connecting"))
     dial = Dial()
     dial.conference(conference_name(call_sid), start_conference_on_enter=True, end_conference_on_exit=True, beep=False)
     response.append(dial)
@@ -148,7 +158,7 @@ def hold(music_url: str | None, voice: Voice = Voice()) -> str:
         response.play(music_url)
     else:
         response.pause(length=15)
-    voice.say(response, "Thanks for holding. We're still connecting you, and we've passed along what you told us.")
+    voice.say(response, voice.words.text("hold"))
     return str(response)
 
 
@@ -173,6 +183,9 @@ def sip_with_headers(target: str, context: dict) -> str:
 def _transfer(response: VoiceResponse, action: Transfer, urls: Urls, call_sid: str) -> None:
     kind = target_kind(action.target)
     after = urls.to("/twilio/dial", attempt=action.attempt)
+    if kind == "agents":  # agents are offered calls by warm transfer only: without it, nobody is free
+        response.redirect(urls.to("/twilio/dial", attempt=action.attempt, unavailable=1), method="POST")
+        return
     if kind == "flex":
         import json
 
@@ -201,9 +214,6 @@ def flex_attributes(context: Mapping[str, Any]) -> dict[str, Any]:
             "conversation": [f"{t['kind']}: {t['text']}" for t in context.get("turns", [])][-20:]}
 
 
-WHISPER_QUESTION = "Press 1 to take the call, or 2 to pass."
-
-
 def whisper(summary: str, answer_url: str, voice: Voice = Voice()) -> str:
     """What the agent hears before the caller is connected: a short pause (an agent
     lifting the handset would miss the first words), the summary, then 1 or 2. Without
@@ -214,8 +224,8 @@ def whisper(summary: str, answer_url: str, voice: Voice = Voice()) -> str:
     if summary:
         gather.pause(length=1)
         voice.say(gather, summary)
-    voice.say(gather, WHISPER_QUESTION)
-    voice.say(response, "No answer. Passing the call on.")
+    voice.say(gather, voice.words.text("agent_question"))
+    voice.say(response, voice.words.text("agent_no_answer"))
     response.hangup()
     return str(response)
 
@@ -237,16 +247,16 @@ def empty() -> str:
 
 def queue_wait(position: str, voice: Voice = Voice()) -> str:
     response = VoiceResponse()
-    where = f"You are number {position} in line. " if position and position.isdigit() else ""
-    voice.say(response, f"{where}Thanks for holding. Someone will be with you as soon as possible.")
+    where = voice.words.text("queue_position", position=position) + " " if position and position.isdigit() else ""
+    voice.say(response, where + voice.words.text("queue_wait"))
     response.pause(length=20)
     return str(response)
 
 
-def emergency(apology: str, target: str) -> str:
+def emergency(apology: str, target: str, voice: Voice = Voice()) -> str:
     """Apologise and dial ``target`` (a number, client: or sip: target) directly."""
     response = VoiceResponse()
-    response.say(apology)
+    voice.say(response, apology)
     dial = Dial(timeout=30)
     kind = target_kind(target)
     if kind == "client":
@@ -256,6 +266,20 @@ def emergency(apology: str, target: str) -> str:
     else:
         dial.number(target)
     response.append(dial)
-    response.say("Sorry, nobody could take your call. Please call again in a few minutes. Goodbye.")
+    voice.say(response, voice.words.text("nobody_answered_goodbye"))
     response.hangup()
+    return str(response)
+
+
+def call_back_agent(intro: str, caller: str, caller_id: str, caller_intro_url: str, action_url: str,
+                    voice: Voice = Voice(), timeout: int = 30) -> str:
+    """An agent's call back, once the agent answered: say who is being called back, then
+    dial the caller from the line's number; the caller hears ``caller_intro_url`` (the
+    line says who is calling) before the two are joined. ``action_url`` learns how the
+    caller's leg went (``DialCallStatus``)."""
+    response = VoiceResponse()
+    voice.say(response, intro)
+    dial = Dial(caller_id=caller_id or None, action=action_url, method="POST", timeout=timeout)
+    dial.number(caller, url=caller_intro_url, method="POST")
+    response.append(dial)
     return str(response)

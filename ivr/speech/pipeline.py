@@ -22,13 +22,22 @@ Rules of this file:
   ends with an operator phrase, stays the same for ``operator_hold_ms`` of audio and is
   followed by a pause only ends the utterance sooner: its final still decides. Silence and noise that Vosk ends with no
   words (or with words over silent audio) give nothing.
-* The grammar follows the call: ``phrases_for_call(call_sid)`` is asked when the stream
-  starts, after every utterance, and every ``recheck_ms`` of audio while the caller is
-  silent; the recogniser is rebuilt only when the phrases (or the prompt kind) changed.
-  It may answer with phrases, or with a ``Prompt`` that also names the prompt kind; with
-  phrases only, the kind is told from them (``endpoint.prompt_kind``). The kind sets how
-  long the caller's silence must last before an utterance ends. The operator phrases are
-  always part of the grammar.
+* The grammar follows the call. The shell pushes each new prompt with ``switch`` (the
+  server publishes it on the store's bus the moment a webhook moves the call on, before
+  Twilio plays the prompt), and ``phrases_for_call(call_sid)`` is asked when the stream
+  starts and once after each utterance: if the store names another prompt than the one
+  the utterance was decoded for (a push that never came), the utterance is decoded again
+  with the prompt's grammar. There is no polling while the caller is silent.
+* A switch keeps the audio: the session holds the caller's audio since the last decided
+  utterance (at most ``KEEP_MS``), and a new recogniser with the new grammar is fed the
+  last ``keep_ms`` of it, so an answer begun before the switch reached the socket is
+  heard whole with the new grammar. The old recogniser's half-heard utterance belonged
+  to the prompt the call has left and is dropped (measured: tests/speech
+  test_speech_switch.py).
+* Each prompt may carry a ``tag`` (the server's prompt number); every outcome names the
+  tag of the grammar it was decoded with, so the shell can tell an answer to a prompt
+  the call has already left. The prompt kind sets how long the caller's silence must
+  last before an utterance ends. The operator phrases are always part of the grammar.
 """
 from __future__ import annotations
 
@@ -58,10 +67,12 @@ __all__ = [
 class Prompt:
     """What the call's current prompt listens for: its phrases, and what kind of answer
     it asks for (``yes_no``, ``menu``, ``digits`` or ``open``; None: told from the
-    phrases)."""
+    phrases). ``tag``: the server's number for the prompt, handed back with every outcome
+    decoded with this grammar."""
 
     phrases: tuple[str, ...]
     kind: PromptKind | None = None
+    tag: int | None = None
 
 
 @dataclass(frozen=True)
@@ -75,6 +86,7 @@ class Heard:
     confidence: float
     loudness_dbfs: float
     duration: float
+    prompt: int | None = None  # the tag of the prompt it answers
 
 
 @dataclass(frozen=True)
@@ -88,6 +100,7 @@ class NotUnderstood:
     confidence: float
     loudness_dbfs: float
     duration: float
+    prompt: int | None = None  # the tag of the prompt it answers
 
 
 @dataclass(frozen=True)
@@ -95,6 +108,7 @@ class OperatorNow:
     """The caller asked for a person; act now, without waiting for the utterance end."""
 
     text: str
+    prompt: int | None = None  # the tag of the prompt it was said at
 
 
 @dataclass(frozen=True)
@@ -121,6 +135,10 @@ _OPERATOR_PAUSE_MS = 300
 _SILENT_DBFS = -60.0
 
 
+#: The caller's audio kept since the last decided utterance, for a grammar switch.
+KEEP_MS = 4000
+
+
 class MediaSession:
     """One call's Media Stream: feed it websocket text frames, get outcomes back.
 
@@ -137,9 +155,9 @@ class MediaSession:
         *,
         phrases: Iterable[str] = (),
         kind: PromptKind | None = None,
+        tag: int | None = None,
         operator_phrases: Iterable[str] = (),
         sample_rate: int = SAMPLE_RATE,
-        recheck_ms: int = 1000,
         operator_hold_ms: int = 400,
         confidence_floor: float = CONFIDENCE_FLOOR,
     ) -> None:
@@ -147,18 +165,20 @@ class MediaSession:
         self._phrases_for_call = phrases_for_call
         self._node_phrases: tuple[str, ...] = tuple(phrases)
         self._kind = kind
+        self.tag = tag
         self.operator_phrases = tuple(" ".join(p.split()) for p in operator_phrases if p.strip())
         self._sample_rate = sample_rate
-        self._recheck_samples = recheck_ms * 8  # 8 mu-law samples per ms
         self._hold_samples = operator_hold_ms * 8
         self.confidence_floor = confidence_floor
         self._decoder = StreamDecoder()
         self._upsampler = Upsampler() if sample_rate == 16000 else None
         self._recognizer: CallRecognizer | None = None
-        self._since_recheck = 0
         self._heard_samples = 0  # caller audio so far (8 kHz samples)
         self._partial = ""
         self._partial_since = 0  # when the partial result last changed
+        self._kept = bytearray()  # PCM (at sample_rate) since the last decided utterance
+        self._keep_bytes = 2 * sample_rate * KEEP_MS // 1000
+        self.switches = 0  # grammars switched to after the start (for the shell's logs)
 
     # -- what the shell reads ------------------------------------------------
 
@@ -187,18 +207,36 @@ class MediaSession:
             return prompt_kind(self._node_phrases, self.operator_phrases)
         return self._kind if self._kind in PROMPT_KINDS else "open"
 
+    @property
+    def mid_utterance(self) -> bool:
+        """The caller is saying something that has not ended yet."""
+        return self._recognizer is not None and self._recognizer.in_utterance
+
+    @property
+    def stopped(self) -> bool:
+        """The stream's ``stop`` message has come."""
+        return self._decoder.state == "stopped"
+
     # -- input -----------------------------------------------------------------
+
+    def switch(self, prompt: Prompt | Iterable[str], keep_ms: int = 0) -> list[Outcome]:
+        """The call moved on to ``prompt``: listen with its grammar from now on, and
+        decode the last ``keep_ms`` of the caller's audio (since the last decided
+        utterance) again with it. Returns what that audio amounts to (often nothing).
+        The same prompt again changes nothing."""
+        prompt = prompt if isinstance(prompt, Prompt) else Prompt(tuple(prompt))
+        same = (prompt.phrases, prompt.kind, prompt.tag) == (self._node_phrases, self._kind, self.tag)
+        if same and self._recognizer is not None:
+            return []
+        self._node_phrases, self._kind, self.tag = tuple(prompt.phrases), prompt.kind, prompt.tag
+        if self._recognizer is None:  # before the start: the start builds the recogniser
+            return []
+        return self._rebuild(keep_ms)
 
     def set_phrases(self, phrases: Iterable[str], kind: PromptKind | None = None) -> None:
         """Listen for the phrases of the node the call is at now (``kind``: what the
-        prompt asks for; None: told from the phrases)."""
-        phrases = tuple(phrases)
-        if (phrases, kind) == (self._node_phrases, self._kind) and self._recognizer is not None:
-            return
-        self._node_phrases, self._kind = phrases, kind
-        if self._recognizer is not None:
-            self._recognizer.set_phrases(self.phrases, ENDPOINTING[self.kind])
-            self._new_utterance()
+        prompt asks for; None: told from the phrases), keeping no audio."""
+        self.switch(Prompt(tuple(phrases), kind, self.tag))
 
     def feed_message(self, text: str | bytes) -> list[Outcome]:
         """One websocket text frame in; what happened out."""
@@ -208,13 +246,11 @@ class MediaSession:
                 if event.track in _INBOUND and self._recognizer is not None:
                     outcomes += self._hear(event.payload)
             elif isinstance(event, Started):
-                self._refresh_phrases()
-                self._recognizer = CallRecognizer(
-                    self._model, self.phrases, self._sample_rate, endpointing=ENDPOINTING[self.kind]
-                )
+                self._current_prompt()
+                self._recognizer = self._new_recognizer()
             elif isinstance(event, Stopped):
                 if self._recognizer is not None:
-                    outcomes += self._results(self._recognizer.flush())
+                    outcomes += self._results(self._recognizer.flush(), checked=True)
                 outcomes.append(Ended())
             elif isinstance(event, ProtocolError):
                 outcomes.append(StreamProblem(event.reason))
@@ -222,31 +258,49 @@ class MediaSession:
 
     # -- private ---------------------------------------------------------------
 
+    def _new_recognizer(self) -> CallRecognizer:
+        return CallRecognizer(self._model, self.phrases, self._sample_rate, endpointing=ENDPOINTING[self.kind])
+
+    def _rebuild(self, keep_ms: int) -> list[Outcome]:
+        """A recogniser for the grammar in force, fed the last ``keep_ms`` of kept audio."""
+        self.switches += 1
+        keep = min(max(keep_ms, 0) * 2 * self._sample_rate // 1000, len(self._kept))
+        again = bytes(self._kept[len(self._kept) - keep :]) if keep else b""
+        self._kept = bytearray(again)
+        self._recognizer = self._new_recognizer()
+        self._new_utterance()
+        return self._results(self._recognizer.feed(again), checked=True) if again else []
+
     def _hear(self, ulaw: bytes) -> list[Outcome]:
         assert self._recognizer is not None
         pcm = ulaw_to_pcm16(ulaw)
         if self._upsampler is not None:
             pcm = self._upsampler.feed(pcm)
         self._heard_samples += len(ulaw)
+        self._kept += pcm
+        if len(self._kept) > self._keep_bytes:
+            del self._kept[: len(self._kept) - self._keep_bytes]
         outcomes = self._results(self._recognizer.feed(pcm))
         outcomes += self._stable_operator()
-        self._since_recheck += len(ulaw)
-        if self._since_recheck >= self._recheck_samples and not self._recognizer.in_utterance:
-            self._since_recheck = 0
-            self._refresh_phrases()
         return outcomes
 
-    def _results(self, results: Sequence[Partial | Final]) -> list[Outcome]:
+    def _results(self, results: Sequence[Partial | Final], checked: bool = False) -> list[Outcome]:
+        """Outcomes of the recogniser's results. A final is first checked against the
+        prompt the call is at now (``checked``: it was just decoded for it)."""
         outcomes: list[Outcome] = []
         for result in results:
             if isinstance(result, Partial):
                 if result.text != self._partial:
                     self._partial, self._partial_since = result.text, self._heard_samples
                 continue
+            if not checked and self._current_prompt():
+                # the call moved on and no push said so: decode the utterance again with
+                # the prompt it is at now (the switch hears it, this final is dropped)
+                return outcomes + self._rebuild(KEEP_MS)
             if result.loudness_dbfs > _SILENT_DBFS:
                 outcomes.append(self._outcome(result))
             self._new_utterance()
-            self._refresh_phrases()
+            self._kept.clear()
         return outcomes
 
     def _outcome(self, final: Final) -> Heard | NotUnderstood | OperatorNow:
@@ -258,11 +312,12 @@ class MediaSession:
             floor=self.confidence_floor,
         )
         if isinstance(verdict, PersonWanted):
-            return OperatorNow(verdict.text)
+            return OperatorNow(verdict.text, self.tag)
         if isinstance(verdict, Answer):
-            return Heard(verdict.text, final.confidence, final.loudness_dbfs, final.duration)
+            return Heard(verdict.text, final.confidence, final.loudness_dbfs, final.duration, self.tag)
         assert isinstance(verdict, NotAnAnswer)
-        return NotUnderstood(verdict.heard, verdict.why, final.confidence, final.loudness_dbfs, final.duration)
+        return NotUnderstood(verdict.heard, verdict.why, final.confidence, final.loudness_dbfs, final.duration,
+                             self.tag)
 
     def _stable_operator(self) -> list[Outcome]:
         """A partial ending with an operator phrase held still and the caller paused: end
@@ -280,10 +335,14 @@ class MediaSession:
     def _new_utterance(self) -> None:
         self._partial, self._partial_since = "", self._heard_samples
 
-    def _refresh_phrases(self) -> None:
-        if self._phrases_for_call is not None and self.call_sid is not None:
-            answer = self._phrases_for_call(self.call_sid)
-            if isinstance(answer, Prompt):
-                self.set_phrases(answer.phrases, answer.kind)
-            else:
-                self.set_phrases(answer)
+    def _current_prompt(self) -> bool:
+        """Ask the server where the call is; True when that is another prompt than the
+        one in force (the phrases, kind and tag are then those of the new prompt)."""
+        if self._phrases_for_call is None or self.call_sid is None:
+            return False
+        answer = self._phrases_for_call(self.call_sid)
+        prompt = answer if isinstance(answer, Prompt) else Prompt(tuple(answer), None, self.tag)
+        if (prompt.phrases, prompt.kind, prompt.tag) == (self._node_phrases, self._kind, self.tag):
+            return False
+        self._node_phrases, self._kind, self.tag = tuple(prompt.phrases), prompt.kind, prompt.tag
+        return True

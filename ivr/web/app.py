@@ -33,7 +33,7 @@ from ivr.settings import Settings, load_settings, startup_warnings
 from ivr.store import open_store
 from ivr.telephony.rest import TwilioRest
 
-from . import admin, console, defence, hooks, landing, media, transfer
+from . import admin, console, console_reports, console_work, defence, hooks, landing, media, transfer
 from .agents import AgentsFile
 from .forking import after_fork, before_fork
 from .keeper import open_keeper
@@ -100,9 +100,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     background = Background()  # REST work, off the webhooks' threads
     speech = media.LocalSpeech(settings, library, store, rest, background)
     speech.load_models()
-    keeper = open_keeper(settings.records_url, store, background)  # a call's record when it ends
+    keeper = open_keeper(settings.records_url, store, background, settings.memory_key)  # a call's record when it ends
     line = Line(library, store, http_lookup, streams_speech=speech.hears,
-                call_ended=keeper.call_ended if keeper is not None else None)
+                call_ended=keeper.call_ended if keeper is not None else None, prompt_moved=speech.prompt_moved)
     app.extensions[EXTENSION] = Services(
         settings=settings, library=library, store=store, line=line,
         signatures=defence.init_app(app, settings, store, SignatureGuard(settings)),
@@ -116,6 +116,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(hooks.bp)
     media.init_app(app, speech)  # the Media Streams socket
     console.init_app(app, settings)  # the agent console under /console
+    console_work.init_app(app)  # worklists: voicemails and callbacks (pages on the console, Twilio's hooks)
+    console_reports.init_app(app)  # reports and the heat map, on the console
     transfer.init_app(app)
     landing.init_app(app)  # GET /: what is running and how to call it
 

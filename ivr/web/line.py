@@ -42,6 +42,7 @@ from ivr.runtime import Lookup, Outcome, advance
 from ivr.store import SessionStore, Stored
 
 from .live import Answer, LiveCall, LookupClaim
+from .streams import next_stream
 
 __all__ = ["Applied", "CONSOLE_CHANNEL", "Line", "call_card", "event_record", "now"]
 
@@ -78,6 +79,9 @@ def event_record(event: Event, secret: bool = False) -> dict[str, Any]:
     number), so the keys and words are masked: they never reach the event log."""
     out: dict[str, Any] = {"type": type(event).__name__}
     for key, value in vars(event).items():
+        if key == "memory":  # the caller's profile stays in the records, never in the call's log
+            out["remembered"] = value is not None
+            continue
         out[key] = value.isoformat() if isinstance(value, datetime) else value
     if secret:
         for key in ("digits", "text"):
@@ -106,12 +110,14 @@ class Line:
 
     def __init__(self, library: FlowLibrary, store: SessionStore, lookup: Lookup,
                  streams_speech: Callable[[str], bool] = _never,
-                 call_ended: Callable[[str, Flow, Session, datetime], None] | None = None):
+                 call_ended: Callable[[str, Flow, Session, datetime], None] | None = None,
+                 prompt_moved: Callable[[Applied], None] | None = None):
         self.library = library
         self.store = store
         self.lookup = lookup
         self.streams_speech = streams_speech
         self.call_ended = call_ended  # told once, by the request that ended the call (the record keeper)
+        self.prompt_moved = prompt_moved  # told when a call waits at a new prompt (the media socket's grammar)
 
     # -- the requests -----------------------------------------------------------------
 
@@ -241,7 +247,7 @@ class Line:
         actions = list(said) + list(outcome.actions)
         start_stream = self._starts_stream(live, outcome.flow, actions)
         live = replace(live, lookup_claim=None, answer=Answer(for_seq, live.seq, heard),
-                       streaming=live.streaming or start_stream)
+                       stream_gen=live.stream_gen + 1 if start_stream else live.stream_gen)
         return live, Applied(live, actions, outcome.flow, start_stream=start_stream)
 
     def _starts_stream(self, live: LiveCall, flow: Flow, actions: list[Action]) -> bool:
@@ -261,6 +267,8 @@ class Line:
             if self.call_ended is not None:
                 self.call_ended(call_sid, result.flow, result.session, at)
         self.publish(result)
+        if self.prompt_moved is not None and result.live.listening:
+            self.prompt_moved(result)
         return result
 
     def _looked_up(self, call_sid: str, applied: Applied | None, token: str, at: datetime) -> Applied | None:
@@ -357,8 +365,9 @@ class Line:
         _, actions = engine.resume(flow, live.session, at)
         actions = list(live.said_for(seq) or live.said_since(at_seq)) + list(actions)
         start_stream = self._starts_stream(live, flow, actions)
-        if start_stream:  # decided here, before rendering: the stream starts once per call
-            live = LiveCall.mark(self.store, live.call_sid, streaming=True) or live
+        if start_stream:  # decided here, before rendering: a stream that is not up starts again (streams.py)
+            live = next_stream(self.store, live.call_sid) or live
+            start_stream = not live.streaming
         return Applied(live, actions, flow, stale=True, start_stream=start_stream)
 
 

@@ -29,7 +29,8 @@ from ivr.store import SessionStore, Stored
 
 __all__ = ["Answer", "HeardSpeech", "LiveCall", "LookupClaim"]
 
-_KNOWN = {"session", "seq", "stream_secret", "streaming", "pending_speech", "listen_phrases", "listening",
+_KNOWN = {"session", "seq", "stream_secret", "streaming", "stream_gen", "stream_socket", "pending_speech",
+          "listen_phrases", "listening",
           "declined_attempt", "agent_leg", "agent_attempt", "agent_answered", "agent_joined", "off_hold_seq",
           "off_hold_at", "ended_status", "lookup_claim", "answer",
           "flow", "node", "phase", "score", "caller", "outcome"}
@@ -108,7 +109,9 @@ class LiveCall:
     session: Session
     seq: int = 1  # prompt answers applied so far, plus one; every Gather action URL carries it
     stream_secret: str = ""  # the media stream of this call must present it
-    streaming: bool = False  # the media stream was started (once per call)
+    streaming: bool = False  # the media stream is up: its socket sent its start and is open (streams.py)
+    stream_gen: int = 0  # the number of the newest media stream a prompt started
+    stream_socket: str = ""  # the socket that feeds our recogniser while the stream is up
     pending_speech: HeardSpeech | None = None
     listen_phrases: tuple[str, ...] = ()  # what the recogniser should expect now
     listening: bool = False  # the call waits at a prompt
@@ -158,6 +161,8 @@ class LiveCall:
             seq=int(data.get("seq") or 0),
             stream_secret=str(data.get("stream_secret") or ""),
             streaming=bool(data.get("streaming")),
+            stream_gen=int(data.get("stream_gen") or 0),
+            stream_socket=str(data.get("stream_socket") or ""),
             pending_speech=HeardSpeech.from_dict(pending) if isinstance(pending, dict) else None,
             listen_phrases=tuple(str(p) for p in data.get("listen_phrases") or ()),
             listening=bool(data.get("listening")),
@@ -188,7 +193,9 @@ class LiveCall:
             "pending_speech": self.pending_speech.to_dict() if self.pending_speech else None,
             "declined_attempt": self.declined_attempt, "agent_leg": self.agent_leg,
             "agent_attempt": self.agent_attempt, "agent_answered": self.agent_answered,
-            "agent_joined": self.agent_joined, "off_hold_seq": self.off_hold_seq, "off_hold_at": self.off_hold_at,
+            "agent_joined": self.agent_joined,
+            "off_hold_seq": self.off_hold_seq, "off_hold_at": self.off_hold_at,
+            "stream_gen": self.stream_gen, "stream_socket": self.stream_socket,
             "ended_status": self.ended_status,
             "lookup_claim": self.lookup_claim.to_dict() if self.lookup_claim else None,
             "answer": self.answer.to_dict() if self.answer else None,

@@ -9,10 +9,25 @@ final result (or an operator phrase heard mid-prompt) is saved with the call as
 step URL, which applies it as ``SpeechHeard`` and cuts the prompt off. If the redirect
 fails, nothing is lost: the prompt's own Gather action picks the pending speech up.
 
-Whether a prompt starts the stream is decided with the step (``Applied.start_stream``,
+Whether a prompt starts a stream is decided with the step (``Applied.start_stream``,
 saved with the call by ``Line``); ``speech_for`` only reads that decision, so rendering
-writes nothing. Deliveries (a store write and a REST redirect) run on the line's
-``Background`` worker, never on the socket's loop.
+writes nothing. A stream can drop, never connect, or be lost with a retried webhook:
+``streams.py`` holds the rules (every prompt of a call whose stream is not up starts a
+new one, numbered, and its Gather also takes Twilio's speech until the stream's
+``start`` arrives; one socket feeds a call). A socket that drops without a ``stop``
+marks the stream down and, if the caller is at a prompt, redirects the call to hear the
+prompt again with a new stream, so a caller is never left talking to nobody.
+
+The grammar follows the call by push: the webhook that moves a call to a new prompt
+publishes it on the call's bus channel (``prompt_moved``), and the socket switches its
+recogniser, decoding again the audio that came since (``MediaSession.switch``).
+Deliveries (a store write and a REST redirect) run on the line's ``Background`` worker,
+never on the socket's loop.
+
+Entry point for servers: ``LocalSpeech.handle(ws, ticket, source)`` runs one socket to
+its end on the calling thread (blocking reads, ``ws.receive(timeout)``); ``init_app``
+mounts it with flask-sock. A server that runs sockets elsewhere (another worker class or
+process) calls ``open_socket`` before accepting the upgrade and ``handle`` after it.
 
 Nothing unauthenticated can hold the line: the route exists only when a model is loaded
 (else ``/twilio/media`` is a 404); a message over ``MAX_MESSAGE_BYTES`` closes the socket
@@ -40,8 +55,10 @@ from ivr.flows.library import FlowLibrary
 from ivr.model.session import Session
 from ivr.settings import Settings
 from ivr.store import SessionStore
+from ivr.store.bus import Subscription
 from ivr.telephony.rest import CallGone, RestUnavailable, TwilioRest
 
+from . import streams
 from .line import Applied
 from .live import HeardSpeech, LiveCall
 from .services import Background
@@ -56,6 +73,8 @@ START_WITHIN = 2.0  # seconds from the upgrade to the start message (Twilio send
 WAITING_PER_PROCESS = 4  # sockets of one process still waiting for their start message
 SILENT_STREAM_CLOSES = 30.0  # seconds without a message: the stream is gone (Twilio sends 50 a second)
 REFUSAL_LOG_EVERY = 10.0  # seconds between two "refused a media stream" lines
+NEWS_EVERY = 5  # messages (100 ms of audio) between two looks at the call's bus channel
+SWITCH_MARGIN_MS = 200  # audio kept at a grammar switch beyond the time since the prompt was decided
 
 
 class Socket(Protocol):
@@ -145,9 +164,23 @@ class LocalSpeech:
             return twiml.Speech()
         scheme, rest = base_url.split("://", 1) if "://" in base_url else ("http", base_url)
         ws = ("wss://" if scheme == "https" else "ws://") + rest
+        live = applied.live
         return twiml.Speech(stream_url=f"{ws}/twilio/media", start_stream=applied.start_stream,
-                            stream_parameters=(("call", applied.session.call_sid),
-                                               ("secret", applied.live.stream_secret)))
+                            stream_name=streams.stream_name(live.stream_gen), stream_up=live.streaming,
+                            stream_parameters=(("call", applied.session.call_sid), ("secret", live.stream_secret),
+                                               ("stream", str(live.stream_gen))))
+
+    def prompt_moved(self, applied: Applied) -> None:
+        """The call waits at a new prompt: tell its socket (if any, on any host) the grammar.
+        Never fails a call: without the push the socket checks after each utterance."""
+        live = applied.live
+        if not live.stream_gen or not self.hears(applied.session.language or applied.flow.language):
+            return
+        try:
+            self.store.bus.publish(streams.channel(live.call_sid), streams.prompt_message(live))
+        except Exception:
+            log.warning("call %s: could not push the new prompt's grammar to its media socket", live.call_sid,
+                        exc_info=True)
 
     # --- the socket ---------------------------------------------------------------------
     def open_socket(self, source: str) -> Ticket | None:
@@ -179,7 +212,8 @@ class LocalSpeech:
                     why, count)
 
     def handle(self, ws: Socket, ticket: Ticket | None = None, source: str = "?") -> None:
-        """One Media Streams socket, from ``start`` (within ``START_WITHIN`` seconds) to ``stop``."""
+        """One Media Streams socket, from ``start`` (within ``START_WITHIN`` seconds) to
+        its end: ``stop``, a drop, silence, or a newer socket of the call taking over."""
         from ivr.speech.pipeline import MediaSession
 
         found = self._await_start(ws, source)
@@ -187,21 +221,133 @@ class LocalSpeech:
             return
         if ticket is not None:
             ticket.started()
-        call_sid, live, start_text = found
-        model = self.models.get(live.session.language) or next(iter(self.models.values()))
-        media = MediaSession(model, self._phrases_for, operator_phrases=self.operator_phrases(live.session))
-        text: str | bytes | None = start_text
-        while text is not None and self._feed(media, call_sid, text):
-            text = ws.receive(timeout=SILENT_STREAM_CLOSES)
-        if text is None:
-            log.info("call %s: the media stream sent nothing for %.0f s; closing it", call_sid, SILENT_STREAM_CLOSES)
+        call_sid, gen, start_text = found
+        socket = streams.socket_id(gen)
+        subscription = self._subscribe(call_sid)  # before the call is read: no push is missed
+        try:
+            admission = streams.admit(self.store, call_sid, gen, socket)
+            if admission.live is None:
+                log.warning("refused media stream %d of call %s from %s: %s", gen, call_sid, source,
+                            admission.refusal)
+                ws.close(reason=1008, message="not a stream this call wants")
+                return
+            self._publish(call_sid, streams.socket_message(socket))
+            live = admission.live
+            model = self.models.get(live.session.language) or next(iter(self.models.values()))
+            media = MediaSession(model, self._prompt_of, operator_phrases=self.operator_phrases(live.session))
+            why = self._run(ws, media, call_sid, socket, subscription, start_text)
+        finally:
+            if subscription is not None:
+                subscription.close()
+        self._ended(ws, media, call_sid, gen, socket, why)
 
-    def _await_start(self, ws: Socket, source: str) -> tuple[str, LiveCall, str] | None:
+    def _run(self, ws: Socket, media: Any, call_sid: str, socket: str, subscription: Subscription | None,
+             text: str | bytes) -> str:
+        """Feed the socket's messages to the recogniser; why it ended: ``stop``, ``dropped``,
+        ``silent`` or ``replaced``."""
+        from simple_websocket import ConnectionClosed
+
+        messages = 0
+        while True:
+            if not self._feed(media, call_sid, text):
+                return "stop"
+            messages += 1
+            if subscription is not None and messages % NEWS_EVERY == 0:
+                news = self._news(media, call_sid, socket, subscription)
+                if news == "replaced":
+                    return news
+                if news == "deaf":
+                    subscription.close()
+                    subscription = None
+            try:
+                received = ws.receive(timeout=SILENT_STREAM_CLOSES)
+            except ConnectionClosed:
+                return "dropped"
+            if received is None:
+                return "silent"
+            text = received
+
+    def _news(self, media: Any, call_sid: str, socket: str, subscription: Subscription) -> str:
+        """What the call's channel says: a new prompt (switch the grammar, keep the audio
+        since it was decided) or a newer socket (``replaced``); ``deaf``: the bus failed."""
+        from ivr.speech.pipeline import KEEP_MS, Prompt
+
+        while True:
+            try:
+                message = subscription.get(timeout=0)
+            except Exception as exc:  # a bus outage: the socket still checks after each utterance
+                log.warning("call %s: the media socket lost the call's channel (%s); the grammar follows "
+                            "the call after each utterance", call_sid, exc)
+                return "deaf"
+            if message is None:
+                return ""
+            event = message.get("event")
+            if event == "socket" and message.get("socket") != socket:
+                return "replaced"
+            if event == "prompt" and isinstance(message.get("phrases"), list):
+                seq = message.get("seq")
+                elapsed = time.time() - float(message.get("at") or 0.0)
+                keep = min(max(int(elapsed * 1000), 0) + SWITCH_MARGIN_MS, KEEP_MS)
+                prompt = Prompt(tuple(str(p) for p in message["phrases"]), None, seq if isinstance(seq, int) else None)
+                self._outcomes(call_sid, media.switch(prompt, keep))
+
+    def _ended(self, ws: Socket, media: Any, call_sid: str, gen: int, socket: str, why: str) -> None:
+        """Say why the socket ended; a stream that went down without a ``stop`` while the
+        caller waits at a prompt is started again at once (the call hears the prompt again)."""
+        if why == "replaced":
+            log.info("call %s: media stream %d gave way to a newer socket of the call; closing it", call_sid, gen)
+            ws.close(reason=1000, message="a newer stream feeds this call")
+            return
+        live = streams.went_down(self.store, call_sid, socket)
+        if why == "stop":
+            log.info("call %s: media stream %d stopped", call_sid, gen)
+            return
+        how = "dropped" if why == "dropped" else f"sent nothing for {SILENT_STREAM_CLOSES:.0f} s"
+        during = " mid-utterance (what was being said is not taken)" if media.mid_utterance else ""
+        if why == "silent":
+            ws.close(reason=1000, message="no audio")
+        if live is None or not live.listening or live.phase == "ended":
+            log.warning("call %s: media stream %d %s without a stop%s; the next prompt starts another", call_sid,
+                        gen, how, during)
+            return
+        log.warning("call %s: media stream %d %s without a stop%s; the caller hears the prompt again, with a "
+                    "new stream and Twilio's recogniser until it is up", call_sid, gen, how, during)
+        self.background.submit(f"restarting the media stream of call {call_sid}", self._restart, call_sid)
+
+    def _restart(self, call_sid: str) -> None:
+        """Send the call to where it is now: its prompt again, which starts a new stream."""
+        if self.rest is None:
+            log.warning("call %s: cannot restart its media stream now (TWILIO_ACCOUNT_SID not set); the next "
+                        "prompt does, and the caller's keys still work", call_sid)
+            return
+        try:
+            self.rest.redirect(call_sid, twiml.Urls(self.settings.public_url).to("/twilio/resume"))
+        except CallGone:
+            log.info("call %s ended before its media stream could be restarted", call_sid)
+        except RestUnavailable as exc:
+            log.warning("call %s: %s; the prompt's own timeout restarts the media stream", call_sid, exc)
+
+    def _subscribe(self, call_sid: str) -> Subscription | None:
+        try:
+            return self.store.bus.subscribe(streams.channel(call_sid))
+        except Exception as exc:
+            log.warning("call %s: the media socket cannot hear the call's channel (%s); the grammar follows the "
+                        "call after each utterance", call_sid, exc)
+            return None
+
+    def _publish(self, call_sid: str, message: dict[str, Any]) -> None:
+        try:
+            self.store.bus.publish(streams.channel(call_sid), message)
+        except Exception as exc:
+            log.warning("call %s: could not tell the call's other media sockets to close (%s)", call_sid, exc)
+
+    def _await_start(self, ws: Socket, source: str) -> tuple[str, int, str] | None:
         """Wait for a ``start`` message with this line's secret; nothing before it is kept.
 
         Twilio's ``connected`` message may come first; anything else before ``start`` is
-        dropped unread. No start within ``START_WITHIN`` seconds, or a wrong secret, closes
-        the socket."""
+        dropped unread (a ``stop`` ends the wait). No start within ``START_WITHIN``
+        seconds, or a wrong secret, closes the socket. The call, the stream's number and
+        the start message."""
         deadline = time.monotonic() + START_WITHIN
         dropped = 0
         while (left := deadline - time.monotonic()) > 0:
@@ -211,15 +357,19 @@ class LocalSpeech:
             event, start = _event_of(text)
             if event == "connected":
                 continue
+            if event == "stop":
+                log.warning("closed a media stream from %s: it stopped before it started (%d other message(s) "
+                            "dropped)", source, dropped)
+                ws.close(reason=1000, message="stopped before start")
+                return None
             if start is None:
                 dropped += 1
                 continue
-            call_sid = self._admit(start, source)
-            live = LiveCall.load(self.store, call_sid) if call_sid else None
-            if live is None:
+            call_sid, gen = self._admit(start, source)
+            if not call_sid:
                 ws.close(reason=1008, message="not a stream of this line")
                 return None
-            return call_sid, live, text if isinstance(text, str) else text.decode("utf-8", "replace")
+            return call_sid, gen, text if isinstance(text, str) else text.decode("utf-8", "replace")
         log.warning("closed a media stream from %s: no start message within %.0f s (%d other message(s) dropped)",
                     source, START_WITHIN, dropped)
         ws.close(reason=1008, message="no start message in time")
@@ -227,27 +377,33 @@ class LocalSpeech:
 
     def _feed(self, media: Any, call_sid: str, text: str | bytes) -> bool:
         """One message of an admitted stream into the recogniser; False when the stream ended."""
+        return self._outcomes(call_sid, media.feed_message(text))
+
+    def _outcomes(self, call_sid: str, outcomes: list[Any]) -> bool:
+        """Act on the recogniser's outcomes; False when the stream ended."""
         from ivr.speech.pipeline import Ended, Heard, NotUnderstood, OperatorNow, StreamProblem
 
-        for outcome in media.feed_message(text):
+        for outcome in outcomes:
             if isinstance(outcome, Heard):
                 self.background.submit(f"delivering speech to call {call_sid}", self.deliver, call_sid,
-                                       outcome.text, outcome.confidence, outcome.loudness_dbfs, outcome.duration)
+                                       outcome.text, outcome.confidence, outcome.loudness_dbfs, outcome.duration,
+                                       True, outcome.prompt)
             elif isinstance(outcome, NotUnderstood):
                 log.info("call %s: speech not understood (%s)", call_sid, outcome.why)
                 self.background.submit(f"delivering speech to call {call_sid}", self.deliver, call_sid,
                                        outcome.heard, outcome.confidence, outcome.loudness_dbfs, outcome.duration,
-                                       False)
+                                       False, outcome.prompt)
             elif isinstance(outcome, OperatorNow):  # the operator phrase itself: a request, at once
                 self.background.submit(f"delivering speech to call {call_sid}", self.deliver, call_sid,
-                                       outcome.text, 1.0, None, None)
+                                       outcome.text, 1.0, None, None, True, outcome.prompt)
             elif isinstance(outcome, StreamProblem):
                 log.info("call %s: media stream: %s", call_sid, outcome.reason)
             elif isinstance(outcome, Ended):
                 return False
         return True
 
-    def _admit(self, start: dict[str, Any], source: str = "?") -> str:
+    def _admit(self, start: dict[str, Any], source: str = "?") -> tuple[str, int]:
+        """The call and stream number a start message names, if it carries the call's secret."""
         params = start.get("customParameters")
         params = params if isinstance(params, dict) else {}
         call_sid = str(params.get("call") or start.get("callSid") or "")[:64]
@@ -256,28 +412,39 @@ class LocalSpeech:
         if not secret or not hmac.compare_digest(str(params.get("secret", "")).encode(), secret.encode()):
             log.warning("refused a media stream from %s for call %s: unknown call or wrong secret", source,
                         call_sid or "?")
-            return ""
-        return call_sid
+            return "", 0
+        gen = str(params.get("stream", ""))
+        return call_sid, int(gen) if gen.isdigit() and len(gen) < 9 else 0
 
-    def _phrases_for(self, call_sid: str) -> list[str]:
+    def _prompt_of(self, call_sid: str) -> Any:
+        """The prompt the call waits at, as the store says (its phrases, tagged with its seq)."""
+        from ivr.speech.pipeline import Prompt
+
         live = LiveCall.load(self.store, call_sid)
-        return list(live.listen_phrases) if live is not None else []
+        return Prompt(tuple(live.listen_phrases), None, live.seq) if live is not None else Prompt(())
 
     def deliver(self, call_sid: str, text: str, confidence: float, loudness: float | None,
-                duration: float | None, understood: bool = True) -> None:
+                duration: float | None, understood: bool = True, prompt: int | None = None) -> None:
         """Save what was said with the call, then redirect the call to apply it now.
 
         ``understood=False``: the caller spoke but said none of the prompt's answers; the
-        step applies it as a misunderstanding (a no-match), never as silence."""
+        step applies it as a misunderstanding (a no-match), never as silence. ``prompt``:
+        the ``seq`` of the prompt the words were heard for; if the call has moved on
+        since (a key pressed meanwhile, Twilio's own recogniser first), they are dropped."""
         live = LiveCall.load(self.store, call_sid)
         if live is None or not live.listening:
             return
         seq = live.seq
+        if prompt is not None and prompt != seq:
+            log.info("call %s: speech heard at prompt %d came after the call moved on to prompt %d; dropped",
+                     call_sid, prompt, seq)
+            return
         LiveCall.mark(self.store, call_sid, pending_speech=HeardSpeech(text, confidence, loudness, duration, seq,
                                                                        rejected=not understood))
         url = twiml.Urls(self.settings.public_url).to("/twilio/step", node=live.session.node, seq=seq, speech=1)
         if self.rest is None:
-            log.warning("call %s: heard %r but cannot redirect the call (TWILIO_ACCOUNT_SID not set)", call_sid, text)
+            log.warning("call %s: heard the caller but cannot redirect the call (TWILIO_ACCOUNT_SID not set); the "
+                        "prompt's timeout applies it", call_sid)
             return
         try:
             self.rest.redirect(call_sid, url)
