@@ -70,6 +70,9 @@ class Settings:
     sign_in_window: float = 900.0
     sign_in_lockout: float = 60.0  # ... before a lock-out this long, doubled for each further one
     console_idle_timeout: float = 1800.0  # seconds without a page or action before a console session ends
+    worklist_webhook_url: str = ""  # a signed POST per new voicemail or callback promise; empty: none
+    worklist_webhook_secret: str = field(default="", repr=False)
+    voicemail_transcripts: str = "off"  # off | twilio (Twilio transcribes) | local (our Vosk model, when it has one)
 
     def __repr__(self) -> str:
         shown = ", ".join(f"{f}={getattr(self, f)!r}" for f, d in self.__dataclass_fields__.items() if d.repr
@@ -152,6 +155,16 @@ def load_settings(config: Mapping[str, Any] | None = None, environ: Mapping[str,
     sign_in_window = number("IVR_SIGN_IN_WINDOW", 900.0, float)
     sign_in_lockout = number("IVR_SIGN_IN_LOCKOUT", 60.0, float)
     idle = number("IVR_CONSOLE_IDLE_TIMEOUT", 1800.0, float)
+    transcripts = str(get("IVR_VOICEMAIL_TRANSCRIPTS", "off")).strip().lower()
+    if transcripts not in ("off", "twilio", "local"):
+        raise SettingsError(f"IVR_VOICEMAIL_TRANSCRIPTS={transcripts!r}: use off, twilio or local")
+    worklist_url = str(get("IVR_WORKLIST_WEBHOOK_URL", "")).strip()
+    worklist_secret = secret("IVR_WORKLIST_WEBHOOK_SECRET")
+    if worklist_url and not worklist_url.startswith(("https://", "http://")):
+        raise SettingsError(f"IVR_WORKLIST_WEBHOOK_URL={worklist_url!r} must be an https:// URL")
+    if worklist_url and not worklist_secret:
+        raise SettingsError("IVR_WORKLIST_WEBHOOK_URL is set but IVR_WORKLIST_WEBHOOK_SECRET is not: "
+                            "set a long random secret (the receiver checks the signature with it)")
     return Settings(
         twilio_account_sid=str(get("TWILIO_ACCOUNT_SID", "")),
         twilio_auth_token=secret("TWILIO_AUTH_TOKEN"),
@@ -184,6 +197,9 @@ def load_settings(config: Mapping[str, Any] | None = None, environ: Mapping[str,
         sign_in_window=max(sign_in_window, 1.0),
         sign_in_lockout=max(sign_in_lockout, 1.0),
         console_idle_timeout=max(idle, 10.0),
+        worklist_webhook_url=worklist_url,
+        worklist_webhook_secret=worklist_secret,
+        voicemail_transcripts=transcripts,
     )
 
 
@@ -274,7 +290,16 @@ REFERENCE: tuple[Variable, ...] = (
              "when each call ends, read by `ivr report`: `sqlite:///ABS/PATH` (one host) or `postgresql://USER@HOST/DB` "
              "(several hosts; a password from libpq's `PGPASSFILE` or `~/.pgpass` keeps it out of the URL)", PLACES,
              secret=True),
-    Variable("IVR_RETENTION_DAYS", "`365`", "days call records are kept; `ivr purge` deletes older ones", PLACES),
+    Variable("IVR_RETENTION_DAYS", "`365`", "days call records (and voicemail and callback worklist items) are kept; "
+             "`ivr purge` deletes older ones", PLACES),
+    Variable("IVR_WORKLIST_WEBHOOK_URL", "—", "a signed JSON POST per new voicemail or callback promise (no number, "
+             "recording or transcript; see docs/REPORTS.md, Worklists), retried off the call; needs "
+             "`IVR_WORKLIST_WEBHOOK_SECRET`", PLACES),
+    Variable("IVR_WORKLIST_WEBHOOK_SECRET", "—", "the key of the worklist notification's `X-IVR-Signature` "
+             "(HMAC-SHA256 of `<t>.<body>`)", PLACES, secret=True),
+    Variable("IVR_VOICEMAIL_TRANSCRIPTS", "`off`", "voicemail transcripts in the console: `twilio` (Twilio "
+             "transcribes; English, billed by Twilio), `local` (the line's own Vosk model for the flow's language "
+             "transcribes the recording, fetched with the account's credentials) or `off`", PLACES),
     Variable("IVR_FALLBACK_NUMBER", "the default flow's operator target", "dialled when the flow itself cannot run",
              PLACES),
     Variable("IVR_STREAM_SPEECH", "`true`", "recognise callers with our own Vosk model when one is available; "

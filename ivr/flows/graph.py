@@ -22,7 +22,8 @@ from ivr.model.flow import Flow, Node
 from .nodes import KINDS
 
 __all__ = ["Edge", "edges", "successors", "entry_points", "person_target", "retry_target", "cycles",
-           "cycle_through", "Area", "areas", "main_menu", "mermaid", "dot", "render", "GraphvizMissing"]
+           "cycle_through", "Area", "areas", "main_menu", "mermaid", "dot", "render", "GraphvizMissing",
+           "HeatFigures", "HEAT_COLOURS", "heat_level"]
 
 
 @dataclass(frozen=True)
@@ -299,14 +300,55 @@ def _mm(text: str) -> str:
     return text.replace('"', "#quot;")
 
 
+@dataclass(frozen=True)
+class HeatFigures:
+    """Plain numbers for a heat map of a flow (the call records compute them; this file
+    never reads a database): per node id ``(entered, hung_up, failures, visits)``, calls
+    per way ``(from, to)``, and a title line (the period)."""
+
+    nodes: dict[str, tuple[int, int, int, int]] = field(default_factory=dict)
+    edges: dict[tuple[str, str], int] = field(default_factory=dict)
+    title: str = ""
+
+
+# cool to hot (ColorBrewer's sequential Oranges, readable with black text up to the 4th)
+HEAT_COLOURS = ("#ffffff", "#fee6ce", "#fdae6b", "#fd8d3c", "#e6550d", "#a63603")
+_HEAT_STEPS = (0.0, 0.05, 0.15, 0.30, 0.50)  # a node's worse rate from this on: the next colour
+
+
+def heat_level(entered: int, hung_up: int, failures: int, visits: int) -> int:
+    """0 (nobody came, or nobody struggled) to 5 (half or more hung up, or failed): the
+    worse of the drop-off rate (hung up / entered) and the failure rate (no input and no
+    match per visit)."""
+    if not entered:
+        return 0
+    rate = max(hung_up / entered, min(failures / visits, 1.0) if visits else 0.0)
+    return sum(rate > step for step in _HEAT_STEPS)
+
+
+def _heat_node(node_id: str, figures: HeatFigures) -> tuple[str, str, str]:
+    """(fill colour, extra label lines, tooltip) of a node on the heat map."""
+    entered, hung_up, failures, visits = figures.nodes.get(node_id, (0, 0, 0, 0))
+    level = heat_level(entered, hung_up, failures, visits)
+    if not entered:
+        return HEAT_COLOURS[0], "no calls", f"{node_id}: no calls"
+    drop, fail = hung_up / entered, (failures / visits if visits else 0.0)
+    text = f"{entered} calls · {hung_up} hung up ({drop:.0%})\n{failures} no input/no match ({fail:.0%} of visits)"
+    return HEAT_COLOURS[level], text, f"{node_id}: {text.replace(chr(10), '; ')}"
+
+
 _AREA_COLOURS = ("#f3f6fc", "#fdf6ec", "#f1f8f4", "#fbf1f5", "#f4f1fb", "#eef8f9", "#f8f8ee")
 
 
-def dot(flow: Flow) -> str:
+def dot(flow: Flow, heat: HeatFigures | None = None) -> str:
     """Graphviz DOT, top-down, one box per area: ``ivr graph NAME --svg flow.svg`` (or
-    ``--dot | dot -Tsvg``)."""
+    ``--dot | dot -Tsvg``). With ``heat``: a heat map, each node filled by how often
+    callers hung up or failed there (``heat_level``), each way as thick as its traffic."""
+    title = f"{flow.name}: " + (flow.description or "call flow")
+    if heat is not None:
+        title = f"{flow.name}: where callers struggle" + (f" ({heat.title})" if heat.title else "")
     lines = [f"digraph {_q(flow.name)} {{", "  rankdir=TB;", "  newrank=true;", "  nodesep=0.35;", "  ranksep=0.45;",
-             f"  label={_q(f'{flow.name}: ' + (flow.description or 'call flow'))};", "  labelloc=t;", "  fontsize=20;",
+             f"  label={_q(title)};", "  labelloc=t;", "  fontsize=20;",
              '  fontname="Helvetica";',
              '  node [shape=box, style="rounded,filled", fillcolor=white, fontname="Helvetica", fontsize=12];',
              '  edge [fontname="Helvetica", fontsize=10, color="#555555"];']
@@ -318,8 +360,14 @@ def dot(flow: Flow) -> str:
         style = "filled" if kind.dot_shape != "box" else "rounded,filled"
         note = _note(node)
         label = f"{node_id}\n{node.kind}" + (f"\n{note}" if note else "")
+        extra = ""
+        if heat is not None:
+            fill, figures, tip = _heat_node(node_id, heat)
+            label = f"{node_id}\n{node.kind}\n{figures}"
+            style = "filled" if kind.dot_shape != "box" else "rounded,filled"
+            extra = f", id={_q('heat-' + node_id)}, tooltip={_q(tip)}"
         lines.append(f"{indent}{_q(node_id)} [label={_q(label)}, shape={kind.dot_shape}, style={_q(style)}, "
-                     f"fillcolor={_q(fill)}];")
+                     f"fillcolor={_q(fill)}{extra}];")
 
     top, parts = areas(flow)
     grouped = {n for a in parts for n in a.nodes}
@@ -347,11 +395,31 @@ def dot(flow: Flow) -> str:
         rank = " ".join(_q(n) for n in ["(call)", *(f"(escape {i})" for i in range(1, len(_escape_boxes(flow)) + 1))]
                         if flow.start in flow.nodes or n != "(call)")
         lines.append(f"  {{rank=min; {rank}}}")
+    drawn: set[tuple[str, str]] = set()
+    busiest = max(heat.edges.values(), default=0) if heat is not None else 0
     for source, label, target, dashed in _plain_edges(flow):
         style = ', style=dashed, constraint=false, color="#999999", fontcolor="#777777"' if dashed else ""
+        if heat is not None:
+            label, style = _heat_edge(label, heat.edges.get((source, target), 0), busiest, dashed)
+            drawn.add((source, target))
         lines.append(f"  {_q(source)} -> {_q(target)} [label={_q(label)}{style}];")
+    if heat is not None:  # ways the engine took on its own (operator, retries, escalation) that callers used
+        for (source, target), count in sorted(heat.edges.items()):
+            if (source, target) not in drawn and source in flow.nodes and target in flow.nodes and count:
+                label, style = _heat_edge("", count, busiest, True)
+                lines.append(f"  {_q(source)} -> {_q(target)} [label={_q(label)}{style}];")
     lines.append("}")
     return "\n".join(lines) + "\n"
+
+
+def _heat_edge(label: str, count: int, busiest: int, dashed: bool) -> tuple[str, str]:
+    """(label, attributes) of a way on the heat map: as thick as its share of the busiest."""
+    width = 1.0 + 5.0 * count / busiest if busiest else 1.0
+    text = f"{label} ({count})" if label else f"{count}"
+    colour = "#444444" if count else "#bbbbbb"
+    style = ', style=dashed, constraint=false' if dashed else ""
+    return text, f', penwidth={width:.1f}, color="{colour}", fontcolor="{colour}"{style}'
+
 
 
 def _q(text: str) -> str:

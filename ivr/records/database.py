@@ -31,6 +31,7 @@ from .migrate import upgrade
 from .record import CallRecord
 from .report import report
 from .schema import call_nodes, call_transfers, calls
+from .worklists import forget_items, purge_items
 from .wrapup import LabelledCall, kept_after_the_call, labelled_calls, set_wrap_up
 
 __all__ = ["Records", "open_records", "records_url", "retention_days", "sqlalchemy_url", "call_row", "node_rows",
@@ -190,6 +191,7 @@ class Records:
         with self.engine.begin() as conn:
             conn.execute(delete(call_nodes).where(call_nodes.c.started_at < cutoff))
             conn.execute(delete(call_transfers).where(call_transfers.c.started_at < cutoff))
+            purge_items(conn, cutoff)  # voicemails and callbacks filed before the cutoff, too
             return conn.execute(delete(calls).where(calls.c.started_at < cutoff)).rowcount
 
     def forget(self, number: str) -> int:
@@ -199,6 +201,7 @@ class Records:
             raise ValueError("forget needs the caller's number, e.g. +15551230000")
         theirs = select(calls.c.id).where(calls.c.caller == number)
         with self.engine.begin() as conn:
+            forget_items(conn, number)  # their voicemails and callback promises, too
             conn.execute(delete(call_nodes).where(call_nodes.c.call_id.in_(theirs)))
             conn.execute(delete(call_transfers).where(call_transfers.c.call_id.in_(theirs)))
             return conn.execute(delete(calls).where(calls.c.caller == number)).rowcount

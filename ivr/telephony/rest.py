@@ -56,3 +56,11 @@ class TwilioRest:
     def redirect(self, call_sid: str, url: str) -> None:
         """Send the live call to ``url`` now (it interrupts the prompt that is playing)."""
         self._retry(f"redirect of {call_sid}", lambda: self.client.calls(call_sid).update(url=url, method="POST"))
+
+    def place_call(self, to: str, from_: str, url: str, status_callback: str, timeout: int = 30) -> str:
+        """Start an outbound call to ``to`` from the line's number ``from_``; Twilio fetches
+        ``url`` when it is answered and posts its end to ``status_callback``. Returns its SID."""
+        call = self._retry("placing a call back", lambda: self.client.calls.create(
+            to=to, from_=from_, url=url, method="POST", status_callback=status_callback,
+            status_callback_method="POST", status_callback_event=["completed"], timeout=timeout))
+        return str(call.sid)

@@ -82,8 +82,9 @@ def respond(applied: Applied) -> Response:
     parts = services()
     urls = parts.urls()
     speech = parts.speech.speech_for(applied, urls.base)
+    transcribe = urls.to("/twilio/transcription") if parts.settings.voicemail_transcripts == "twilio" else ""
     body = twiml.render(applied.actions, urls, applied.session.call_sid, applied.seq, speech,
-                        warm=parts.warm is not None)
+                        warm=parts.warm is not None, transcribe_url=transcribe)
     if parts.warm is not None:
         parts.warm.ring(applied, urls, parts.now)
     return xml(body)

@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from ivr.records import Records
 
     from .services import Background
+    from .worklists import WorklistDesk
 
 __all__ = ["RecordKeeper", "open_keeper"]
 
@@ -29,6 +30,7 @@ log = logging.getLogger(__name__)
 class RecordKeeper:
     def __init__(self, records: Records, store: SessionStore, background: Background) -> None:
         self.records, self.store, self.background = records, store, background
+        self.worklists: WorklistDesk | None = None  # files the call's voicemail and callback promise
 
     def call_ended(self, call_sid: str, flow: Flow, session: Session, at: datetime) -> None:
         self.background.submit(f"keeping the record of call {call_sid}", self.keep, call_sid, flow, session, at)
@@ -40,6 +42,8 @@ class RecordKeeper:
             self.records.write(build_record(flow, session, self.store.events(call_sid), at))
         except Exception:  # the records are a report: a failure must not touch the call
             log.exception("call %s: its record could not be kept", call_sid)
+        if self.worklists is not None:  # a voicemail or a callback promise is work for a person
+            self.worklists.file(session, at)
 
 
 def open_keeper(url: str, store: SessionStore, background: Background) -> RecordKeeper | None:
