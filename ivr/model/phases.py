@@ -48,6 +48,7 @@ class TransferStatus(StrEnum):
     conversation with the agent is over: after the call was connected, or, for a plain
     ``<Dial>`` the agent answered without a whisper, the answer and the end at once
     (recorded as ``answered``). ``timeout``: the caller held longer than the flow allows.
+    ``unavailable``: an agent pool target had nobody free (the next target is tried).
     """
 
     ANSWERED = "answered"
@@ -58,6 +59,7 @@ class TransferStatus(StrEnum):
     CANCELED = "canceled"
     COMPLETED = "completed"
     TIMEOUT = "timeout"
+    UNAVAILABLE = "unavailable"  # an agent pool had nobody free to offer the call to
 
     @classmethod
     def read(cls, status: str) -> TransferStatus:

@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from .bus import Bus
+    from .presence import Presence
     from .shared import Shared
 
 #: The fields of a saved dict that the store copies into the call's summary.
@@ -171,6 +172,17 @@ class SessionStore(ABC):
             from .shared import MemoryShared
 
             found = self.__dict__.setdefault("_shared_default", MemoryShared())
+        return found
+
+    @property
+    def presence(self) -> Presence:
+        """Agents' presence (available, busy, away) every host on this store sees
+        (``presence.py``). This default keeps it in this process; SQLite and Redis share it."""
+        found = self.__dict__.get("_presence_default")
+        if found is None:
+            from .presence import MemoryPresence
+
+            found = self.__dict__.setdefault("_presence_default", MemoryPresence())
         return found
 
     @abstractmethod

@@ -33,6 +33,7 @@ from typing import Any
 
 from .base import SessionStore, Stored, StoreUnavailable, VersionConflict, dump_json, summary_fields
 from .bus import Bus, Subscription
+from .presence import Presence
 from .shared import Shared
 
 # KEYS: session, call, calls, active. ARGV: sid, data, expected ('' = create), flow,
@@ -245,6 +246,16 @@ class RedisStore(SessionStore):
         found = self.__dict__.get("_shared")
         if found is None:
             found = self.__dict__.setdefault("_shared", RedisShared(self))
+        return found
+
+    @property
+    def presence(self) -> Presence:
+        """Agents' presence in this store (``presence.RedisPresence``), made once."""
+        found = self.__dict__.get("_presence")
+        if found is None:
+            from .presence import RedisPresence
+
+            found = self.__dict__.setdefault("_presence", RedisPresence(self))
         return found
 
     def release(self) -> None:

@@ -37,6 +37,7 @@ from contextlib import contextmanager
 
 from .base import SessionStore, Stored, StoreUnavailable, VersionConflict, dump_json, summary_fields
 from .bus import Bus, LocalBus
+from .presence import Presence
 from .shared import Shared
 
 SCHEMA = """
@@ -309,6 +310,16 @@ class SQLiteStore(SessionStore):
         if self._shared is None:
             self._shared = SQLiteShared(self)
         return self._shared
+
+    @property
+    def presence(self) -> Presence:
+        """Agents' presence in this store (``presence.SQLitePresence``), made once."""
+        found = self.__dict__.get("_presence")
+        if found is None:
+            from .presence import SQLitePresence
+
+            found = self.__dict__.setdefault("_presence", SQLitePresence(self))
+        return found
 
     def release(self) -> None:
         """Close the connections this process opened (every thread's) and forget them: the

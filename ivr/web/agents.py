@@ -7,10 +7,16 @@ The file is YAML::
         display_name: Alice Moreno
         password_hash: "scrypt:32768:8:1$..."   # .venv/bin/ivr agents hash
         targets: [client:alice, "+15005550010"] # the transfer targets that ring her
+        languages: [en, ko]                # optional: the languages she takes calls in
+        skills: [billing, orders]          # optional: what she can help with
 
 Passwords are never in the file, only werkzeug hashes (``generate_password_hash``); a
 ``password`` key is refused with the command that makes a hash. An agent may act only on
-transfer attempts whose target is one of their ``targets``.
+transfer attempts whose target is one of their ``targets``. ``languages`` and ``skills``
+decide which agent pools (``{agents: {languages: [ko], skills: [orders]}}`` in a flow's
+transfer) an agent belongs to; a pool rings the agent's first target.
+
+Every problem names the file and the line it stands on.
 
 Rules of this file: ``AgentsFile.roster()`` re-reads the file when its modification time
 changes, so ops add or remove an agent without a restart; a file that stops being valid
@@ -25,25 +31,32 @@ import getpass
 import logging
 import re
 import sys
-from collections.abc import Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import yaml
 from werkzeug.security import check_password_hash, generate_password_hash
+
+from ivr.model.targets import LANGUAGE, SKILL, AgentPool
+from ivr.store.presence import AgentState
 
 log = logging.getLogger(__name__)
 
 HASH_COMMAND = ".venv/bin/ivr agents hash"
 HASH_METHODS = ("scrypt:", "pbkdf2:")
-AGENT_KEYS = {"name", "display_name", "password_hash", "targets"}
+AGENT_KEYS = {"name", "display_name", "password_hash", "targets", "languages", "skills"}
+GONE_AFTER = 60.0  # seconds without a sign of the agent's open console (its board's event stream) before they count as away
 NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
 TARGET = re.compile(r"^(client:[A-Za-z0-9_.-]+|sip:\S+@\S+|queue:[A-Za-z0-9_.-]+|\+[1-9][0-9]{6,14})$")
 EXAMPLE = """agents:
   - name: alice
     display_name: Alice Moreno
     password_hash: "scrypt:32768:8:1$..."     # from: .venv/bin/ivr agents hash
-    targets: [client:alice, "+15005550010"]"""
+    targets: [client:alice, "+15005550010"]
+    languages: [en, ko]                       # optional
+    skills: [billing, orders]                 # optional"""
 
 
 class AgentsError(ValueError):
@@ -56,10 +69,24 @@ class Agent:
     display_name: str
     password_hash: str = field(repr=False)
     targets: tuple[str, ...] = ()
+    languages: tuple[str, ...] = ()
+    skills: tuple[str, ...] = ()
 
     def offered(self, target: str) -> bool:
         """Whether a transfer attempt to ``target`` rings this agent."""
         return bool(target) and target in self.targets
+
+    @property
+    def dial_target(self) -> str:
+        """What an agent pool rings to reach this agent: their first target."""
+        return self.targets[0] if self.targets else ""
+
+    def describe(self) -> str:
+        """One line for ``ivr agents check``: name, targets, languages and skills."""
+        extra = [f"{what}: {', '.join(values)}" for what, values in
+                 (("languages", self.languages), ("skills", self.skills)) if values]
+        return f"{self.name}: {self.display_name} <- {', '.join(self.targets)}" + \
+            (f" ({'; '.join(extra)})" if extra else "")
 
 
 @dataclass(frozen=True)
@@ -69,6 +96,11 @@ class Roster:
 
     def get(self, name: str) -> Agent | None:
         return self.agents.get(name)
+
+    def in_pool(self, pool: AgentPool) -> list[Agent]:
+        """The agents an agent pool may offer a call to (whatever their presence)."""
+        return [agent for agent in self.agents.values()
+                if agent.targets and pool.takes(agent.languages, agent.skills)]
 
     def sign_in(self, name: str, password: str) -> Agent | None:
         """The agent when ``name`` and ``password`` match, else None (which part failed
@@ -81,9 +113,11 @@ class Roster:
 
 
 def parse_agents(text: str, source: str = "agents file") -> Roster:
-    """A roster from the YAML text of an agents file; ``AgentsError`` lists every problem."""
+    """A roster from the YAML text of an agents file; ``AgentsError`` lists every problem,
+    each with the line it stands on."""
     try:
         doc = yaml.safe_load(text)
+        lines = _lines(yaml.compose(text))
     except yaml.YAMLError as exc:
         raise AgentsError(f"{source}: not valid YAML: {exc}") from None
     if not isinstance(doc, dict) or not isinstance(doc.get("agents"), list):
@@ -91,17 +125,20 @@ def parse_agents(text: str, source: str = "agents file") -> Roster:
     problems: list[str] = []
     agents: dict[str, Agent] = {}
     for index, entry in enumerate(doc["agents"], 1):
-        where = f"{source}: agent #{index}"
+        at = lines[index - 1] if index - 1 < len(lines) else (0, {})
+        where = f"{source}:{at[0]}: agent #{index}"
         if not isinstance(entry, dict):
             problems.append(f"{where}: expected name, display_name, password_hash and targets")
             continue
         name = str(entry.get("name", "")).strip().lower()
-        where = f"{source}: agent {name or '#' + str(index)!r}"
+        where = f"{source}:{at[0]}: agent {name or '#' + str(index)!r}"
         agent_problems = _check_entry(entry, name, where, agents)
+        agent_problems += _check_words(entry, f"agent {name or '#' + str(index)!r}", source, at[1])
         problems += agent_problems
         if not agent_problems:
             targets = tuple(str(t).strip() for t in entry.get("targets") or ())
-            agents[name] = Agent(name, str(entry.get("display_name") or name), str(entry["password_hash"]), targets)
+            agents[name] = Agent(name, str(entry.get("display_name") or name), str(entry["password_hash"]), targets,
+                                 _words(entry.get("languages")), _words(entry.get("skills")))
     if problems:
         raise AgentsError("\n".join(problems))
     if not agents:
@@ -134,6 +171,55 @@ def _check_entry(entry: dict, name: str, where: str, seen: dict[str, Agent]) -> 
             problems.append(f"{where}: not a transfer target: {', '.join(bad)} "
                             "(use client:NAME, +E164 number, sip:USER@HOST or queue:NAME)")
     return problems
+
+
+def _lines(root: Any) -> list[tuple[int, dict[str, int]]]:
+    """For each entry under ``agents:``: its line, and the line of each of its keys."""
+    out: list[tuple[int, dict[str, int]]] = []
+    if not isinstance(root, yaml.MappingNode):
+        return out
+    for key, value in root.value:
+        if getattr(key, "value", None) == "agents" and isinstance(value, yaml.SequenceNode):
+            for item in value.value:
+                keys = {str(k.value): v.start_mark.line + 1 for k, v in item.value} \
+                    if isinstance(item, yaml.MappingNode) else {}
+                out.append((item.start_mark.line + 1, keys))
+    return out
+
+
+def _words(value: Any) -> tuple[str, ...]:
+    items = value if isinstance(value, list) else [] if value is None else [value]
+    return tuple(str(item).strip().lower() for item in items)
+
+
+def _check_words(entry: dict, who: str, source: str, lines: Mapping[str, int]) -> list[str]:
+    """``languages`` and ``skills``: lists of language codes and skill names."""
+    problems = []
+    for key, form, example in (("languages", LANGUAGE, "[en, ko]"), ("skills", SKILL, "[billing, orders]")):
+        value = entry.get(key)
+        if value is None:
+            continue
+        where = f"{source}:{lines.get(key, 0)}: {who}"
+        if not isinstance(value, list) or any(isinstance(v, (dict, list, bool)) or v is None for v in value):
+            problems.append(f"{where}: '{key}' must be a list like {example}")
+            continue
+        bad = [str(v) for v in value if not form.fullmatch(str(v).strip().lower())]
+        if bad:
+            what = "language codes (en, ko, pt-br)" if key == "languages" else \
+                "skill names (lower-case letters, digits, '-' or '_')"
+            problems.append(f"{where}: not {what}: {', '.join(bad)}; write '{key}' like {example}")
+    return problems
+
+
+def offer_order(agents: Collection[Agent], presence: Mapping[str, AgentState], offered: Collection[str],
+                now: float, gone_after: float = GONE_AFTER) -> list[Agent]:
+    """The agents to offer a call to, best first: available, their console seen within
+    ``gone_after`` seconds of ``now`` (else they count as away), not offered this call
+    before (``offered``), longest idle first (ties by name). Pure: presence is read by the
+    caller, and each agent is claimed in the store before they are rung."""
+    ready = [agent for agent in agents if agent.name not in offered
+             and (state := presence.get(agent.name)) is not None and state.free(now, gone_after)]
+    return sorted(ready, key=lambda agent: (presence[agent.name].since, agent.name))
 
 
 class AgentsFile:
@@ -206,7 +292,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(exc, file=sys.stderr)
         return 1
     for agent in roster.agents.values():
-        print(f"{agent.name}: {agent.display_name} <- {', '.join(agent.targets)}")
+        print(agent.describe())
     return 0
 
 

@@ -16,7 +16,13 @@ ringing transfer, and the history of recent calls.
   seconds and ends after ``IVR_CONSOLE_STREAM_SECONDS`` (the browser reconnects): a closed
   browser frees its thread at the next heartbeat at the latest.
 * Accept / Pass is the whisper's 1 / 2: ``Line.agent_answer``. An agent may act only on a
-  transfer attempt whose target is one of their targets (403 otherwise).
+  transfer attempt whose target is one of their targets (403 otherwise); an agent pool's
+  attempt is the offered agent's alone.
+* Presence (``presence.py``): the board lists every agent as available, busy or away and
+  lets the agent change their own (``POST /console/presence``); signing in makes an agent
+  available, signing out away; the event stream marks the agent seen (a console gone for
+  ``agents.GONE_AFTER`` seconds counts as away) and sends the list again (``presence``)
+  whenever someone's presence changes.
 
 Rules of this file: nothing here changes a call except through ``Line.agent_answer``; what
 the console shows of a call is ``call_card`` (secrets already masked by the engine's
@@ -58,6 +64,7 @@ from .agents import EXAMPLE, HASH_COMMAND, Agent, AgentsFile
 from .console_sessions import ConsoleSessions
 from .line import CONSOLE_CHANNEL, Line, call_card
 from .live import LiveCall
+from .presence import PRESENCE_CHANGED, desk
 from .services import services
 
 log = logging.getLogger(__name__)
@@ -178,6 +185,7 @@ def sign_in():
     session.clear()
     session["sid"] = _sessions().begin(agent.name)
     session["csrf"] = secrets.token_urlsafe(32)
+    desk().choose(agent, "available")
     log.info("console: %s signed in", agent.name)
     target = request.args.get("next", "")
     if not (target.startswith("/console") and not target.startswith("//")):
@@ -187,6 +195,8 @@ def sign_in():
 
 @bp.post("/sign-out")
 def sign_out():
+    if g.agent is not None:
+        desk().choose(g.agent, "away")
     _sessions().end(session.get("sid", ""))  # every copy of the cookie stops working now
     session.clear()
     flash("You are signed out.")
@@ -214,6 +224,8 @@ def board_card(card: dict[str, Any], live: LiveCall | None = None) -> dict[str, 
     """A call card as the board shows it: ``call_card`` plus who passed on the current
     attempt (``declined_attempt``) and, once connected, who took the call."""
     card = dict(card)
+    if card.get("phase") == "transfer" and str(card.get("target", "")).startswith("agents:"):
+        card = desk().offered_card(card, live)  # the agent a pool offers the call to now
     if (live is not None and card.get("phase") == "transfer" and "declined_attempt" not in card
             and live.was_declined(card.get("attempt"))):
         card["declined_attempt"] = card["attempt"]
@@ -267,7 +279,27 @@ def board():
     by_section: dict[str, list] = {"waiting": [], "automated": [], "connected": []}
     for card in cards:
         by_section.setdefault(card["section"], []).append(card)
-    return render_template("console/board.html", sections=by_section, render_card=render_card)
+    return render_template("console/board.html", sections=by_section, render_card=render_card,
+                           agents_presence=desk().board(), me=desk().mine(g.agent))
+
+
+@bp.post("/presence")
+def presence():
+    """The agent sets their own presence: available or away (busy is set by calls)."""
+    wanted = request.form.get("state", "")
+    if wanted not in ("available", "away"):
+        abort(400, "Choose available or away.")
+    mine = desk().choose(g.agent, wanted)
+    message = f"You are {mine['label'].lower()}." + (f" You will be {wanted} when this call ends."
+                                                      if mine["state"] == "busy" else "")
+    if "application/json" in request.headers.get("Accept", ""):
+        return {"state": mine["state"], "message": message, "html": _presence_html()}
+    flash(message)
+    return redirect(url_for(".board"))
+
+
+def _presence_html() -> str:
+    return render_template("console/_presence.html", agents_presence=desk().board(), me=desk().mine(g.agent))
 
 
 def _sse(event: str, data: dict[str, Any]) -> str:
@@ -285,6 +317,8 @@ def events():
         subscription = bus.subscribe(CONSOLE_CHANNEL, timeout=heartbeat)  # before the snapshot: nothing lost
         try:
             yield "retry: 2000\n\n"
+            if g.agent is not None:
+                desk().seen(g.agent.name)  # this agent's console is open
             yield _sse("snapshot", {"calls": [_item(card) for card in active_cards()]})
             deadline = time.monotonic() + lifetime
             while (left := deadline - time.monotonic()) > 0:
@@ -293,7 +327,12 @@ def events():
                     if sessions.agent_of(sid, active=False) is None:  # signed out or idle: the stream ends
                         yield _sse("signed-out", {})
                         return
+                    if g.agent is not None:
+                        desk().seen(g.agent.name)
                     yield ": heartbeat\n\n"
+                    continue
+                if card.get("kind") == PRESENCE_CHANGED:
+                    yield _sse("presence", {"html": _presence_html()})
                     continue
                 yield _sse("call", _item(card))
         finally:
@@ -316,7 +355,8 @@ def answer(call_sid: str):
     live = LiveCall.load(line.store, call_sid)
     if live is None or not live.is_attempt_live(attempt):
         return _answered(call_sid, "gone", 409)
-    card = call_card(line.library.pinned(live.session.flow, live.session.flow_version), live.session)
+    card = board_card(call_card(line.library.pinned(live.session.flow, live.session.flow_version), live.session),
+                      live)
     agent: Agent = g.agent
     if not agent.offered(card.get("target", "")):
         log.warning("console: %s tried to %s call %s, offered to %s", agent.name, action, call_sid,
@@ -331,6 +371,8 @@ def answer(call_sid: str):
         live = LiveCall.load(line.store, call_sid)
         if warm is not None and live is not None:
             warm.stop_ringing(live)  # stop ringing this agent: its status callback moves the call on
+    if result == "accepted":
+        desk().took(card["target"], call_sid)  # busy with this call (a pool's agent already is)
     warm_transfer = services().warm
     if result == "accepted" and warm_transfer is not None:  # a phone already at the whisper joins now
         taken = LiveCall.load(line.store, call_sid)

@@ -31,6 +31,7 @@ from ivr.store import Stored
 
 from .line import Applied, Line
 from .live import LiveCall
+from .presence import desk
 from .services import services
 
 __all__ = ["bp", "respond", "twilio_webhook", "voice_of", "xml"]
@@ -135,8 +136,9 @@ def dial() -> Response:
     live = LiveCall.load(_line().store, sid)
     if live is None:
         return _unknown_call(sid)
-    status = _dial_outcome(live, form.get("DialCallStatus") or _queue_status(form.get("QueueResult", "")),
-                           request.args.get("attempt"), form.get("DialBridged", ""))
+    status = "unavailable" if request.args.get("unavailable") else \
+        _dial_outcome(live, form.get("DialCallStatus") or _queue_status(form.get("QueueResult", "")),
+                      request.args.get("attempt"), form.get("DialBridged", ""))
     if status == "hangup":
         _line().apply(sid, CallEnded(_now(), "completed"))
         return xml(twiml.empty())
@@ -309,6 +311,8 @@ def status() -> Response:
         applied = _line().apply(sid, CallEnded(_now(), call_status), ended_status=call_status)
         if applied is not None:
             _line().store.finish(sid, applied.session.outcome or call_status)
+        if live.session.transfers or live.phase in ("transfer", "connected"):
+            desk().call_over(sid)  # the agents busy with this call are free again
     return Response(status=204)
 
 

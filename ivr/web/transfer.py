@@ -10,6 +10,15 @@ conference to the flow's fallback (voicemail, a queue). REST errors are retried 
 backoff (``ivr.telephony.rest``); when they persist the attempt counts as failed, so the
 caller always moves on. A caller who hangs up on hold cancels the agent leg.
 
+An agent pool target (``{agents: {skills: [...]}}``) is dialled the same way, one agent
+at a time: when its attempt is dialled, ``Desk.offer`` claims the longest idle available
+agent of the pool who was not offered this call yet (atomically in the store: two hosts
+never ring one agent for two calls) and their first target is rung. A pass, no answer or
+failure frees the agent and the engine offers the same pool again (the next agent);
+nobody free is ``unavailable`` and the engine goes on to the next target at once. An
+offer is known by the call's ``seq`` when it was made (``offer=`` in the leg's URLs), so
+a late callback of an earlier agent's leg never decides the current one.
+
 Rules of this file: a webhook never waits on the REST API. It decides (engine and
 store), answers the caller at once (the hold conference), and hands the REST work (the
 agent leg, the CRM notice, a cancel, the redirect out of the conference) to the line's
@@ -36,7 +45,7 @@ from flask import Blueprint, Flask, Response, request
 from ivr import twiml
 from ivr.model.actions import Transfer
 from ivr.model.events import TransferResult
-from ivr.model.targets import target_kind
+from ivr.model.targets import AgentPool, target_kind
 from ivr.settings import Settings
 from ivr.store import Stored
 from ivr.telephony.crm import CrmNotifier
@@ -45,6 +54,7 @@ from ivr.telephony.rest import CallGone, RestUnavailable, TwilioRest
 from .hooks import respond, twilio_webhook, voice_of, xml
 from .line import Applied, Line
 from .live import LiveCall
+from .presence import Desk
 from .services import Background, services
 
 __all__ = ["Sweeper", "WarmTransfer", "bp", "init_app", "warm_transfer"]
@@ -67,6 +77,7 @@ class WarmTransfer:
         self.line, self.rest, self.settings, self.background = line, rest, settings, background
         self.crm = crm or CrmNotifier()
         self._seen_urls = twiml.Urls("http://localhost")
+        self.desk: Desk | None = None  # the agents' presence, for agent pool targets (set by init_app)
 
     # -- what the webhooks hand over ----------------------------------------------------
 
@@ -125,47 +136,106 @@ class WarmTransfer:
             if action is None:
                 self.move_caller_on(applied, urls, at=now())
                 return
-            live = LiveCall.load(self.line.store, applied.session.call_sid)
+            call_sid = applied.session.call_sid
+            live = LiveCall.load(self.line.store, call_sid)
             if live is None or not live.is_attempt_live(action.attempt):
                 return  # the caller hung up, or an agent already took the call, before it was our turn
-            if action.attempt == 1:
+            if action.attempt == 1 and not offered_agents(live):
                 self._notify_crm(applied, action)
+            pool, agent, offer = AgentPool.of(action.target), "", 0
+            to = action.target
+            if pool is not None:
+                offer = applied.seq
+                chosen = self._offer(live, pool, offer)
+                if chosen is None:  # nobody of the pool is free: the next target, at once
+                    status = "unavailable"
+                elif not chosen:
+                    return  # the call moved on while an agent was being chosen
+                else:
+                    agent, to, status = chosen[0], chosen[1], ""
+                if status:
+                    log.info("call %s: nobody free for %s; trying the next way to a person", call_sid, pool.describe())
+                    nxt = self.line.apply(call_sid, TransferResult(now(), status, action.target),
+                                          only_if=_offer_check(action.attempt, offer))
+                    if nxt is None or nxt.stale:
+                        return
+                    applied = nxt
+                    continue
             try:
-                leg = self._dial_agent(applied, action, urls)
+                leg = self._dial_agent(applied, action, urls, to, agent, offer)
             except (RestUnavailable, CallGone) as exc:
-                log.warning("call %s: cannot dial %s (%s); trying the next way to a person",
-                            applied.session.call_sid, action.target, exc)
-                nxt = self.line.apply(applied.session.call_sid, TransferResult(now(), "failed", action.target))
+                log.warning("call %s: cannot dial %s (%s); trying the next way to a person", call_sid, to, exc)
+                self._release(agent, call_sid)
+                nxt = self.line.apply(call_sid, TransferResult(now(), "failed", to),
+                                      only_if=_offer_check(action.attempt, offer))
                 if nxt is None or nxt.stale:
                     return
                 applied = nxt
                 continue
-            self._keep_leg(applied.session.call_sid, leg, action.attempt)
+            self._keep_leg(call_sid, leg, action.attempt, offer, agent)
             return
 
-    def _dial_agent(self, applied: Applied, action: Transfer, urls: twiml.Urls) -> str:
+    def _offer(self, live: LiveCall, pool: AgentPool, offer: int) -> tuple[str, str] | tuple[()] | None:
+        """Claim the pool's next agent for this call and note the offer on the call:
+        (agent, target to ring), None when nobody is free, () when the call moved on
+        meanwhile (the claim is given back)."""
+        call_sid = live.call_sid
+        if self.desk is None:
+            return None
+        agent = self.desk.offer(pool, call_sid, offered_agents(live))
+        if agent is None:
+            return None
+        noted: list[bool] = []
+
+        def note(current: Stored | None) -> dict[str, Any] | None:
+            noted.clear()
+            fresh = LiveCall.of(current)
+            if fresh is None or not offer_is_live(fresh, fresh.session.transfer_attempt, offer):
+                return None
+            noted.append(True)
+            other = {**fresh.other, "offered_agent": agent.name,
+                     "offered_agents": [*offered_agents(fresh), agent.name]}
+            return replace(fresh, other=other, declined_attempt="").to_stored()
+
+        self.line.store.update(call_sid, note)
+        if not noted:
+            self.desk.release(agent.name, call_sid)
+            return ()
+        log.info("call %s: offered to %s (%s)", call_sid, agent.name, pool.describe())
+        return agent.name, agent.dial_target
+
+    def _release(self, agent: str, call_sid: str) -> None:
+        if agent and self.desk is not None:
+            self.desk.release(agent, call_sid)
+
+    def _dial_agent(self, applied: Applied, action: Transfer, urls: twiml.Urls, target: str = "", agent: str = "",
+                    offer: int = 0) -> str:
+        """Create the agent leg to ``target`` (the action's own target, or the agent an
+        agent pool offers the call to: ``agent``, whose offer is ``offer``)."""
         call_sid = applied.session.call_sid
-        to = action.target
+        to = target or action.target
         if target_kind(to) == "sip":
             to = twiml.sip_with_headers(to, dict(action.context))
         caller_id = applied.session.to or self.settings.fallback_number
-        whisper = urls.to("/twilio/whisper", call=call_sid, attempt=action.attempt) if action.whisper else \
-            urls.to("/twilio/whisper/answer", call=call_sid, attempt=action.attempt, accept=1)
-        status = urls.to("/twilio/agent-status", call=call_sid, attempt=action.attempt)
-        created = self.rest._retry(f"agent leg to {action.target}", lambda: self.rest.client.calls.create(
+        mark = {"offer": offer or None, "agent": agent or None}
+        whisper = urls.to("/twilio/whisper", call=call_sid, attempt=action.attempt, **mark) if action.whisper else \
+            urls.to("/twilio/whisper/answer", call=call_sid, attempt=action.attempt, accept=1, **mark)
+        status = urls.to("/twilio/agent-status", call=call_sid, attempt=action.attempt, **mark)
+        created = self.rest._retry(f"agent leg to {to}", lambda: self.rest.client.calls.create(
             to=to, from_=caller_id, url=whisper, method="POST", status_callback=status,
             status_callback_method="POST", timeout=action.timeout))
         return str(getattr(created, "sid", "") or "")
 
-    def _keep_leg(self, call_sid: str, leg: str, attempt: int) -> None:
-        """Remember the leg while its attempt is live; a leg made for a call that ended or
-        moved on meanwhile is stopped at once (one an agent took is left alone)."""
+    def _keep_leg(self, call_sid: str, leg: str, attempt: int, offer: int = 0, agent: str = "") -> None:
+        """Remember the leg while its attempt (and offer) is live; a leg made for a call
+        that ended or moved on meanwhile is stopped at once (one an agent took is left
+        alone), and the agent a pool offered it to is free again."""
         holder: dict[str, LiveCall] = {}
 
         def change(current: Stored | None) -> dict[str, Any] | None:
             holder.clear()
             live = LiveCall.of(current)
-            if live is None or not live.is_attempt_live(attempt):
+            if live is None or not offer_is_live(live, attempt, offer):
                 if live is not None:
                     holder["late"] = live
                 return None
@@ -176,6 +246,7 @@ class WarmTransfer:
         late = holder.get("late")
         if late is not None and late.phase != "connected" and leg:
             log.info("call %s moved on while agent leg %s was being made; stopping it", call_sid, leg)
+            self._release(agent, call_sid)
             self.end_leg(leg, late.agent_attempt == attempt and late.agent_answered)
 
     def _notify_crm(self, applied: Applied, action: Transfer) -> None:
@@ -275,6 +346,7 @@ class WarmTransfer:
         log.warning("call %s: %s; moving the caller on", call_sid, why)
         if live.agent_attempt == attempt:
             self.stop_ringing(live)
+        self._release(str(live.other.get("offered_agent") or ""), call_sid)
         self.move_on(applied, self._urls(), lambda: now)
         return f"{call_sid}: {why}"
 
@@ -360,6 +432,23 @@ class Sweeper:
                 failing = True
 
 
+def offered_agents(live: LiveCall) -> tuple[str, ...]:
+    """The agents agent pools offered this call to so far (kept beside the live call)."""
+    found = live.other.get("offered_agents")
+    return tuple(str(name) for name in found) if isinstance(found, list) else ()
+
+
+def _offer_check(attempt: int, offer: int) -> Callable[[LiveCall], bool]:
+    return lambda live: offer_is_live(live, attempt, offer)
+
+
+def offer_is_live(live: LiveCall, attempt: object, offer: object) -> bool:
+    """Whether transfer attempt ``attempt`` is the one the caller waits on and, for an
+    agent pool (``offer``: the call's ``seq`` when the agent was chosen), whether that
+    offer is still the current one: every result applied to the call moves ``seq`` on."""
+    return live.is_attempt_live(attempt) and (not offer or str(live.seq) == str(offer))
+
+
 def _update(rest: TwilioRest, leg: str, status: str) -> Callable[[], object]:
     return lambda: rest.client.calls(leg).update(status=status)
 
@@ -397,10 +486,16 @@ def agent_join() -> Response:
 def agent_status() -> Response:
     call = request.args.get("call", "")
     attempt = request.args.get("attempt", "")
+    offer = request.args.get("offer", "")
     status = request.form.get("CallStatus", "")
     parts = services()
     if parts.warm is None:
         return Response(status=204)  # no agent legs are made without the REST API
+    if status in ("completed", *AGENT_FAILED) and parts.warm.desk is not None:  # this agent's leg is over
+        if request.args.get("agent"):
+            parts.warm.desk.release(request.args.get("agent", ""), call)
+        else:
+            parts.warm.desk.release_target(request.form.get("To", ""), call)
     if status == "completed":
         status = "declined"  # the agent's leg ended without taking the call (or before joining the caller)
     elif status not in AGENT_FAILED:
@@ -409,7 +504,8 @@ def agent_status() -> Response:
     def still_waiting(live: LiveCall) -> bool:
         """The attempt of this leg is the one the caller waits on: still ringing, or taken
         on the console by an agent whose phone has not joined the caller."""
-        return live.is_attempt_live(attempt) or (live.taken_on(attempt) and not live.agent_joined)
+        return offer_is_live(live, attempt, offer) or (live.taken_on(attempt) and not live.agent_joined and (
+            not offer or request.form.get("CallSid", "") == live.agent_leg))
 
     applied = parts.line.apply(call, TransferResult(parts.now(), status, request.form.get("To", "")),
                                only_if=still_waiting)
@@ -473,5 +569,7 @@ def init_app(app: Flask, sweep: bool = True) -> None:
     """The warm-transfer URLs; with warm transfer, the hold sweep on this host too."""
     app.register_blueprint(bp)
     parts = services(app)
+    if parts.warm is not None:
+        parts.warm.desk = Desk(parts.agents, parts.store, lambda: parts.now())
     if sweep and parts.warm is not None:
         app.extensions["ivr.hold_sweeper"] = Sweeper(parts.warm, lambda: parts.now()).start()

@@ -8,8 +8,20 @@ front_desk:
     whisper: true
     fallback: leave_message      # when nobody answers; default: take a voicemail
 ```
-Targets: ``+E164`` numbers, ``client:NAME``, ``sip:URI``, ``queue:NAME`` (``<Enqueue>``) and
-``flex:WW...`` (a TaskRouter workflow: the context travels as the task's attributes).
+Targets: ``+E164`` numbers, ``client:NAME``, ``sip:URI``, ``queue:NAME`` (``<Enqueue>``),
+``flex:WW...`` (a TaskRouter workflow: the context travels as the task's attributes) and
+agent pools, ``{agents: {languages: [ko], skills: [orders]}}``: the available agents of
+the agents file who speak any of those languages and have all of those skills, offered
+one at a time, longest idle first, each through the same whisper and accept/pass; a pass
+or no answer offers the call to the next such agent, and when nobody of the pool is free
+the call goes on to the next target (or the fallback) at once.
+
+```yaml
+  korean_desk:
+    transfer:
+      to: [{agents: {languages: [ko]}}, {agents: {}}, queue:support]
+      fallback: leave_message
+```
 """
 from __future__ import annotations
 
@@ -20,10 +32,10 @@ from ivr.model.actions import Hangup, Record, Transfer
 from ivr.model.context import build_context, summary
 from ivr.model.flow import Flow, Node, Prompt
 from ivr.model.phases import Phase, TransferStatus
-from ivr.model.targets import TARGET_FORMS, TARGET_HINT, target_kind
+from ivr.model.targets import AGENT_POOL_HINT, LANGUAGE, SKILL, TARGET_FORMS, TARGET_HINT, AgentPool, target_kind
 
 from ..positions import at
-from ..reader import Context, Reader
+from ..reader import Context, Reader, kind_name
 from ..schema_parts import integer, obj, ref, text
 from ..yamlpos import Y
 from .base import NodeKind, Step
@@ -64,14 +76,11 @@ class TransferKind(NodeKind[TransferNode]):
 
     def parse(self, node_id: str, body: Y, node: Reader, ctx: Context) -> TransferNode:
         r = Reader(body, ctx, f"transfer '{node_id}'")
-        targets = r.words("to", required=True)
         to = r.get("to")
-        items = to.value if to is not None and isinstance(to.value, list) else [to] if to is not None else []
-        for target, item in zip(targets, items):
-            if target_kind(target) is None:
-                ctx.error(item.where, f"'{target}' is not a transfer target",
-                          TARGET_HINT)
-        if to is not None and not targets:
+        targets = _targets(to, ctx, node_id) if to is not None else ()
+        if to is None:
+            r.missing("to")
+        elif to.value in ([], None, ""):
             ctx.error(to.where, f"transfer '{node_id}' has no targets")
         reason = r.text("reason", "") or ""
         whisper = r.flag("whisper", True)
@@ -100,10 +109,15 @@ class TransferKind(NodeKind[TransferNode]):
                         phase=Phase.ENDED, outcome="transferred")
             call.actions.append(Hangup())
             return
-        if attempt < len(node.targets) and status is not TransferStatus.TIMEOUT:
-            call.speak("Still trying to reach someone. Thank you for holding.")
-            _dial(node, call, attempt)
-            return
+        if status is not TransferStatus.TIMEOUT:
+            if target_kind(tried) == "agents" and status is not TransferStatus.UNAVAILABLE:
+                call.speak("Still trying to reach someone. Thank you for holding.")
+                _dial(node, call, attempt - 1)  # the same pool again: its next free agent
+                return
+            if attempt < len(node.targets):
+                call.speak("Still trying to reach someone. Thank you for holding.")
+                _dial(node, call, attempt)
+                return
         if node.fallback:
             call.goto(node.fallback)
             return
@@ -131,15 +145,29 @@ class TransferKind(NodeKind[TransferNode]):
         if not node.targets:
             return ""
         more = len(node.targets) - 1
-        return f"to {node.targets[0]}" + (f" and {more} more" if more else "")
+        pool = AgentPool.of(node.targets[0])
+        first = pool.describe() if pool is not None else node.targets[0]
+        return f"to {first}" + (f" and {more} more" if more else "")
 
     def schema_defs(self) -> dict[str, Any]:
         target = "^(?:" + "|".join(form.pattern for form in TARGET_FORMS.values()) + ")$"
+        words = {"type": "array", "items": {"type": "string"}}
+        one = {"anyOf": [ref("target"), ref("agentPool")]}
         return {
             "target": text("A transfer target: +E164 number, client:NAME, sip:user@host or queue:NAME.", pattern=target),
+            "agentPool": obj("Available agents of the agents file, offered the call one at a time, longest idle "
+                             "first (whisper, accept or pass, then the next agent); nobody free: the next target.", {
+                "agents": {"description": "Which agents: who speaks any of 'languages' (e.g. [ko]) and has every "
+                                          "one of 'skills' (e.g. [orders]); {} for any agent.",
+                           "anyOf": [{"type": "null"}, obj("Languages and skills of the agents to offer the call to.", {
+                               "languages": {**words, "description": "Language codes (en, ko): any one of them."},
+                               "skills": {**words, "description": "Skill names: every one of them."},
+                           })]},
+            }, ("agents",)),
             "transfer": obj("Hand the caller to a person, trying targets in order.", {
-                "to": {"description": "Targets tried in order.",
-                       "anyOf": [ref("target"), {"type": "array", "items": ref("target"), "minItems": 1}]},
+                "to": {"description": "Targets tried in order: a target, an agent pool ({agents: {languages: [ko], "
+                                      "skills: [orders]}}), or a list of them.",
+                       "anyOf": [ref("target"), ref("agentPool"), {"type": "array", "items": one, "minItems": 1}]},
                 "reason": text("Why the caller is coming to a person (whispered to the agent)."),
                 "whisper": {"type": "boolean", "default": True}, "timeout": integer("Seconds to ring each target.", 5, 600),
                 "prompt": ref("prompt", "Said to the caller before dialling."),
@@ -149,6 +177,65 @@ class TransferKind(NodeKind[TransferNode]):
 
 
 KIND = TransferKind()
+
+
+def _targets(to: Y, ctx: Context, node_id: str) -> tuple[str, ...]:
+    """The targets of ``to:`` (one target or a list): text forms, and agent pools written
+    ``{agents: {languages: [...], skills: [...]}}`` kept as their text (``AgentPool.target``)."""
+    items = to.value if isinstance(to.value, list) else [to]
+    out: list[str] = []
+    for item in items:
+        if isinstance(item.value, dict):
+            pool = _pool(item, ctx, node_id)
+            if pool is not None:
+                out.append(pool.target)
+            continue
+        if isinstance(item.value, (list, bool)) or item.value is None:
+            ctx.error(item.where, f"'to' of transfer '{node_id}' must list targets, not {kind_name(item.value)}",
+                      TARGET_HINT)
+            continue
+        target = str(item.value)
+        if target_kind(target) is None:
+            ctx.error(item.where, f"'{target}' is not a transfer target", TARGET_HINT)
+        out.append(target)
+    return tuple(out)
+
+
+def _pool(item: Y, ctx: Context, node_id: str) -> AgentPool | None:
+    """``{agents: {languages: [ko], skills: [orders]}}``; every problem reported where it stands."""
+    owner = f"an agents target of transfer '{node_id}'"
+    outer = Reader(item, ctx, owner)
+    body = outer.get("agents")
+    outer.done()
+    if body is None:
+        if not item.value:  # {} (a wrong key is reported by done() above)
+            ctx.error(item.where, f"{owner} must be written {{agents: {{...}}}}", AGENT_POOL_HINT)
+        return None
+    if body.value is None:
+        return AgentPool()  # {agents: } : any agent
+    r = Reader(body, ctx, owner)
+    if not r.ok:
+        return None
+    found: dict[str, tuple[str, ...]] = {}
+    for key, form, what in (("languages", LANGUAGE, "a language code such as en or ko"),
+                            ("skills", SKILL, "a skill name: lower-case letters, digits, '-' or '_'")):
+        y = r.get(key)
+        if y is None:
+            continue
+        values = y.value if isinstance(y.value, list) else [y]
+        words = []
+        for value in values:
+            word = str(value.value).strip().lower() if isinstance(value.value, (str, int)) \
+                and not isinstance(value.value, bool) else ""
+            if not form.fullmatch(word):
+                ctx.error(value.where, f"'{key}' of {owner}: {value.plain()!r} is not {what}", AGENT_POOL_HINT)
+                continue
+            words.append(word)
+        found[key] = tuple(words)
+    r.done()
+    return AgentPool(found.get("languages", ()), found.get("skills", ()))
+
+
 
 
 def _dial(node: TransferNode, call: Step, index: int) -> None:

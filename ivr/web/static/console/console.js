@@ -37,6 +37,7 @@ const Board = {
     source.addEventListener("signed-out", () => this.signedOut(source));  // signed out elsewhere, or idle
     source.addEventListener("snapshot", (e) => this.snapshot(JSON.parse(e.data).calls));
     source.addEventListener("call", (e) => this.place(JSON.parse(e.data)));
+    document.dispatchEvent(new CustomEvent("board-stream", {detail: source}));  // for the presence panel
     document.addEventListener("submit", (e) => this.answer(e));
   },
 
@@ -135,3 +136,39 @@ document.addEventListener("DOMContentLoaded", () => {
   const board = document.getElementById("board");
   if (board) Board.start(board);
 });
+
+// Presence: the agent's own state (available / away) and everyone's, kept current by the
+// board's event stream ("presence" events carry the panel's new HTML).
+const Presence = {
+  show(html) {
+    const panel = document.getElementById("presence");
+    if (!panel || !html) return;
+    panel.innerHTML = html;
+    localTimes(panel);
+  },
+
+  async choose(e) {
+    const form = e.target;
+    if (!form.matches("form.presence-form")) return;
+    e.preventDefault();
+    const data = new FormData(form);
+    if (e.submitter && e.submitter.name) data.set(e.submitter.name, e.submitter.value);
+    form.querySelectorAll("button").forEach((b) => { b.disabled = true; });
+    try {
+      const response = await fetch(form.getAttribute("action"), {
+        method: "POST", body: data, credentials: "same-origin", headers: {"Accept": "application/json"},
+      });
+      const reply = await response.json();
+      this.show(reply.html);
+      Board.notice(reply.message || reply.error || "");
+    } catch (err) {
+      Board.notice("The server could not be reached. Try again.");
+      form.querySelectorAll("button").forEach((b) => { b.disabled = false; });
+    }
+  },
+};
+
+document.addEventListener("board-stream", (e) => {
+  e.detail.addEventListener("presence", (m) => Presence.show(JSON.parse(m.data).html));
+});
+document.addEventListener("submit", (e) => Presence.choose(e));
