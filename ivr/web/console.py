@@ -72,7 +72,7 @@ bp = Blueprint("console", __name__, url_prefix="/console", template_folder="temp
                static_folder="static/console", static_url_path="/static")
 OPEN_ENDPOINTS = {"console.sign_in", "console.static"}
 PASSIVE_ENDPOINTS = {"console.events", "console.static"}  # not the agent at work: the idle time runs on
-SAFE_EVENT_FIELDS = ("status", "target", "attempt", "by", "outcome", "reason")  # never digits or speech
+SAFE_EVENT_FIELDS = ("status", "target", "attempt", "by", "outcome", "reason", "code")  # never digits or speech
 CSP = "default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'"
 
 
@@ -81,6 +81,7 @@ def init_app(app: Flask, settings: Settings) -> None:
                       SESSION_COOKIE_SECURE=settings.public_url.startswith("https://"))
     app.config.setdefault("IVR_CONSOLE_HEARTBEAT", 15.0)
     app.config.setdefault("IVR_CONSOLE_STREAM_SECONDS", 300.0)
+    from . import console_wrapup  # noqa: F401  (the wrap-up form: its route and template helper)
     app.register_blueprint(bp)
 
 

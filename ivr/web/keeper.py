@@ -35,11 +35,20 @@ class RecordKeeper:
     def call_ended(self, call_sid: str, flow: Flow, session: Session, at: datetime) -> None:
         self.background.submit(f"keeping the record of call {call_sid}", self.keep, call_sid, flow, session, at)
 
+    def _wrap_up_meanwhile(self, call_sid: str) -> None:
+        """An agent's wrap-up given while the record was being written (the console found
+        no record yet): put the last one on the record now."""
+        answer = next((e for e in reversed(self.store.events(call_sid)) if e.get("type") == "WrapUp"), None)
+        if answer is not None and answer.get("at"):
+            self.records.wrap_up(call_sid, str(answer.get("code", "")), str(answer.get("by", "")),
+                                 bool(answer.get("needed_person")), datetime.fromisoformat(str(answer["at"])))
+
     def keep(self, call_sid: str, flow: Flow, session: Session, at: datetime) -> None:
         from ivr.records import build_record
 
         try:
             self.records.write(build_record(flow, session, self.store.events(call_sid), at))
+            self._wrap_up_meanwhile(call_sid)
         except Exception:  # the records are a report: a failure must not touch the call
             log.exception("call %s: its record could not be kept", call_sid)
         if self.worklists is not None:  # a voicemail or a callback promise is work for a person
