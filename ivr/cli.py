@@ -253,14 +253,19 @@ def _purge(args) -> int:
 def _forget(args) -> int:
     """The call records first, then the live-call store (hot state, event logs, summaries)."""
     from ivr.records import run_forget_cli
-    code = run_forget_cli(list(args.rest))
+    from ivr.settings import SettingsError, load_settings
+    try:
+        memory_key = load_settings().memory_key  # the caller memory is found by the keyed hash of the number
+    except SettingsError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    code = run_forget_cli(list(args.rest), memory_key=memory_key)
     said = argparse.ArgumentParser(add_help=False)
     said.add_argument("number", nargs="?", default="")
     said.add_argument("--url")
     number = (said.parse_known_args(args.rest)[0].number or "").strip()
     if code != 0 or not number or any(a in ("-h", "--help") for a in args.rest):
         return code
-    from ivr.settings import SettingsError, load_settings
     from ivr.store import StoreUnavailable, open_store
     try:
         store = open_store(load_settings().store_url)

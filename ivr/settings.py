@@ -51,6 +51,7 @@ class Settings:
     model_cache: Path = Path.home() / ".cache" / "ivr" / "models"
     secret_key: str = field(default="", repr=False)
     secret_key_is_random: bool = False  # IVR_SECRET_KEY was not set: this process made one up
+    memory_key: str = field(default="", repr=False)  # keys the caller memory's hash (IVR_MEMORY_KEY, else IVR_SECRET_KEY)
     agents_file: str = ""
     fallback_number: str = ""  # dialled when even the flow cannot be run
     max_body_bytes: int = 64 * 1024
@@ -178,6 +179,7 @@ def load_settings(config: Mapping[str, Any] | None = None, environ: Mapping[str,
         model_cache=Path(get("IVR_MODEL_CACHE", Path.home() / ".cache" / "ivr" / "models")),
         secret_key=secret_key or secrets.token_hex(32),
         secret_key_is_random=not secret_key,
+        memory_key=secret("IVR_MEMORY_KEY") or secret_key,
         agents_file=str(get("IVR_AGENTS_FILE", "")),
         fallback_number=str(get("IVR_FALLBACK_NUMBER", "")),
         max_body_bytes=max_body,
@@ -292,6 +294,10 @@ REFERENCE: tuple[Variable, ...] = (
              secret=True),
     Variable("IVR_RETENTION_DAYS", "`365`", "days call records (and voicemail and callback worklist items) are kept; "
              "`ivr purge` deletes older ones", PLACES),
+    Variable("IVR_MEMORY_KEY", "`IVR_SECRET_KEY`", "the key of the caller memory's hash: a caller's profile is found by "
+             "HMAC-SHA256 of their number under this key, never by the number. Keep it stable: with a new key the line "
+             "recognises nobody, and `ivr forget` needs the same key. Neither set: flows' `memory:` is off", PLACES,
+             secret=True),
     Variable("IVR_WORKLIST_WEBHOOK_URL", "—", "a signed JSON POST per new voicemail or callback promise (no number, "
              "recording or transcript; see docs/REPORTS.md, Worklists), retried off the call; needs "
              "`IVR_WORKLIST_WEBHOOK_SECRET`", PLACES),

@@ -43,6 +43,7 @@ from ivr.model.session import Session, Turn
 from ivr.understanding.person import asks_for_person
 from ivr.understanding.text import normalize, yes_no
 
+from . import memory as _memory
 from . import survey as _survey
 from .call import Call
 
@@ -106,7 +107,9 @@ def enter_flow(flow: Flow, session: Session, at: datetime) -> tuple[Session, lis
     session = session.evolve(flow=flow.name, flow_version=flow.version, language=flow.language,
                              node="", phase=Phase.LISTENING, no_input=0, no_match=0)
     call = Call(flow, session.evolve(t=_elapsed(session, at)), at, _enter)
-    call.goto(flow.start)
+    profile = session.memory.get("profile") if session.memory else None
+    if not _memory.greet(call, profile, at_start=False):  # a caller the line remembers, in this flow's words
+        call.goto(flow.start)
     _check_ends_waiting(call)
     return call.session, call.actions
 
@@ -164,7 +167,7 @@ def _on_start(call: Call, event: CallStarted) -> None:
         call.goto(flow.holiday_start)
     elif now != "open" and flow.after_hours:
         call.goto(flow.after_hours)
-    else:
+    elif not _memory.greet(call, event.memory, at_start=True):  # a caller the line remembers
         call.goto(flow.start)
 
 
@@ -178,6 +181,7 @@ def _on_input(call: Call, event: DigitsPressed | SpeechHeard | NoInput) -> None:
     elif isinstance(event, SpeechHeard):
         heard = Heard("speech", event.text.strip(), event.confidence)
         if not event.understood:  # spoke, but nothing this prompt expects: a misunderstanding
+            call.update(shortcut={})  # an offered shortcut ends with the prompt that offered it
             turn = Turn(t=call.session.t, node=node.id, kind="speech", text=MASK if node.secrets() else heard.text,
                         confidence=event.confidence, loudness_dbfs=event.loudness_dbfs, duration=event.duration)
             if call.session.phase is Phase.OFFERING:
@@ -197,6 +201,11 @@ def _on_input(call: Call, event: DigitsPressed | SpeechHeard | NoInput) -> None:
     if call.session.phase is Phase.OFFERING:
         _on_offer_answer(call, node, kind, heard, turn)
         return
+    if call.session.shortcut:  # a returning caller was offered their last topic
+        taken = _memory.shortcut_answer(call, heard, turn)
+        if taken is not None:
+            _on_shortcut(call, node, kind, taken)
+            return
     wants_person = heard is not None and not node.operator_off and (
         (heard.kind == "keys" and operator.digit and heard.text.rstrip("#") == operator.digit)
         or (heard.kind == "speech" and _asks_for_person(heard.text, operator.phrases)))
@@ -213,7 +222,8 @@ def _on_input(call: Call, event: DigitsPressed | SpeechHeard | NoInput) -> None:
     understood = kind.interpret(node, call, heard)
     if isinstance(understood, Matched):
         _record(call, turn, "matched", understood.intent)
-        call.update(slots={**call.session.slots, **understood.slots}, no_input=0, no_match=0)
+        call.update(slots={**call.session.slots, **understood.slots}, no_input=0, no_match=0,
+                    **_memory.chose(call, understood.intent, understood.slots))
         if _escalated(call):
             return
         if understood.human:
@@ -245,6 +255,18 @@ def _try_again(call: Call, node: Node, kind: NodeKind[Any], no_input: bool, why:
         call.escalate(reason, to=call.flow.retry.then)
         return
     kind.listen(node, call, _retries(call), sorry(call.language, no_input=no_input))
+
+
+def _on_shortcut(call: Call, node: Node, kind: NodeKind[Any], taken: dict[str, Any]) -> None:
+    """The caller took (``taken``) or declined (``{}``) the shortcut to their last topic."""
+    if not taken:
+        kind.listen(node, call, 0)  # the menu, as any caller hears it
+        return
+    call.update(topic=taken["topic"], slots={**call.session.slots, **taken.get("slots", {})}, no_input=0, no_match=0,
+                **_memory.chose(call, "", taken.get("slots", {})))
+    if _escalated(call):
+        return
+    call.goto(taken["go"])
 
 
 def _on_offer_answer(call: Call, node: Node, kind: NodeKind[Any], heard: Heard | None, turn: Turn) -> None:

@@ -21,6 +21,7 @@ import re
 
 from ivr.escalation.finding import Finding, newest, quote
 from ivr.model.escalation import DEFAULT_TOPICS, EscalationSettings
+from ivr.model.memory import repeat_text
 from ivr.model.session import Session
 from ivr.understanding.meaning import read
 from ivr.understanding.person import negated_before, words
@@ -105,11 +106,23 @@ def giving_up(settings: EscalationSettings, session: Session) -> Finding | None:
 def repeat_contact(settings: EscalationSettings, session: Session) -> Finding | None:
     turn, meaning = _said(session)
     if turn is None or meaning is None or not meaning.repeat_contact:
-        return None
+        return _remembered_repeat(session)
     cue = meaning.repeat_contact
     ordinal = next((o for o in ORDINALS if re.search(rf"\b{o}\b", cue)), "")
     how = f"{ordinal} call about one problem" if ordinal else f'"{cue}"'
     return Finding(1.0, f"Has been in touch before about this ({how}): {quote(turn.text)}")
+
+
+def _remembered_repeat(session: Session) -> Finding | None:
+    """The caller's memory (``Session.memory``, when the flow keeps one) says this call's
+    topic came up in earlier calls within the flow's repeat window: a second call is a
+    hint, a third a clear sign."""
+    earlier = (session.memory.get("repeats") or {}).get(session.topic) if session.topic else None
+    if not earlier or not earlier.get("count"):
+        return None
+    count = int(earlier["count"])
+    said = repeat_text(session.topic, count, str(earlier.get("since", "")), session.started_at)
+    return Finding(1.0 if count >= 2 else 0.5, f"{said[:1].upper()}{said[1:]} (the line remembers the earlier calls)")
 
 
 def long_utterance(settings: EscalationSettings, session: Session) -> Finding | None:

@@ -22,6 +22,7 @@ from ivr.model.flow import DEFAULT_MAX_HOLD, Flow, Node, Operator, RetryPolicy
 from ivr.model.problems import FlowError, Problem, Where, did_you_mean
 
 from .checks import check_flow, lookup_fields_used
+from .memory import read_memory, resolve_memory
 from .nodes import KINDS
 from .nodes.hours import parse_schedule
 from .reader import Context, Reader, kind_name
@@ -30,7 +31,7 @@ from .yamlpos import LIMITS, Limits, Y, gc_paused, parse_yaml, size_problem
 
 FLOW_KEYS = ("flow", "description", "numbers", "default", "language", "voice", "timeout", "max_hold", "hours", "operator",
              "retry", "escalation", "env", "crm", "start", "nodes",
-             "survey", "wrap_up")
+             "survey", "wrap_up", "memory")
 
 
 @dataclass
@@ -201,6 +202,7 @@ def _read_flow(r: Reader, ctx: Context, text: str) -> Flow | None:
     operator = _operator(r, ctx)
     retry = _retry(r, ctx)
     escalation = _escalation(r, ctx)
+    memory_read = read_memory(r, ctx)
     survey, wrap_up = read_survey(r, ctx, language), read_wrap_up(r, ctx)
     start = r.ref("start", "(flow)", label="start")
     nodes = {}
@@ -225,12 +227,13 @@ def _read_flow(r: Reader, ctx: Context, text: str) -> Flow | None:
             if not meant:
                 ctx.dangling.append(problem)  # what it meant cannot be guessed: perhaps a node nothing leads to
     secrets = frozenset(name for n in nodes.values() for name in n.secrets())
+    memory = resolve_memory(memory_read, nodes, start, ctx)
     version = hashlib.sha256(text.encode()).hexdigest()[:12]
     return Flow(name=name, version=version, path=ctx.file, start=start, nodes=nodes, numbers=numbers, default=default,
                 language=language, voice=voice, operator=operator, retry=retry, escalation=escalation, hours=hours,
                 after_hours=after_hours, holiday_start=holiday_start, timeout=timeout, max_hold=max_hold, secrets=secrets,
                 description=description, refs=tuple(ctx.refs),
-                crm_url=crm_url, crm_secret=crm_secret, survey=survey, wrap_up=wrap_up)
+                crm_url=crm_url, crm_secret=crm_secret, memory=memory, survey=survey, wrap_up=wrap_up)
 
 
 def _items(r: Reader, key: str) -> list[Y]:

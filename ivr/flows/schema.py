@@ -17,6 +17,7 @@ from typing import Any
 
 from ivr.model.escalation import SIGNALS
 
+from .memory import memory_schema
 from .nodes import KINDS
 from .schema_parts import NODE_ID, integer, obj, ref, text
 from .survey import survey_schema, wrap_up_schema
@@ -123,6 +124,7 @@ def json_schema() -> dict[str, Any]:
                     "additionalProperties": {"type": ["string", "number"]}},
             "survey": survey_schema(),
             "wrap_up": wrap_up_schema(),
+            "memory": memory_schema(),
             "start": ref("nodeId", "The first node of a call."),
             "nodes": {"type": "object", "minProperties": 1, "description": "The steps of the call, by name.",
                       "propertyNames": {"pattern": NODE_ID}, "additionalProperties": ref("node")},

@@ -15,13 +15,16 @@ from typing import Any
 
 @dataclass(frozen=True)
 class CallStarted:
-    """A call reached the line. ``to`` is the dialled number, ``caller`` the caller's."""
+    """A call reached the line. ``to`` is the dialled number, ``caller`` the caller's.
+    ``memory``: the caller's profile as the records hold it (``ivr.model.memory``), or
+    None when this call has no memory (not opted in, number withheld, records down)."""
 
     at: datetime
     call_sid: str
     caller: str = ""
     to: str = ""
     caller_name: str = ""
+    memory: Mapping[str, Any] | None = None
 
 
 @dataclass(frozen=True)

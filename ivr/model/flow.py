@@ -11,12 +11,15 @@ import string
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from ivr.model.escalation import EscalationSettings
 
 from .problems import Where
+
+if TYPE_CHECKING:
+    from .memory import MemorySettings
 
 NOWHERE = Where("<built-in>", 0, 0)
 
@@ -207,6 +210,7 @@ class Flow:
     wrap_up: tuple[str, ...] = DEFAULT_WRAP_UP  # the codes an agent picks from after a call
     refs: tuple[Ref, ...] = ()
     meta: Mapping[str, Any] = field(default_factory=dict)
+    memory: MemorySettings | None = None  # caller memory (the flow's ``memory:``); None: calls start from nothing
 
     def node(self, node_id: str) -> Node:
         return self.nodes[node_id]

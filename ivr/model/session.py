@@ -84,6 +84,12 @@ class Session:
     callback: Mapping[str, Any] = field(default_factory=dict)  # a promise to call back: number, due_by
     # the survey after the call: after (self_service | agent), status, csat (1-5), comment {url, duration}
     survey: Mapping[str, Any] = field(default_factory=dict)
+    # caller memory (ivr.model.memory): what this call knows of the caller's earlier calls,
+    # the topic this call is about (a menu option the flow remembers), and the shortcut
+    # to the last topic while it is on offer
+    memory: Mapping[str, Any] = field(default_factory=dict)
+    topic: str = ""
+    shortcut: Mapping[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if type(self.phase) is not Phase:

@@ -4,7 +4,7 @@ written (the message says why and what to check), 2 a usage error.
 
     ivr report --since 2026-11-01 --until 2026-12-01 --flow acme-support --format table
     ivr purge                      # drop records older than IVR_RETENTION_DAYS (default 365)
-    ivr forget +15551230000        # drop every record of one caller
+    ivr forget +15551230000        # drop every record of one caller, and their caller memory
 """
 from __future__ import annotations
 
@@ -20,6 +20,7 @@ from typing import Any, TextIO
 from sqlalchemy.exc import SQLAlchemyError
 
 from .database import Records, open_records, records_url
+from .memory import CallerMemory, caller_key
 
 __all__ = ["run_report_cli", "run_purge_cli", "run_forget_cli", "report_rows", "parse_moment"]
 
@@ -160,17 +161,22 @@ def run_purge_cli(argv: Sequence[str], out: TextIO | None = None, err: TextIO | 
         return 1
     try:
         deleted = records.purge(args.now or datetime.now(UTC))
+        profiles = CallerMemory(records.engine).purge(args.now or datetime.now(UTC))
     except SQLAlchemyError as exc:
         print(f"error: the purge failed and changed nothing: {type(exc).__name__}", file=err)
         return 1
     finally:
         records.close()
     print(f"deleted {deleted} call record(s) older than {records.retention_days} days", file=out)
+    print(f"deleted {profiles} caller profile(s) past their flow's memory retention", file=out)
     return 0
 
 
-def run_forget_cli(argv: Sequence[str], out: TextIO | None = None, err: TextIO | None = None) -> int:
-    """``ivr forget NUMBER``: delete every call record of one caller."""
+def run_forget_cli(argv: Sequence[str], out: TextIO | None = None, err: TextIO | None = None,
+                   memory_key: str = "") -> int:
+    """``ivr forget NUMBER``: delete every call record of one caller, and their caller
+    memory (found by the keyed hash of the number under ``memory_key``: IVR_MEMORY_KEY,
+    else IVR_SECRET_KEY)."""
     out, err = out or sys.stdout, err or sys.stderr
     parser = argparse.ArgumentParser(prog="ivr forget", description="Delete every call record of one caller. "
                                      "Example: ivr forget +15551230000")
@@ -185,12 +191,20 @@ def run_forget_cli(argv: Sequence[str], out: TextIO | None = None, err: TextIO |
     records = _open(args.url, err)
     if records is None:
         return 1
+    key = caller_key(args.number.strip(), memory_key)
     try:
-        deleted = records.forget(args.number.strip())
+        profiles, keyed = CallerMemory(records.engine).forget(key) if key else (0, 0)
+        deleted = records.forget(args.number.strip()) + keyed
     except SQLAlchemyError as exc:
         print(f"error: nothing was forgotten: {type(exc).__name__}", file=err)
         return 1
     finally:
         records.close()
     print(f"deleted {deleted} call record(s) of {args.number.strip()}", file=out)
+    if key:
+        print(f"deleted {profiles} caller memory profile(s) of {args.number.strip()}", file=out)
+    elif memory_key:
+        print(f"{args.number.strip()} is a withheld number: no caller memory is kept for it", file=out)
+    else:
+        print("caller memory was not searched: set IVR_MEMORY_KEY (or IVR_SECRET_KEY) as the line has it", file=err)
     return 0

@@ -38,7 +38,7 @@ from sqlalchemy import (
                         UniqueConstraint,
 )
 
-__all__ = ["metadata", "calls", "call_nodes", "call_transfers", "work_items", "ID"]
+__all__ = ["metadata", "calls", "call_nodes", "call_transfers", "caller_memory", "caller_calls", "work_items", "ID"]
 
 # 64-bit keys on PostgreSQL; SQLite's INTEGER PRIMARY KEY is already 64-bit and the rowid
 ID = BigInteger().with_variant(Integer(), "sqlite")
@@ -77,6 +77,10 @@ calls = Table(
     Column("survey", JSON),
     Column("disposition", String(64)),
     Column("disposition_by", String(120)),
+    # revision 0004 (caller memory): the caller as a keyed hash, never the number twice,
+    # and the topic the call was about (a menu option the flow remembers)
+    Column("caller_key", String(64)),
+    Column("topic", String(120)),
     # revision 0005: the agent's "did this call need a person?" and when the wrap-up was given
     Column("needed_person", Boolean),
     Column("disposition_at", WHEN),
@@ -143,3 +147,35 @@ Index("ix_work_items_kind_status_created_at", work_items.c.kind, work_items.c.st
 Index("ix_work_items_created_at", work_items.c.created_at)
 Index("ix_work_items_caller", work_items.c.caller)
 Index("ix_work_items_attempt_sid", work_items.c.attempt_sid)
+
+# Revision 0004 (caller memory): one profile per caller of a line that remembers, keyed by
+# a keyed hash of the number (ivr.records.memory); its calls, newest first. A profile and
+# its calls go when the last call is older than the flow's retention (expires_at), or at
+# ``ivr forget``.
+caller_memory = Table(
+    "caller_memory", metadata,
+    Column("caller_key", String(64), primary_key=True),
+    Column("language", String(16), nullable=False, server_default=""),
+    Column("verified_at", WHEN),
+    Column("verified_slots", JSON),
+    Column("updated_at", WHEN, nullable=False),
+    Column("expires_at", WHEN, nullable=False),
+)
+
+caller_calls = Table(
+    "caller_calls", metadata,
+    Column("id", ID, primary_key=True, autoincrement=True),
+    Column("caller_key", String(64), ForeignKey("caller_memory.caller_key", ondelete="CASCADE"), nullable=False),
+    Column("call_sid", String(64), nullable=False, unique=True),
+    Column("flow", String(100), nullable=False),
+    Column("at", WHEN, nullable=False),
+    Column("topic", String(120), nullable=False, server_default=""),
+    Column("slots", JSON, nullable=False),  # only the slots the flow marks safe to remember
+    Column("outcome", String(24), nullable=False, server_default=""),
+    Column("language", String(16), nullable=False, server_default=""),
+    Column("callback_due", WHEN),  # a callback promised on this call, due by then
+)
+
+Index("ix_calls_caller_key", calls.c.caller_key)
+Index("ix_caller_memory_expires_at", caller_memory.c.expires_at)
+Index("ix_caller_calls_caller_key_at", caller_calls.c.caller_key, caller_calls.c.at)

@@ -99,9 +99,22 @@ def voice() -> Response:
     if not sid:
         log.warning("incoming call without CallSid from %s", request.remote_addr)
         return xml(services().emergency())
-    event = CallStarted(_now(), sid, form.get("From", ""), form.get("To", ""), form.get("CallerName", ""))
+    event = CallStarted(_now(), sid, form.get("From", ""), form.get("To", ""), form.get("CallerName", ""),
+                        _caller_memory(form.get("From", ""), form.get("To", "")))
     applied = _line().start(event)
     return respond(applied) if applied else _unknown_call(sid)
+
+
+def _caller_memory(caller: str, dialled: str) -> dict[str, Any] | None:
+    """The caller's profile when the dialled flow remembers callers (read before the
+    engine's first step, outside any store update, under the keeper's short deadline);
+    None: this call has no memory (withheld number, no key, records slow or down)."""
+    keeper = services().keeper
+    try:
+        remembers = _line().library.for_number(dialled).memory is not None
+    except Exception:  # no flow for the number: the line's own answer follows
+        return None
+    return keeper.profile(caller, _now()) if keeper is not None and remembers else None
 
 
 @bp.post("/twilio/step")
