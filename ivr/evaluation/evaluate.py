@@ -188,11 +188,15 @@ def run_eval_cli(argv: list[str]) -> int:
     FLOW. Exit codes: 0 all targets met, 1 a target missed, 2 the corpus or the flow
     could not be read.
     """
+    if "--from-records" in argv:  # judged by the agents' wrap-up answers instead of a corpus
+        from ivr.evaluation.from_records import run_from_records_cli
+        return run_from_records_cli([a for a in argv if a != "--from-records"])
     parser = argparse.ArgumentParser(
         prog="ivr eval escalation",
         description="Measure the escalation detector on a labelled corpus of scripted calls, "
                     "played through the engine on a flow.",
-        epilog="example: ivr eval escalation tests/escalation/corpus --flow tests/escalation/line/corpus-line.yaml")
+        epilog="example: ivr eval escalation tests/escalation/corpus --flow tests/escalation/line/corpus-line.yaml; "
+               "ivr eval escalation --from-records [--since ISO] measures it against the agents' wrap-up answers")
     parser.add_argument("corpus", help="a corpus YAML file or a directory of them")
     parser.add_argument("--flow", required=True, help="the flow file the calls are played on")
     parser.add_argument("--threshold", type=float, default=None, help="score that sends a call to a person")
