@@ -120,7 +120,7 @@ def run_from_records_cli(argv: list[str]) -> int:
         description="Measure the escalation detector against the agents' wrap-up answers kept in the call "
                     "records, and suggest a threshold.",
         epilog="example: ivr eval escalation --from-records --since 2026-11-01 --flow acme-support")
-    parser.add_argument("--records", metavar="URL", default=None,
+    parser.add_argument("--records", "--url", dest="records", metavar="URL", default=None,
                         help="the records database (default: IVR_RECORDS_URL, else var/records.sqlite3)")
     parser.add_argument("--since", metavar="ISO", default=None, help="calls that started at or after this moment")
     parser.add_argument("--until", metavar="ISO", default=None, help="calls that started before this moment")
