@@ -16,9 +16,7 @@ from ivr.model.actions import Action, Listen, Speak
 from ivr.model.flow import Flow, Prompt, fill_template
 from ivr.model.session import Session
 
-__all__ = ["Call", "NOBODY_THERE"]
-
-NOBODY_THERE = {"en": "Our team isn't available right now.", "ko": "지금은 상담원이 없습니다."}
+__all__ = ["Call"]
 
 
 def after_hours_instead(flow: Flow, target: str, at: datetime) -> str:
@@ -52,6 +50,10 @@ class Call:
     @property
     def language(self) -> str:
         return self.session.language or self.flow.language
+
+    def message(self, key: str, **fields: object) -> str:
+        """The line's own message ``key`` in the caller's language (``ivr.model.messages``)."""
+        return self.flow.words(self.language).text(key, **fields)
 
     def fields(self) -> dict[str, str]:
         values = dict(self.session.slots)
@@ -107,7 +109,7 @@ class Call:
         target = to or self.flow.escalation.to or self.flow.operator.to
         instead = self.after_hours_instead(target)
         if instead:
-            self.speak(NOBODY_THERE.get(self.language.split("-")[0], NOBODY_THERE["en"]))
+            self.speak(self.message("nobody_there"))
         self.goto(instead or target)
 
     def after_hours_instead(self, target: str) -> str:

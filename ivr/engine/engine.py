@@ -38,10 +38,11 @@ from ivr.model.events import (
     TransferResult,
 )
 from ivr.model.flow import Flow, Node
+from ivr.model.messages import english
 from ivr.model.phases import Phase, TransferStatus
 from ivr.model.session import Session, Turn
 from ivr.understanding.person import asks_for_person
-from ivr.understanding.text import normalize, yes_no
+from ivr.understanding.text import YES_NO_WORDS, normalize, yes_no
 
 from . import memory as _memory
 from . import survey as _survey
@@ -50,8 +51,9 @@ from .call import Call
 __all__ = ["step", "resume", "enter_flow", "rescue", "UnexpectedEvent", "FlowLoop", "new_session"]
 
 MAX_HOPS = 60
-APOLOGY = "Sorry, something went wrong on our side. Let me get you to someone who can help."
-OPERATOR_REASON = "Caller asked for a person"
+# Why callers are handed over stays in English for ops (console, reports, records); the
+# whisper says it again in the agent's language (``ivr.model.context``).
+OPERATOR_REASON = english().text("reason_asked")
 
 
 class UnexpectedEvent(Exception):
@@ -115,7 +117,7 @@ def enter_flow(flow: Flow, session: Session, at: datetime) -> tuple[Session, lis
 
 
 def rescue(flow: Flow, session: Session | None, event: Event,
-           reason: str = "A technical problem in the call flow") -> tuple[Session, list[Action]]:
+           reason: str = english().text("reason_problem")) -> tuple[Session, list[Action]]:
     """Apologise and hand the caller to the flow's operator target (after a failure of
     the flow or of the shell); if even that cannot be done, apologise and hang up."""
     if session is None:
@@ -124,15 +126,14 @@ def rescue(flow: Flow, session: Session | None, event: Event,
         session = new_session(flow, event)
     call = Call(flow, session.evolve(phase=Phase.LISTENING), event.at, _enter)
     try:
-        call.speak(APOLOGY)
+        call.speak(call.message("apology"))
         call.escalate(reason, to=flow.operator.to)
         if isinstance(call.actions[-1], Transfer) or call.session.phase in (Phase.RECORDING, Phase.PROMISING):
             return call.session, call.actions
     except Exception:
         pass
     return (session.evolve(phase=Phase.ENDED, outcome="error"),
-            [Speak(APOLOGY.split(".")[0] + ". Please call again in a few minutes. Goodbye.",
-                   language=flow.language, voice=flow.voice), Hangup()])
+            [Speak(call.message("apology_goodbye"), language=call.language, voice=flow.voice), Hangup()])
 
 
 def resume(flow: Flow, session: Session, at: datetime) -> tuple[Session, list[Action]]:
@@ -244,17 +245,17 @@ def _try_again(call: Call, node: Node, kind: NodeKind[Any], no_input: bool, why:
     if no_input:
         count, limit = call.session.no_input + 1, call.flow.retry.no_input
         call.update(no_input=count)
-        reason = f"No response {count} times at '{node.id}'"
+        reason = english().text("reason_no_response", count=count, node=node.id)
     else:
         count, limit = call.session.no_match + 1, call.flow.retry.no_match
         call.update(no_match=count)
-        reason = f"Not understood {count} times at '{node.id}' ({why})"
+        reason = english().text("reason_not_understood", count=count, node=node.id, why=why)
     if _escalated(call, retrying=count > limit):
         return
     if count > limit:
         call.escalate(reason, to=call.flow.retry.then)
         return
-    kind.listen(node, call, _retries(call), sorry(call.language, no_input=no_input))
+    kind.listen(node, call, _retries(call), sorry(call, no_input=no_input))
 
 
 def _on_shortcut(call: Call, node: Node, kind: NodeKind[Any], taken: dict[str, Any]) -> None:
@@ -292,7 +293,7 @@ def _on_offer_answer(call: Call, node: Node, kind: NodeKind[Any], heard: Heard |
         return
     call.update(phase=Phase.LISTENING, offered=True, no_input=0, no_match=0)
     kind.listen(node, call, 0, "")
-    call.actions.insert(0, _speak(call, "All right, let's keep going."))
+    call.actions.insert(0, _speak(call, call.message("keep_going")))
 
 
 def _on_lookup(call: Call, event: LookupResult) -> None:
@@ -419,21 +420,20 @@ def _escalated(call: Call, retrying: bool | None = None) -> bool:
         call.update(no_input=0, no_match=0)  # the offer is a new question: one re-ask before a person
         _offer(call)
         return True
-    reason = f"Caller raised {verdict.topic}, which needs a person" if verdict.topic else _reason_text(call)
+    reason = english().text("reason_topic", topic=verdict.topic) if verdict.topic else _reason_text(call)
     call.escalate(reason, to=to)
     return True
 
 
 def _reason_text(call: Call) -> str:
     top = sorted(call.session.reasons, key=lambda r: -r.weight)[:2]
-    return "; ".join(r.detail for r in top) or "The caller seems to need a person"
+    return "; ".join(r.detail for r in top) or english().text("reason_seems_to_need")
 
 
 def _offer(call: Call) -> None:
     call.update(phase=Phase.OFFERING)
-    call.listen(call.session.node, ["It sounds like this isn't going well. Would you like to speak to someone? "
-                                    "Say yes or press 1, or say no or press 2 to keep going."],
-                ("yes", "no"), max_digits=1, finish_on_key="")
+    call.listen(call.session.node, [call.message("offer_person")],
+                YES_NO_WORDS.get(call.language.split("-")[0], ("yes", "no")), max_digits=1, finish_on_key="")
 
 
 def _survey_person(call: Call) -> Callable[[str], bool]:

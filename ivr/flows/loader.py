@@ -21,6 +21,7 @@ from ivr.model.escalation import DEFAULT_TOPICS, SIGNALS, EscalationSettings
 from ivr.model.flow import DEFAULT_MAX_HOLD, Flow, Node, Operator, RetryPolicy
 from ivr.model.problems import FlowError, Problem, Where, did_you_mean
 
+from .catalogues import catalogues_in, messages_for
 from .checks import check_flow, lookup_fields_used
 from .memory import read_memory, resolve_memory
 from .nodes import KINDS
@@ -67,7 +68,8 @@ def _load_text(text: str, file: str, audio_dir: Path | None, limits: Limits) -> 
     flow = _read_flow(r, ctx, text)
     if flow is not None:
         check_flow(flow, ctx)
-        flow = replace(flow, lookup_fields=lookup_fields_used(flow, ctx))
+        flow = replace(flow, lookup_fields=lookup_fields_used(flow, ctx),
+                       messages=messages_for(flow, ctx, catalogues_in(Path(file).parent, limits)))
     errors = [p for p in ctx.problems if p.severity == "error"]
     return (None if errors else flow), sorted(ctx.problems, key=lambda p: p.where)
 
@@ -132,7 +134,8 @@ def _load_paths(paths: Iterable[str | Path], audio_dir: Path | None, limits: Lim
             out.problems.append(Problem(Where(str(path), 1, 1), f"internal error while checking this file: {exc!r}",
                                         "this is a bug in the IVR, not in your flow; please report it with the file"))
             continue
-        out.problems.extend(problems)
+        out.problems.extend(p for p in problems if p not in out.problems)  # a messages file's, once
+        out.sources.update(catalogues_in(path.parent, limits).sources)
         if flow is None:
             continue
         if flow.name in names:

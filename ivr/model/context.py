@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from ivr.model.flow import Flow
+from ivr.model.messages import Messages, english, language_key, matches
 
 from .session import Session
 
@@ -75,27 +76,69 @@ def build_context(flow: Flow, session: Session) -> dict[str, Any]:
 
 
 def summary(context: dict[str, Any]) -> str:
-    """A whisper for the agent, short enough to speak in under 15 seconds."""
+    """The whisper in English, for the agent console and the terminal simulator."""
     return whisper_text(context)
 
 
-def whisper_text(context: dict[str, Any]) -> str:
-    """What the agent hears before taking the call, in plain words: who (the last four
-    digits, verified or not), what they want, why they come to a person, and their mood
-    only when there are real signs of upset (never for the request for a person)."""
-    caller = context.get("caller") or "an unknown number"
-    spaced = " ".join(caller[-4:]) if caller and caller[-4:].isdigit() else caller
-    who = f"Caller ending in {spaced}" if caller and caller[-4:].isdigit() else f"Caller from {caller}"
-    who += ", verified." if context.get("verified") else ", not verified."
+# Why a caller comes to a person, as the engine words it (in English, for ops): said again
+# in the agent's language from the same message's fields.
+REASONS = ("reason_asked", "reason_option", "reason_topic", "reason_no_response", "reason_not_understood",
+           "reason_flow", "reason_problem", "reason_seems_to_need", "reason_backend")
+QUOTE_WORDS = 12  # the caller's own words quoted in the whisper, at most
+
+
+def whisper_text(context: dict[str, Any], words: Messages | None = None) -> str:
+    """What the agent hears before taking the call, in plain words of the agent's language
+    (``words``; default English): who (the last four digits, verified or not), what they
+    want, their mood only when there are real signs of upset (never for the request for a
+    person), why they come to a person, and the caller's last words quoted as said."""
+    words = words or english()
+    caller = context.get("caller") or ""
+    if caller and caller[-4:].isdigit():
+        who = words.text("whisper_caller_ending", digits=" ".join(caller[-4:]))
+    else:
+        who = words.text("whisper_caller_from", caller=caller or words.text("whisper_unknown_number"))
+    who += words.text("whisper_verified" if context.get("verified") else "whisper_not_verified")
     intents = context.get("intents") or []
-    wants = f" Wants {intents[-1]}." if intents else ""
-    reason = (context.get("reason") or "needs help").rstrip(".")
+    wants = " " + words.text("whisper_wants", intent=intents[-1]) if intents else ""
     mood_text = context.get("escalation", {}).get("mood", "calm")
-    feeling = f" Seems {mood_text}." if mood_text != "calm" else ""
+    feeling = {"upset": " " + words.text("whisper_upset"),
+               "somewhat frustrated": " " + words.text("whisper_frustrated")}.get(mood_text, "")
+    again = str((context.get("history") or {}).get("again") or "")  # a caller the line remembers
+    if again and (language_key(words.language) == "en" or not again.isascii()):
+        wants += f" {again[:1].upper() + again[1:]}."
     head = f"{who}{wants}{feeling}".split()
-    why = f"{reason[:1].upper() + reason[1:]}.".split()
+    why = _spoken_reason(context.get("reason") or "", words).split()
     room = max(WHISPER_WORDS - len(head), 6)  # the reason is cut, never who or how they feel
-    return " ".join(head + why[:room]).rstrip(".,;:") + "."
+    said = _last_words(context)
+    quote = []
+    if said and room - len(why) >= 3:
+        quote = words.text("whisper_said", words=f'"{" ".join(said[:min(QUOTE_WORDS, room - len(why) - 1)])}"').split()
+    return " ".join(head + why[:room] + quote).rstrip(".,;:") + "."
+
+
+def _spoken_reason(reason: str, words: Messages) -> str:
+    """The reason in ``words``' language: a reason the engine words from the line's
+    messages is said again from its fields; the flow's own words (a transfer's
+    ``reason:``) as written; English details of the detector in an English whisper only."""
+    reason = reason.strip().rstrip(".")
+    if not reason:
+        return words.text("whisper_needs_help")
+    found = matches(REASONS, reason)
+    if found is not None and language_key(words.language) != "en":
+        reason = words.text(found[0], **found[1]).rstrip(".")
+    elif found is None and language_key(words.language) != "en" and reason.isascii():
+        reason = words.text("reason_seems_to_need").rstrip(".")
+    return f"{reason[:1].upper() + reason[1:]}."
+
+
+def _last_words(context: dict[str, Any]) -> list[str]:
+    """The caller's last spoken words (never a secret answer, which the record masks)."""
+    for turn in reversed(context.get("turns") or []):
+        text = (turn.get("text") or "").strip()
+        if turn.get("kind") == "speech" and text and MASK not in text:
+            return text.split()
+    return []
 
 
 WHISPER_WORDS = 38  # about 15 seconds spoken

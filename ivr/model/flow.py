@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from ivr.model.escalation import EscalationSettings
+from ivr.model.messages import Messages, built_in, english, language_key
 
 from .problems import Where
 
@@ -211,6 +212,15 @@ class Flow:
     refs: tuple[Ref, ...] = ()
     meta: Mapping[str, Any] = field(default_factory=dict)
     memory: MemorySettings | None = None  # caller memory (the flow's ``memory:``); None: calls start from nothing
+    # the line's own words in each language the flow speaks ('ko', 'en'), resolved when
+    # the flow loads (the product's catalogue with the ops' messages/<language>.yaml over it)
+    messages: Mapping[str, Messages] = field(default_factory=dict)
 
     def node(self, node_id: str) -> Node:
         return self.nodes[node_id]
+
+    def words(self, language: str = "") -> Messages:
+        """The line's own words in ``language`` (default: the flow's): its loaded catalogue,
+        else the product's, else English (a flow built by hand has no catalogues of its own)."""
+        key = language_key(language or self.language)
+        return self.messages.get(key) or built_in(key) or english()

@@ -24,6 +24,8 @@ from typing import Any, ParamSpec
 from flask import Blueprint, Response, request
 
 from ivr import twiml
+from ivr.flows.nodes.transfer import TransferNode, whisper_language
+from ivr.flows.nodes.transfer import whisper as whisper_of
 from ivr.model.context import MASK, build_context, whisper_text
 from ivr.model.events import CallEnded, CallStarted, DigitsPressed, NoInput, RecordingDone, SpeechHeard, TransferResult
 from ivr.model.flow import Flow
@@ -34,7 +36,7 @@ from .live import LiveCall
 from .presence import desk
 from .services import services
 
-__all__ = ["bp", "respond", "twilio_webhook", "voice_of", "xml"]
+__all__ = ["bp", "respond", "twilio_webhook", "voice_of", "agent_voice", "agent_says", "xml"]
 
 log = logging.getLogger(__name__)
 bp = Blueprint("twilio", __name__)
@@ -200,12 +202,17 @@ def whisper() -> Response:
     if live is not None and live.taken_on(attempt):  # already taken on the agent console: bridge at once
         return xml(_agent_joins(call, attempt))
     if live is not None and live.was_declined(attempt):  # passed on the console
-        return xml(twiml.simple("You passed on this call.", hangup=True, voice=voice_of(call)))
+        return xml(agent_says(call, "agent_passed"))
     if live is None or not live.is_attempt_live(attempt):
-        return xml(twiml.simple("This call is no longer waiting.", hangup=True, voice=voice_of(call)))
+        return xml(agent_says(call, "agent_call_gone"))
     flow = _line().library.pinned(live.session.flow, live.session.flow_version)
     answer = services().urls().to("/twilio/whisper/answer", call=call, attempt=attempt)
-    return xml(twiml.whisper(whisper_text(build_context(flow, live.session)), answer, _voice(flow, live)))
+    node = flow.nodes.get(live.session.node)
+    if isinstance(node, TransferNode):
+        said, _ = whisper_of(node, flow, live.session)
+    else:  # not at a transfer (a flow of an older shape): the flow's own language
+        said = whisper_text(build_context(flow, live.session), flow.words())
+    return xml(twiml.whisper(said, answer, agent_voice(flow, live)))
 
 
 def _agent_leg_answered(call: str, attempt: str) -> LiveCall | None:
@@ -222,7 +229,36 @@ def _agent_leg_answered(call: str, attempt: str) -> LiveCall | None:
 
 
 def _voice(flow: Flow, live: LiveCall) -> twiml.Voice:
-    return twiml.Voice(flow.voice, live.session.language or flow.language)
+    """The caller's language: the flow's voice and the line's words in that language."""
+    language = live.session.language or flow.language
+    return twiml.Voice(flow.voice, language, flow.words(language))
+
+
+def agent_voice(flow: Flow, live: LiveCall) -> twiml.Voice:
+    """What the agents of the call's transfer hear: the whisper's language (the transfer's
+    ``whisper_language``), in the flow's voice when that speaks it, else Twilio's voice
+    for the language."""
+    node = flow.nodes.get(live.session.node)
+    language = flow.language
+    if isinstance(node, TransferNode):
+        language = whisper_language(node, flow, max(live.session.transfer_attempt - 1, 0))
+    same = language.split("-")[0].lower() == flow.language.split("-")[0].lower()
+    if same:
+        return twiml.Voice(flow.voice, flow.language, flow.words(language))
+    spoken = language if "-" in language else SAY_LANGUAGES.get(language.lower(), language)
+    return twiml.Voice("", spoken, flow.words(language))
+
+
+SAY_LANGUAGES = {"en": "en-US", "ko": "ko-KR"}  # <Say language=...> for an agent pool's bare language code
+
+
+def agent_says(call_sid: str, key: str) -> str:
+    """One line of the line's messages said to an agent of ``call_sid``, then goodbye."""
+    live = LiveCall.load(_line().store, call_sid) if call_sid else None
+    voice = twiml.Voice()
+    if live is not None:
+        voice = agent_voice(_line().library.pinned(live.session.flow, live.session.flow_version), live)
+    return twiml.simple(voice.words.text(key), hangup=True, voice=voice)
 
 
 def _agent_joins(call: str, attempt: str) -> str:
@@ -237,10 +273,10 @@ def _agent_joins(call: str, attempt: str) -> str:
     live = LiveCall.of(_line().store.update(call, change))
     voice = twiml.Voice()
     if live is not None:
-        voice = _voice(_line().library.pinned(live.session.flow, live.session.flow_version), live)
+        voice = agent_voice(_line().library.pinned(live.session.flow, live.session.flow_version), live)
     if services().warm is not None:
         return twiml.agent_joins(call, voice)
-    return twiml.simple("Connecting you now.", voice=voice)
+    return twiml.simple(voice.words.text("agent_connecting"), voice=voice)
 
 
 @bp.post("/twilio/whisper/answer")
@@ -261,14 +297,14 @@ def whisper_answer() -> Response:
         live = LiveCall.load(_line().store, call)
         voice = twiml.Voice()
         if live is not None:
-            voice = _voice(_line().library.pinned(live.session.flow, live.session.flow_version), live)
+            voice = agent_voice(_line().library.pinned(live.session.flow, live.session.flow_version), live)
         return xml(twiml.whisper("", answer, voice))
     result = _line().agent_answer(call, attempt, accept, _now(), by=request.form.get("To", ""))
     if result == "accepted":
         return xml(_agent_joins(call, attempt))
     if result == "declined":
-        return xml(twiml.simple("Passing the call on.", hangup=True, voice=voice_of(call)))
-    return xml(twiml.simple("This call is no longer waiting.", hangup=True, voice=voice_of(call)))
+        return xml(agent_says(call, "agent_passing"))
+    return xml(agent_says(call, "agent_call_gone"))
 
 
 @bp.post("/twilio/queue-wait")

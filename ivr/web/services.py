@@ -114,21 +114,30 @@ class Services:
     def urls(self) -> twiml.Urls:
         return twiml.Urls(self.base_url())
 
+    def line_voice(self) -> twiml.Voice:
+        """The voice and words of the line's default flow, for a call the line does not know."""
+        try:
+            flow = self.library.for_number("")
+        except NoFlow:
+            return twiml.Voice()
+        return twiml.Voice(flow.voice, flow.language, flow.words())
+
     def emergency(self) -> str:
-        """When the flow itself cannot run: apologise and dial a person, never silence."""
-        apology = "Sorry, something went wrong on our side. Let me get you to someone who can help."
+        """When the flow itself cannot run: apologise and dial a person, never silence (in
+        the words and voice of the line's default flow)."""
         target = self.settings.fallback_number
+        voice = self.line_voice()
+        try:
+            flow = self.library.for_number("")
+            node = flow.nodes.get(flow.operator.to)
+            if not target and isinstance(node, TransferNode):
+                target = next((t for t in node.targets if not t.startswith("queue:")), "")
+        except NoFlow:
+            pass
+        apology = voice.words.text("apology")
         if not target:
-            try:
-                flow = self.library.for_number("")
-                node = flow.nodes.get(flow.operator.to)
-                if isinstance(node, TransferNode):
-                    target = next((t for t in node.targets if not t.startswith("queue:")), "")
-            except NoFlow:
-                target = ""
-        if not target:
-            return twiml.simple(apology, "Please call again in a few minutes. Goodbye.", hangup=True)
-        return twiml.emergency(apology, target)
+            return twiml.simple(apology, voice.words.text("call_again_goodbye"), hangup=True, voice=voice)
+        return twiml.emergency(apology, target, voice)
 
 
 def services(app: Flask | None = None) -> Services:

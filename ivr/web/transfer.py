@@ -51,7 +51,7 @@ from ivr.store import Stored
 from ivr.telephony.crm import CrmNotifier
 from ivr.telephony.rest import CallGone, RestUnavailable, TwilioRest
 
-from .hooks import respond, twilio_webhook, voice_of, xml
+from .hooks import agent_says, respond, twilio_webhook, voice_of, xml
 from .line import Applied, Line
 from .live import LiveCall
 from .presence import Desk
@@ -477,7 +477,7 @@ def agent_join() -> Response:
     call = request.args.get("call", "")
     live = LiveCall.load(services().store, call)
     if live is None or not live.taken_on(request.args.get("attempt", "")):
-        return xml(twiml.simple("This call is no longer waiting.", hangup=True, voice=voice_of(call)))
+        return xml(agent_says(call, "agent_call_gone"))
     return xml(_agent_joins(call, request.args.get("attempt", "")))
 
 
@@ -521,7 +521,7 @@ def conference_left() -> Response:
     parts = services()
     live = LiveCall.load(parts.store, sid)
     if live is None:
-        return xml(twiml.simple("Thank you for calling. Goodbye.", hangup=True))
+        return xml(twiml.simple(parts.line_voice().words.text("goodbye"), hangup=True, voice=parts.line_voice()))
     if live.phase == "connected":
         applied = parts.line.apply(sid, TransferResult(parts.now(), "completed"))
         return respond(applied) if applied else xml(twiml.empty())

@@ -62,6 +62,10 @@ class Step(Protocol):
 
     def fill(self, text: str) -> str: ...
 
+    def message(self, key: str, **fields: object) -> str:
+        """The line's own message ``key`` (``ivr/model/catalogue``) in the caller's language."""
+        ...
+
     def render(self, prompt: Prompt) -> Speak: ...
 
     def speak(self, prompt: Prompt | str) -> None: ...
@@ -242,14 +246,6 @@ class NodeKind(Generic[N]):
         return label
 
 
-SORRY_NO_INPUT = "Sorry, I didn't hear anything."
-SORRY_NO_MATCH = "Sorry, I didn't get that."
-SORRY = {  # language -> (no input, no match)
-    "en": (SORRY_NO_INPUT, SORRY_NO_MATCH),
-    "ko": ("죄송합니다. 아무 말씀도 듣지 못했습니다.", "죄송합니다. 잘 알아듣지 못했습니다."),
-}
-
-
-def sorry(language: str, no_input: bool) -> str:
-    pair = SORRY.get(language.split("-")[0], SORRY["en"])
-    return pair[0] if no_input else pair[1]
+def sorry(call: Step, no_input: bool) -> str:
+    """The apology before a prompt is asked again, in the caller's language."""
+    return call.message("sorry_no_input" if no_input else "sorry_no_match")

@@ -29,9 +29,6 @@ from .base import NodeKind, Step
 
 __all__ = ["CallbackNode", "KIND"]
 
-DEFAULT_PROMPT = "Everyone is busy right now. We'll call you back at the number you're calling from as soon as we can."
-
-
 @dataclass(frozen=True)
 class CallbackNode(Node):
     prompt: Prompt = Prompt()
@@ -66,7 +63,7 @@ class Callback(NodeKind[CallbackNode]):
 
     def enter(self, node: CallbackNode, call: Step) -> None:
         call.update(phase=Phase.PROMISING)
-        call.listen(node.id, [node.prompt if node.prompt else DEFAULT_PROMPT], max_digits=1, finish_on_key="",
+        call.listen(node.id, [node.prompt if node.prompt else call.message("callback_prompt")], max_digits=1, finish_on_key="",
                     timeout=1)
 
     def on_heard(self, node: CallbackNode, call: Step) -> None:
@@ -76,7 +73,7 @@ class Callback(NodeKind[CallbackNode]):
         if node.go:
             call.goto(node.go)
             return
-        call.speak("Thank you for calling. Goodbye.")
+        call.speak(call.message("goodbye"))
         call.update(phase=Phase.ENDED)
         call.actions.append(Hangup())
 

@@ -120,7 +120,7 @@ class Collect(NodeKind[CollectNode]):
             return
         prompts: list[Prompt | str] = [node.prompt] if attempt == 0 else [p for p in (sorry, node.reprompt or node.prompt) if p]
         if attempt >= 2 and node.slot.kind == "digits":
-            prompts.append(f"Please use your keypad to enter the {node.slot.describe()}, then press the pound key.")
+            prompts.append(_keypad_help(node.slot, call))
         lang = call.language.split("-")[0]
         phrases = YES_NO_WORDS.get(lang, ("yes", "no")) if node.slot.kind == "yes_no" else \
             DIGIT_WORDS.get(lang, DIGIT_WORDS["en"]) if node.slot.kind == "digits" else ()
@@ -136,7 +136,8 @@ class Collect(NodeKind[CollectNode]):
             call.update(phase=Phase.LISTENING, pending="")
             if answer:
                 return Matched(node.go, node.slot.name, {node.slot.name: pending})
-            call.listen(node.id, ["Let's try again.", node.prompt], max_digits=node.slot.max_length, finish_on_key="#")
+            call.listen(node.id, [call.message("try_again"), node.prompt], max_digits=node.slot.max_length,
+                        finish_on_key="#")
             return Handled(f"{node.slot.name} rejected on read-back")
         value, problem = read_value(node.slot, heard, _today(call), call.language)
         if problem or value is None:
@@ -179,7 +180,7 @@ def _today(call: Step) -> date:
 def _shown(node: CollectNode, call: Step, value: str) -> str:
     """The value as the read-back speaks it: digits one by one, a date as words."""
     if node.slot.secret:
-        return "that"
+        return call.message("read_back_secret")
     if node.slot.kind == "digits":
         return " ".join(value)
     if node.slot.kind == "date":
@@ -190,8 +191,16 @@ def _shown(node: CollectNode, call: Step, value: str) -> str:
 def _read_back(node: CollectNode, call: Step, value: str, again: bool = False) -> None:
     shown = _shown(node, call, value)
     call.update(phase=Phase.CONFIRMING, pending=value)
-    call.listen(node.id, [("Sorry. " if again else "") + f"I heard {shown}. If that's right, say yes or press 1. "
-                          "If not, say no or press 2."], ("yes", "no"), max_digits=1, finish_on_key="")
+    yes_no_words = YES_NO_WORDS.get(call.language.split("-")[0], ("yes", "no"))
+    call.listen(node.id, [call.message("read_back_again" if again else "read_back", value=shown)], yes_no_words,
+                max_digits=1, finish_on_key="")
+
+
+def _keypad_help(slot: Slot, call: Step) -> str:
+    """After two failed tries at a digits slot: how to key it in."""
+    if slot.min_length == slot.max_length:
+        return call.message("keypad_digits", count=slot.min_length)
+    return call.message("keypad_digits_range", low=slot.min_length, high=slot.max_length)
 
 
 def read_value(slot: Slot, heard: Heard, today: date | None = None, language: str = "en") -> tuple[str | None, str]:

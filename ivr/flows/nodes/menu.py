@@ -15,9 +15,10 @@ Keys are ``0``-``9``, ``*`` and ``#``. A spoken key counts only as a whole answe
 "press three"), never a number word inside a sentence. A caller who describes their
 situation instead of naming an option ("my package never showed up") reaches the option
 whose phrases name that topic (``decide``); a person-only option (``human``) is picked
-only by a clear mention of one of its phrases. The key help spoken on a later
-try is made in the flow's language, one phrase per place ("press 3 or 4 for the main
-menu"), and says where the operator key leads now (a person, or out of hours a message).
+only by a clear mention of one of its phrases. The key help spoken on a later try is
+made in the caller's language (the line's messages ``key_help*``), one phrase per place
+("press 3 or 4 for the main menu"), and says where the operator key leads now (a person,
+or out of hours a message).
 """
 from __future__ import annotations
 
@@ -25,6 +26,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ivr.model.flow import Flow, Node, Prompt
+from ivr.model.messages import english
 from ivr.model.problems import Where
 from ivr.understanding.intents import Choice, choose_option
 from ivr.understanding.person import asks_for_person
@@ -146,7 +148,7 @@ class Menu(NodeKind[MenuNode]):
             option = node.options[choice.index] if choice.index is not None else None
             if option is None:
                 return Unmatched(f"said '{heard.text}', which is not an option")
-        human = f"Caller chose '{option.label}', which needs a person" if option.human else ""
+        human = english().text("reason_option", label=option.label) if option.human else ""
         return Matched(option.go, option.label, human=human)
 
     # --- checks -------------------------------------------------------------------------
@@ -243,37 +245,31 @@ def decide(node: MenuNode, said: str) -> Choice:
                          [o.keys for o in node.options])
 
 
-# The key help in the flow's language: (opening, one place, "or", the operator key to a
-# person, to leave a message, to ask for a call back).
-KEY_HELP = {
-    "en": ("You can {parts}.", "press {keys} for {label}", " or ", "press {digit} to speak to a person",
-           "press {digit} to leave a message", "press {digit} to ask us to call you back"),
-    "ko": ("{parts}.", "{label}은 {keys}번", " 또는 ", "상담원 연결은 {digit}번", "메시지를 남기시려면 {digit}번",
-           "전화를 다시 받으시려면 {digit}번"),
-}
-
-
 def _key_help(node: MenuNode, call: Step) -> str:
-    """Every key, once per place it leads: "press 3 or 4 for the main menu"."""
-    words = KEY_HELP.get(call.language.split("-")[0], KEY_HELP["en"])
+    """Every key, once per place it leads: "press 3 or 4 for the main menu" (in the
+    caller's language, from the line's messages)."""
+    or_ = call.message("key_help_or")
     places: dict[tuple[str, str], list[str]] = {}
     for option in node.options:
         if option.keys:
             places.setdefault((option.go, option.label), []).append(option.keys)
-    parts = [words[1].format(keys=_either(keys, words[2]), label=label) for (_, label), keys in places.items()]
+    parts = [call.message("key_help_option", keys=_either(keys, or_, call), label=label)
+             for (_, label), keys in places.items()]
     digit = call.flow.operator.digit
     if not node.operator_off and digit:
         instead = call.after_hours_instead(call.flow.operator.to)
         kind = getattr(call.flow.nodes.get(instead), "kind", "") if instead else ""
-        parts.append((words[5] if kind == "callback" else words[4] if instead else words[3]).format(digit=digit))
+        key = "key_help_callback" if kind == "callback" else "key_help_message" if instead else "key_help_person"
+        parts.append(call.message(key, digit=digit))
     if not parts:
         return ""
-    joined = ", ".join(parts[:-1]) + ("," + words[2] if len(parts) > 2 else words[2] if len(parts) > 1 else "") + parts[-1]
-    return words[0].format(parts=joined)
+    joined = ", ".join(parts[:-1]) + ("," + or_ if len(parts) > 2 else or_ if len(parts) > 1 else "") + parts[-1]
+    return call.message("key_help", parts=joined)
 
 
-def _either(keys: list[str], or_: str) -> str:
-    spoken = [{"*": "star", "#": "pound"}.get(k, k) for k in keys]
+def _either(keys: list[str], or_: str, call: Step) -> str:
+    names = {"*": call.message("key_star"), "#": call.message("key_pound")}
+    spoken = [names.get(k, k) for k in keys]
     return spoken[0] if len(spoken) == 1 else ", ".join(spoken[:-1]) + or_ + spoken[-1]
 
 

@@ -29,9 +29,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from ivr.model.actions import Hangup, Record, Transfer
-from ivr.model.context import build_context, summary
+from ivr.model.context import build_context, whisper_text
 from ivr.model.flow import Flow, Node, Prompt
+from ivr.model.messages import english
 from ivr.model.phases import Phase, TransferStatus
+from ivr.model.session import Session
 from ivr.model.targets import AGENT_POOL_HINT, LANGUAGE, SKILL, TARGET_FORMS, TARGET_HINT, AgentPool, target_kind
 
 from ..positions import at
@@ -41,10 +43,8 @@ from ..yamlpos import Y
 from .base import NodeKind, Step
 from .voicemail import message_taken, take_message
 
-__all__ = ["TransferNode", "KIND"]
+__all__ = ["TransferNode", "KIND", "whisper", "whisper_language"]
 
-NOBODY_FREE = "I'm sorry, nobody is free to take your call right now."
-DEFAULT_PROMPT = "Please hold while I connect you to someone who can help. I'll pass along what you've told me."
 
 
 @dataclass(frozen=True)
@@ -55,6 +55,7 @@ class TransferNode(Node):
     timeout: int = 20
     prompt: Prompt = Prompt()
     fallback: str = ""
+    whisper_language: str = ""  # the agents' language ('' : the agent pool's, else the flow's)
 
     kind = "transfer"
 
@@ -87,13 +88,17 @@ class TransferKind(NodeKind[TransferNode]):
         timeout = r.integer("timeout", 20, 5, 600)
         prompt = r.prompt("prompt")
         fallback = r.ref("fallback", node_id, required=False)
+        whisper_language = r.text("whisper_language", "") or ""
+        if whisper_language and not LANGUAGE.fullmatch(whisper_language.split("-")[0].lower()):
+            ctx.error(r.at("whisper_language"), f"whisper_language '{whisper_language}' is not a language code",
+                      "e.g. whisper_language: en-US (or ko-KR)")
         r.done()
-        return TransferNode(node_id, node.y.where, targets, reason, whisper, timeout, prompt, fallback)
+        return TransferNode(node_id, node.y.where, targets, reason, whisper, timeout, prompt, fallback, whisper_language)
 
     def enter(self, node: TransferNode, call: Step) -> None:
-        reason = call.session.transfer_reason or node.reason or "Transferred by the call flow"
+        reason = call.session.transfer_reason or node.reason or english().text("reason_flow")
         call.update(transfer_reason=reason, transfer_attempt=0, phase=Phase.TRANSFER, hold_from=call.at.isoformat())
-        call.speak(node.prompt if node.prompt else DEFAULT_PROMPT)
+        call.speak(node.prompt if node.prompt else call.message("transfer_prompt"))
         _dial(node, call, 0)
 
     def on_transfer(self, node: TransferNode, call: Step, status: TransferStatus, target: str) -> None:
@@ -111,17 +116,17 @@ class TransferKind(NodeKind[TransferNode]):
             return
         if status is not TransferStatus.TIMEOUT:
             if target_kind(tried) == "agents" and status is not TransferStatus.UNAVAILABLE:
-                call.speak("Still trying to reach someone. Thank you for holding.")
+                call.speak(call.message("still_trying"))
                 _dial(node, call, attempt - 1)  # the same pool again: its next free agent
                 return
             if attempt < len(node.targets):
-                call.speak("Still trying to reach someone. Thank you for holding.")
+                call.speak(call.message("still_trying"))
                 _dial(node, call, attempt)
                 return
         if node.fallback:
             call.goto(node.fallback)
             return
-        call.speak(NOBODY_FREE)
+        call.speak(call.message("nobody_free"))
         take_message(None, call, node.id)
 
     def resume(self, node: TransferNode, call: Step) -> None:
@@ -172,13 +177,15 @@ class TransferKind(NodeKind[TransferNode]):
                 "whisper": {"type": "boolean", "default": True}, "timeout": integer("Seconds to ring each target.", 5, 600),
                 "prompt": ref("prompt", "Said to the caller before dialling."),
                 "fallback": ref("nodeId", "When nobody answers (default: a voicemail)."),
+                "whisper_language": text("The language of the agents' whisper and of what the line says to "
+                                         "them, e.g. en-US (default: the agent pool's first language, else the "
+                                         "flow's); the caller's words are quoted as said.",
+                                         pattern=r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$"),
             }, ("to",)),
         }
 
 
 KIND = TransferKind()
-
-
 def _targets(to: Y, ctx: Context, node_id: str) -> tuple[str, ...]:
     """The targets of ``to:`` (one target or a list): text forms, and agent pools written
     ``{agents: {languages: [...], skills: [...]}}`` kept as their text (``AgentPool.target``)."""
@@ -236,11 +243,27 @@ def _pool(item: Y, ctx: Context, node_id: str) -> AgentPool | None:
     return AgentPool(found.get("languages", ()), found.get("skills", ()))
 
 
-
-
 def _dial(node: TransferNode, call: Step, index: int) -> None:
     call.update(transfer_attempt=index + 1, phase=Phase.TRANSFER, attempt_from=call.at.isoformat())
     context = build_context(call.flow, call.session)
     call.actions.append(Transfer(target=node.targets[index], reason=call.session.transfer_reason,
                                  attempt=index + 1, attempts=len(node.targets), whisper=node.whisper,
-                                 summary=summary(context), context=context, timeout=node.timeout))
+                                 summary=whisper_text(context, call.flow.words(whisper_language(node, call.flow, index))),
+                                 context=context, timeout=node.timeout))
+
+
+def whisper_language(node: TransferNode, flow: Flow, index: int) -> str:
+    """The language the agents of attempt ``index`` hear the whisper in: the transfer's
+    ``whisper_language``, else the agent pool's first language, else the flow's."""
+    if node.whisper_language:
+        return node.whisper_language
+    pool = AgentPool.of(node.targets[index]) if 0 <= index < len(node.targets) else None
+    if pool is not None and pool.languages:
+        return pool.languages[0]
+    return flow.language
+
+
+def whisper(node: TransferNode, flow: Flow, session: Session) -> tuple[str, str]:
+    """(what the agent of the call's current attempt hears, its language)."""
+    language = whisper_language(node, flow, max(session.transfer_attempt - 1, 0))
+    return whisper_text(build_context(flow, session), flow.words(language)), language

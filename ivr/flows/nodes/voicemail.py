@@ -26,10 +26,6 @@ from .base import NodeKind, Step
 
 __all__ = ["VoicemailNode", "KIND", "take_message", "message_taken"]
 
-DEFAULT_PROMPT = "Please leave your name, your number and a short message after the tone. Press pound when you're done."
-THANKS = "Thank you. Your message has been recorded and someone will call you back. Goodbye."
-
-
 @dataclass(frozen=True)
 class VoicemailNode(Node):
     prompt: Prompt = Prompt()
@@ -87,7 +83,7 @@ KIND = Voicemail()
 
 def take_message(node: VoicemailNode | None, call: Step, node_id: str) -> None:
     """Ask for a message and record it (``node`` None: the built-in voicemail of a transfer)."""
-    call.speak(node.prompt if node and node.prompt else DEFAULT_PROMPT)
+    call.speak(node.prompt if node and node.prompt else call.message("voicemail_prompt"))
     call.update(phase=Phase.RECORDING)
     call.actions.append(Record(node=node_id, max_length=node.max_length if node else 120))
 
@@ -98,6 +94,6 @@ def message_taken(node: VoicemailNode | None, call: Step, url: str, duration: fl
     if node is not None and node.go:
         call.goto(node.go)
         return
-    call.speak(THANKS if url else "We didn't get a message. Please call again later. Goodbye.")
+    call.speak(call.message("voicemail_thanks" if url else "voicemail_none"))
     call.update(phase=Phase.ENDED, outcome=call.session.outcome or "abandoned")
     call.actions.append(Hangup())
