@@ -228,6 +228,24 @@ def _reach(flow: Flow, starts: list[str], stop: set[str]) -> set[str]:
 
 # --- drawings ------------------------------------------------------------------------
 
+def survey_box(flow: Flow) -> tuple[str, list[tuple[str, str]]]:
+    """The survey after the call, drawn once: its text and (node, label) for every node
+    after which it is asked (the hangups that end a served call, the transfers whose
+    agent hangs up). ('', []) for a flow without a survey."""
+    survey = flow.survey
+    if survey is None:
+        return "", []
+    text = "survey after the call: 1-5 on the keypad" + (", then a spoken comment" if survey.comment else "")
+    after: list[tuple[str, str]] = []
+    for node in flow.nodes.values():
+        kind = KINDS.of(node)
+        if "self_service" in survey.offer and node.kind == "hangup":
+            after.append((node.id, "served"))
+        elif "agent" in survey.offer and kind.hands_over:
+            after.append((node.id, "agent hung up"))
+    return text, after
+
+
 def _escape_boxes(flow: Flow) -> list[tuple[str, str]]:
     """(text, target) for the prompt-wide escapes, each drawn once."""
     boxes = []
@@ -286,6 +304,10 @@ def mermaid(flow: Flow) -> str:
         lines.append(f'    call_starts -->|"holiday"| {ids[flow.holiday_start]}')
     for i, (text, target) in enumerate(_escape_boxes(flow), 1):
         lines.append(f'    escape{i}(["{_mm(text)}"]) -.-> {ids[target]}')
+    survey, after = survey_box(flow)
+    if survey:
+        lines.append(f'    survey[/"{_mm(survey)}"/]')
+        lines.extend(f'    {ids[source]} -.->|"{_mm(label)}"| survey' for source, label in after)
     for source, label, target, dashed in _plain_edges(flow):
         arrow = "-.->" if dashed else "-->"
         lines.append(f'    {ids[source]} {arrow}|"{_mm(label)}"| {ids[target]}')
@@ -391,6 +413,11 @@ def dot(flow: Flow, heat: HeatFigures | None = None) -> str:
     for i, (text, target) in enumerate(_escape_boxes(flow), 1):
         lines.append(f'  "(escape {i})" [shape=note, style=filled, fillcolor="#fff8c4", label={_q(text)}];')
         lines.append(f'  "(escape {i})" -> {_q(target)} [style=dashed];')
+    survey, after = survey_box(flow)
+    if survey:
+        lines.append(f'  "(survey)" [shape=parallelogram, style=filled, fillcolor="#e8f0fe", label={_q(survey)}];')
+        lines.extend(f'  {_q(source)} -> "(survey)" [style=dashed, label={_q(label)}, color="#5b7bd5"];'
+                     for source, label in after)
     if top:
         rank = " ".join(_q(n) for n in ["(call)", *(f"(escape {i})" for i in range(1, len(_escape_boxes(flow)) + 1))]
                         if flow.start in flow.nodes or n != "(call)")
