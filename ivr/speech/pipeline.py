@@ -209,8 +209,10 @@ class MediaSession:
 
     @property
     def mid_utterance(self) -> bool:
-        """The caller is saying something that has not ended yet."""
-        return self._recognizer is not None and self._recognizer.in_utterance
+        """The caller is saying something that has not ended yet (words in a partial
+        result, or sound on the line lately: a grammar's partials come late)."""
+        rec = self._recognizer
+        return rec is not None and self._heard_samples > 0 and (rec.in_utterance or rec.quiet_ms < _OPERATOR_PAUSE_MS)
 
     @property
     def stopped(self) -> bool:
