@@ -292,7 +292,7 @@ def _agents(args) -> int:
             print(f"error: {str(exc).replace(HASH_COMMAND, '.venv/bin/ivr agents hash')}", file=sys.stderr)
             return 1
         for agent in roster.agents.values():
-            print(f"{agent.name}: {agent.display_name} <- {', '.join(agent.targets)}")
+            print(agent.describe())
         return 0
     password = _read_password()
     if password is None:

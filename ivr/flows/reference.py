@@ -20,6 +20,7 @@ __all__ = ["markdown_reference", "with_reference", "BEGIN", "END"]
 BEGIN = "<!-- reference: made by `python -m ivr.flows.schema --markdown`; edit the schema, not this text -->"
 END = "<!-- end of reference -->"
 _REF_NAMES = {"nodeId": "node name", "prompt": "prompt", "schedule": "schedule", "target": "transfer target",
+              "agentPool": "agent pool ({agents: ...})",
               "test": "test", "option": "option"}
 _REF_MEANINGS = {"nodeId": "The node the call goes to.", "prompt": "What the caller hears."}
 

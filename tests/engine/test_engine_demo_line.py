@@ -165,7 +165,7 @@ def test_the_korean_line_reaches_a_person_on_its_own_operator_word(said):
     call = Phone(korean)
     call.start()
     call.say(said)
-    assert call.transferring_to == "client:alice"
+    assert call.transferring_to == "agents:languages=ko"  # Korean-speaking agents first
 
 
 def test_the_korean_line_does_not_take_other_words_for_the_operator():
