@@ -66,12 +66,20 @@ def build_parser() -> argparse.ArgumentParser:
                        epilog="examples:\n  ivr graph acme-support --svg flow.svg    an SVG picture (needs Graphviz)\n"
                        "  ivr graph acme-support --png flow.png    a PNG picture (needs Graphviz)\n"
                        "  ivr graph acme-support                   Mermaid text, for Markdown or mermaid.live\n"
-                       "  ivr graph call_flows/acme-support.yaml --dot > flow.dot",
+                       "  ivr graph call_flows/acme-support.yaml --dot > flow.dot\n"
+                       "  ivr graph acme-support --heat --since 2026-11-01 --svg heat.svg   where callers hung up or "
+                       "failed (call records)",
                        formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("flow", help="flow name or file")
     p.add_argument("--dot", action="store_true", help="print Graphviz DOT instead of Mermaid")
     p.add_argument("--svg", metavar="FILE", help="draw the flow into an SVG file with Graphviz's dot")
     p.add_argument("--png", metavar="FILE", help="draw the flow into a PNG file with Graphviz's dot")
+    p.add_argument("--heat", action="store_true", help="a heat map from the call records: each step filled by how "
+                   "often callers hung up or failed there, each way as thick as its calls (DOT, or --svg/--png)")
+    p.add_argument("--since", metavar="ISO", help="with --heat: calls that started at or after this moment (UTC)")
+    p.add_argument("--until", metavar="ISO", help="with --heat: calls that started before this moment (UTC)")
+    p.add_argument("--records", metavar="URL", help="with --heat: the call records (default: IVR_RECORDS_URL, else "
+                   "var/records.sqlite3)")
     p.add_argument("--flows", default="call_flows", help="flows folder (default: call_flows/)")
     p.add_argument("--audio", default=None, help=AUDIO_HELP)
 
@@ -194,9 +202,12 @@ def _graph(args) -> int:
         print(f"error: no valid flow '{args.flow}' (run 'ivr validate' to see why)", file=sys.stderr)
         return 1 if loaded.errors else 2
     pictures = [(fmt, target) for fmt, target in (("svg", args.svg), ("png", args.png)) if target]
+    heat = _heat_of(flow.name, args) if args.heat else None
+    if args.heat and heat is None:
+        return 1
     for fmt, target in pictures:
         try:
-            data = graph.render(graph.dot(flow), fmt)
+            data = graph.render(graph.dot(flow, heat), fmt)
             Path(target).write_bytes(data)
         except graph.GraphvizMissing as exc:
             print(f"error: {exc}", file=sys.stderr)
@@ -206,8 +217,37 @@ def _graph(args) -> int:
             return 1
         print(f"drew flow '{flow.name}' into {target}", file=sys.stderr)
     if args.dot or not pictures:
-        print(graph.dot(flow) if args.dot else graph.mermaid(flow), end="")
+        print(graph.dot(flow, heat) if args.dot or heat else graph.mermaid(flow), end="")
     return 0
+
+
+def _heat_of(flow_name: str, args):
+    """The flow's heat over [--since, --until) from the call records, as plain numbers
+    for the drawing; None (said on stderr) when the window or the records are wrong."""
+    from ivr.flows.graph import HeatFigures
+    from ivr.records import open_records
+    from ivr.records.cli import parse_moment
+    from ivr.records.pictures import heat
+    try:
+        since = parse_moment(args.since) if args.since else None
+        until = parse_moment(args.until) if args.until else None
+    except (ValueError, argparse.ArgumentTypeError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return None
+    try:
+        records = open_records(args.records)
+    except Exception as exc:  # a bad URL, a driver missing, a server down
+        print(f"error: cannot open the call records: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return None
+    try:
+        with records.engine.connect() as conn:
+            found = heat(conn, flow_name, since, until)
+    finally:
+        records.close()
+    window = f"{since.isoformat() if since else 'first record'} to {until.isoformat() if until else 'now'}"
+    print(f"heat of '{flow_name}': {found.calls} calls, {window}", file=sys.stderr)
+    return HeatFigures({node: (h.entered, h.hung_up, h.no_input + h.no_match, h.visits)
+                        for node, h in found.nodes.items()}, dict(found.edges), window)
 
 
 def _simulate(args) -> int:

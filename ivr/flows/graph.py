@@ -335,7 +335,7 @@ class HeatFigures:
 
 # cool to hot (ColorBrewer's sequential Oranges, readable with black text up to the 4th)
 HEAT_COLOURS = ("#ffffff", "#fee6ce", "#fdae6b", "#fd8d3c", "#e6550d", "#a63603")
-_HEAT_STEPS = (0.0, 0.05, 0.15, 0.30, 0.50)  # a node's worse rate from this on: the next colour
+_HEAT_STEPS = (0.05, 0.15, 0.30, 0.50)  # a node's worse rate from this on: the next colour (above 0: the first)
 
 
 def heat_level(entered: int, hung_up: int, failures: int, visits: int) -> int:
@@ -345,7 +345,7 @@ def heat_level(entered: int, hung_up: int, failures: int, visits: int) -> int:
     if not entered:
         return 0
     rate = max(hung_up / entered, min(failures / visits, 1.0) if visits else 0.0)
-    return sum(rate > step for step in _HEAT_STEPS)
+    return (rate > 0) + sum(rate >= step for step in _HEAT_STEPS)
 
 
 def _heat_node(node_id: str, figures: HeatFigures) -> tuple[str, str, str]:
@@ -388,6 +388,8 @@ def dot(flow: Flow, heat: HeatFigures | None = None) -> str:
             label = f"{node_id}\n{node.kind}\n{figures}"
             style = "filled" if kind.dot_shape != "box" else "rounded,filled"
             extra = f", id={_q('heat-' + node_id)}, tooltip={_q(tip)}"
+            if fill in HEAT_COLOURS[4:]:  # dark fills: white text
+                extra += ', fontcolor="white"'
         lines.append(f"{indent}{_q(node_id)} [label={_q(label)}, shape={kind.dot_shape}, style={_q(style)}, "
                      f"fillcolor={_q(fill)}{extra}];")
 

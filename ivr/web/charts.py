@@ -91,7 +91,7 @@ def bars(chart_id: str, title: str, counts: Sequence[tuple[str, int]], colour: s
     """Counts as horizontal bars, one per category, each with its number written beside it."""
     row = 28
     height = TOP + row * max(len(counts), 1) + 8
-    label_w, inner_w = 150, WIDTH - 150 - RIGHT - 60
+    label_w, inner_w = 210, WIDTH - 210 - RIGHT - 60
     top = max((n for _, n in counts), default=0)
     body = []
     for i, (name, n) in enumerate(counts):

@@ -32,3 +32,37 @@ def work(tmp_path, api):
     yield line
     line.check()
     services(line.app).store.close()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def records(request, tmp_path):
+    """Call records of this test's own: a SQLite file, and a schema of its own on the real
+    PostgreSQL (``IVR_TEST_POSTGRES_URL``; skipped when none answers, failed with CI=true)."""
+    import os
+    import uuid
+
+    from ivr.records import open_records
+
+    if request.param == "sqlite":
+        opened = open_records(f"sqlite:///{tmp_path}/records.sqlite3", days=365)
+        yield opened
+        opened.close()
+        return
+    import psycopg
+
+    base = os.environ.get("IVR_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
+    try:
+        admin = psycopg.connect(base, autocommit=True, connect_timeout=3)
+    except psycopg.OperationalError as exc:
+        if os.environ.get("CI", "").strip().lower() in ("true", "1", "yes"):
+            pytest.fail(f"PostgreSQL is not reachable at {base}: {exc}")
+        pytest.skip(f"PostgreSQL is not reachable at {base}: {exc}")
+    schema = f"ivrwork_{uuid.uuid4().hex[:12]}"
+    admin.execute(f'CREATE SCHEMA "{schema}"')
+    opened = open_records(f"{base}?options=-csearch_path%3D{schema}", days=365)
+    try:
+        yield opened
+    finally:
+        opened.close()
+        admin.execute(f'DROP SCHEMA "{schema}" CASCADE')
+        admin.close()
