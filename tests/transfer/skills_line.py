@@ -54,14 +54,14 @@ def agents_file(path: Path) -> Path:
     return path
 
 
-def make_app(tmp_path: Path, clock: Clock | None = None, store: str = "", warm: bool = True, name: str = "a"):
+def make_app(tmp_path: Path, clock: Clock | None = None, store: str = "", warm: bool = True, public: str = PUBLIC):
     flows = tmp_path / "flows"
     flows.mkdir(exist_ok=True)
     (flows / "skills.yaml").write_text(FLOW)
     agents = tmp_path / "agents.yaml"
     if not agents.exists():
         agents_file(agents)
-    config = {"TWILIO_AUTH_TOKEN": TOKEN, "IVR_PUBLIC_URL": PUBLIC,
+    config = {"TWILIO_AUTH_TOKEN": TOKEN, "IVR_PUBLIC_URL": public,
               "IVR_STORE": store or f"sqlite:///{tmp_path}/calls.sqlite3", "IVR_FLOWS_DIR": str(flows),
               "IVR_AUDIO_DIR": str(ROOT / "audio"), "IVR_STREAM_SPEECH": "false", "IVR_SECRET_KEY": "k",
               "IVR_AGENTS_FILE": str(agents)}
