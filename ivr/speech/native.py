@@ -1,0 +1,67 @@
+"""Where the recogniser's C code runs: on the calling thread, or on a native thread pool.
+
+Under gunicorn's gevent worker (``gunicorn.conf.py``) every connection of a worker is a
+greenlet on one OS thread, and a call into Vosk (about a millisecond of C per 100 ms of
+audio, more with a large grammar) would stop every other connection of the worker for
+as long as it runs: webhooks, other media streams, console boards. ``run(fn, *args)``
+then hands the call to a pool of real OS threads (gevent's ``ThreadPool``) and only the
+calling greenlet waits; Vosk releases the GIL while it decodes, so the pool's threads
+use the host's cores while the worker's greenlets go on.
+
+Under threads (gunicorn's gthread worker, ``ivr serve``, the tests) ``run`` is a plain
+call: the connection already has a thread of its own.
+
+Rules of this file: gevent is never imported here unless the process already imported
+it and patched ``threading`` (``gunicorn.conf.py`` does, before the app loads); the pool
+is made on first use in the process that uses it (never inherited across a fork), with
+one thread per core of the host: more would only make every stream's decoding wait
+longer for a core.
+"""
+from __future__ import annotations
+
+import os
+import sys
+import threading
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+__all__ = ["green", "pool_size", "run"]
+
+T = TypeVar("T")
+
+_pool: Any = None
+_pool_pid = 0
+_pool_lock = threading.Lock()
+
+
+def green() -> bool:
+    """True in a process whose threads are gevent's greenlets (``monkey.patch_all``)."""
+    if "gevent.monkey" not in sys.modules:
+        return False
+    from gevent import monkey  # type: ignore[import-untyped]
+
+    return bool(monkey.is_module_patched("threading"))
+
+
+def pool_size() -> int:
+    """Native threads for the recogniser in this process: one per core of the host."""
+    return max(1, os.cpu_count() or 1)
+
+
+def run(fn: Callable[..., T], *args: Any) -> T:
+    """``fn(*args)``: on a native thread when this process is green, else right here."""
+    if not green():
+        return fn(*args)
+    return _native_pool().apply(fn, args)
+
+
+def _native_pool() -> Any:
+    global _pool, _pool_pid
+    pid = os.getpid()
+    if _pool is None or _pool_pid != pid:
+        with _pool_lock:
+            if _pool is None or _pool_pid != pid:
+                from gevent.threadpool import ThreadPool  # type: ignore[import-untyped]
+
+                _pool, _pool_pid = ThreadPool(pool_size()), pid
+    return _pool
