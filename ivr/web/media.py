@@ -289,6 +289,8 @@ class LocalSpeech:
                 elapsed = time.time() - float(message.get("at") or 0.0)
                 keep = min(max(int(elapsed * 1000), 0) + SWITCH_MARGIN_MS, KEEP_MS)
                 prompt = Prompt(tuple(str(p) for p in message["phrases"]), None, seq if isinstance(seq, int) else None)
+                log.debug("call %s: listening for prompt %s (pushed; %d ms of audio decoded again)", call_sid,
+                          prompt.tag, keep)
                 self._outcomes(call_sid, media.switch(prompt, keep))
 
     def _ended(self, ws: Socket, media: Any, call_sid: str, gen: int, socket: str, why: str) -> None:
