@@ -13,7 +13,7 @@ from urllib.parse import urlencode
 from twilio.twiml.voice_response import Dial, Gather, VoiceResponse
 
 from ivr.model.actions import Action, Hangup, Listen, Record, Speak, Transfer
-from ivr.model.messages import Messages, english
+from ivr.model.messages import Messages, built_in, english
 from ivr.model.targets import target_kind
 
 MAX_HINTS = 500
@@ -35,11 +35,16 @@ class Urls:
 class Voice:
     """The flow's voice and language, for what the line itself says (hold, queue, whisper,
     goodbye) as much as for the flow's own prompts, and the line's words in that language
-    (``words``: the flow's catalogue; default English). Empty: Twilio's default voice."""
+    (``words``: the flow's catalogue; default: the product's for ``language``). Empty: Twilio's default voice."""
 
     name: str = ""
     language: str = ""
-    words: Messages = field(default_factory=english, compare=False, repr=False)
+    words: Messages | None = field(default=None, compare=False, repr=False)
+
+    def text(self, key: str, **fields: object) -> str:
+        """The line's message ``key`` in this voice's language (``words``, else the
+        product's catalogue of the language, else English)."""
+        return (self.words or built_in(self.language) or english()).text(key, **fields)
 
     def say(self, parent: Any, text: str) -> None:
         kwargs = {key: value for key, value in (("voice", self.name), ("language", self.language)) if value}
@@ -144,7 +149,7 @@ def _hold_in_conference(response: VoiceResponse, action: Transfer, urls: Urls, c
 def agent_joins(call_sid: str, voice: Voice = Voice()) -> str:
     """The agent who took the call joins the caller's conference (and ends it on leaving)."""
     response = VoiceResponse()
-    voice.say(response, voice.words.text("agent_connecting"))
+    voice.say(response, voice.text("agent_connecting"))
     dial = Dial()
     dial.conference(conference_name(call_sid), start_conference_on_enter=True, end_conference_on_exit=True, beep=False)
     response.append(dial)
@@ -158,7 +163,7 @@ def hold(music_url: str | None, voice: Voice = Voice()) -> str:
         response.play(music_url)
     else:
         response.pause(length=15)
-    voice.say(response, voice.words.text("hold"))
+    voice.say(response, voice.text("hold"))
     return str(response)
 
 
@@ -224,8 +229,8 @@ def whisper(summary: str, answer_url: str, voice: Voice = Voice()) -> str:
     if summary:
         gather.pause(length=1)
         voice.say(gather, summary)
-    voice.say(gather, voice.words.text("agent_question"))
-    voice.say(response, voice.words.text("agent_no_answer"))
+    voice.say(gather, voice.text("agent_question"))
+    voice.say(response, voice.text("agent_no_answer"))
     response.hangup()
     return str(response)
 
@@ -247,8 +252,8 @@ def empty() -> str:
 
 def queue_wait(position: str, voice: Voice = Voice()) -> str:
     response = VoiceResponse()
-    where = voice.words.text("queue_position", position=position) + " " if position and position.isdigit() else ""
-    voice.say(response, where + voice.words.text("queue_wait"))
+    where = voice.text("queue_position", position=position) + " " if position and position.isdigit() else ""
+    voice.say(response, where + voice.text("queue_wait"))
     response.pause(length=20)
     return str(response)
 
@@ -266,7 +271,7 @@ def emergency(apology: str, target: str, voice: Voice = Voice()) -> str:
     else:
         dial.number(target)
     response.append(dial)
-    voice.say(response, voice.words.text("nobody_answered_goodbye"))
+    voice.say(response, voice.text("nobody_answered_goodbye"))
     response.hangup()
     return str(response)
 

@@ -177,3 +177,63 @@ def messages_for(flow: Flow, ctx: Context, catalogues: Catalogues) -> dict[str, 
             continue
         out[language] = messages
     return out
+
+
+# --- the list of messages in the guide ---------------------------------------------------
+GUIDE_START = "<!-- messages: made by `python -m ivr.flows.catalogues --guide docs/GUIDE.md` from ivr/model/catalogue/en.yaml -->"
+GUIDE_END = "<!-- end of messages -->"
+
+
+def keys_markdown() -> str:
+    """Every message of the line by key, grouped as ``en.yaml`` groups them, with its
+    English words and the note written beside it."""
+    import re
+
+    from ivr.model.messages import english_source
+
+    out: list[str] = []
+    for line in english_source().splitlines():
+        group = re.match(r"# --- (.*?) -+$", line)
+        if group:
+            title = group.group(1)
+            out.append(f"\n**{title[:1].upper() + title[1:]}**\n\n| key | English |\n|---|---|")
+            continue
+        found = re.match(r'^([a-z_]+): "(.*)"(?:\s*#\s*(.*))?$', line)
+        if found:
+            key, text, note = found.groups()
+            shown = f'"{text}"' if text != text.strip() else text
+            out.append(f"| `{key}` | {shown.replace('|', chr(92) + '|')}{f' ({note})' if note else ''} |")
+        elif line.startswith("# ") and out and out[-1].startswith("| `"):
+            out.append(f"| | *{line[2:]}* |")
+    return "\n".join(out).strip("\n") + "\n"
+
+
+def write_guide(path: Path) -> bool:
+    """Put the list of messages between the markers of ``path``; True when it changed."""
+    text = path.read_text(encoding="utf-8")
+    if GUIDE_START not in text or GUIDE_END not in text:
+        raise SystemExit(f"{path}: the markers {GUIDE_START!r} and {GUIDE_END!r} are missing")
+    head, rest = text.split(GUIDE_START, 1)
+    _, tail = rest.split(GUIDE_END, 1)
+    new = f"{head}{GUIDE_START}\n{keys_markdown()}{GUIDE_END}{tail}"
+    if new != text:
+        path.write_text(new, encoding="utf-8")
+    return new != text
+
+
+def main(argv: list[str] | None = None) -> int:
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="python -m ivr.flows.catalogues",
+                                     description="The line's own messages: print their list, or write it into the guide.")
+    parser.add_argument("--guide", type=Path, help="rewrite the list of messages in this file (docs/GUIDE.md)")
+    args = parser.parse_args(argv)
+    if args.guide:
+        print(f"{args.guide}: {'updated' if write_guide(args.guide) else 'already current'}")
+    else:
+        print(keys_markdown(), end="")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -14,7 +14,8 @@ Adding a message (for a new feature's prompt, e.g. a survey question):
   2. add the same key, in Korean, to ``catalogue/ko.yaml`` (tests fail on a missing one);
   3. say it in a node kind with ``call.say(call.message("your_key", field=value))``, or
      anywhere else with ``flow.words(language).text("your_key", field=value)``;
-  4. add the key to the list in docs/GUIDE.md ("Languages and the line's own words").
+  4. regenerate the list in docs/GUIDE.md: ``python -m ivr.flows.catalogues --guide docs/GUIDE.md``
+     (a comment after the text, ``key: "..."  # note``, is shown there; a test fails on a stale list).
 
 Korean particles that depend on the word before them are written with both forms and
 chosen when the message is filled: ``{label}은(는)``, ``{value}(으)로``, ``을(를)``,
@@ -33,8 +34,8 @@ from typing import Any
 
 import yaml
 
-__all__ = ["Messages", "built_in", "english", "BUILT_IN_LANGUAGES", "KEYS", "fields_of", "language_key",
-           "parse_message", "matches"]
+__all__ = ["Messages", "built_in", "english", "english_source", "BUILT_IN_LANGUAGES", "KEYS", "fields_of",
+           "language_key", "parse_message", "matches"]
 
 
 def language_key(language: str) -> str:
@@ -129,6 +130,11 @@ def _shipped() -> dict[str, dict[str, str]]:
 
 def _english_texts() -> dict[str, str]:
     return _shipped()["en"]
+
+
+def english_source() -> str:
+    """The English catalogue's file as written (with its groups and notes), for the guide."""
+    return resources.files("ivr.model").joinpath("catalogue", "en.yaml").read_text(encoding="utf-8")
 
 
 BUILT_IN_LANGUAGES = tuple(sorted(_shipped()))

@@ -31,7 +31,7 @@ from ivr import twiml
 from ivr.records.worklists import WorkItem, Worklists, outcome_of_dial
 
 from .console import bp
-from .hooks import twilio_webhook, xml
+from .hooks import agents_voice, twilio_webhook, xml
 from .services import services
 from .worklists import CallBackRefused, RecordingUnavailable, WorklistDesk, dialable_target
 
@@ -40,7 +40,6 @@ __all__ = ["init_app", "desk", "hooks_bp"]
 log = logging.getLogger(__name__)
 hooks_bp = Blueprint("worklist_hooks", __name__)
 EXTENSION = "ivr-worklists"
-INTRO = "Hello, this is a call back from the support line you called. Please hold while we connect you."
 FINAL = ("completed", "busy", "failed", "no-answer", "canceled")
 
 
@@ -159,7 +158,13 @@ def _item() -> WorkItem | None:
 
 def _voice(item: WorkItem | None) -> twiml.Voice:
     flow = services().library.flows.get(item.flow) if item is not None else None
-    return twiml.Voice(flow.voice, flow.language) if flow is not None else twiml.Voice()
+    return twiml.Voice(flow.voice, flow.language, flow.words()) if flow is not None else twiml.Voice()
+
+
+def _agents(item: WorkItem | None) -> twiml.Voice:
+    """What the agent who calls back hears: the language of the line's agents."""
+    flow = services().library.flows.get(item.flow) if item is not None else None
+    return agents_voice(flow) if flow is not None else twiml.Voice()
 
 
 @hooks_bp.post("/twilio/callback/agent")
@@ -167,19 +172,23 @@ def _voice(item: WorkItem | None) -> twiml.Voice:
 def callback_agent() -> Response:
     item = _item()
     if item is None or not item.caller:
-        return xml(twiml.simple("This call back is no longer on the list. Goodbye.", hangup=True))
+        voice = _agents(item)
+        return xml(twiml.simple(voice.text("call_back_gone"), hangup=True, voice=voice))
     urls = services().urls()
-    due = f", due {item.due_at:%H:%M} UTC" if item.due_at else ""
-    intro = f"Calling back a caller of {item.flow.replace('-', ' ')}{due}. Connecting now."
+    voice = _agents(item)
+    line = item.flow.replace("-", " ")
+    intro = voice.text("call_back_agent_due", line=line, time=f"{item.due_at:%H:%M}") if item.due_at else \
+        voice.text("call_back_agent", line=line)
     return xml(twiml.call_back_agent(intro, item.caller, item.line_number,
                                      urls.to("/twilio/callback/intro", item=item.id),
-                                     urls.to("/twilio/callback/dialed", item=item.id), _voice(item)))
+                                     urls.to("/twilio/callback/dialed", item=item.id), voice))
 
 
 @hooks_bp.post("/twilio/callback/intro")
 @twilio_webhook
 def callback_intro() -> Response:
-    return xml(twiml.simple(INTRO, voice=_voice(_item())))
+    voice = _voice(_item())
+    return xml(twiml.simple(voice.text("call_back_intro"), voice=voice))
 
 
 @hooks_bp.post("/twilio/callback/dialed")
@@ -189,9 +198,9 @@ def callback_dialed() -> Response:
     outcome = outcome_of_dial(request.form.get("DialCallStatus", ""))
     if work is not None and sid:
         work.worklists.attempt_ended(sid, outcome)
-    said = {"reached": "The call back has ended.", "busy": "The caller's line is busy.",
-            "no-answer": "The caller did not answer."}.get(outcome, "The call back could not be connected.")
-    return xml(twiml.simple(said, "Goodbye.", hangup=True, voice=_voice(_item())))
+    voice = _agents(_item())
+    said = {"reached": "call_back_ended", "busy": "call_back_busy", "no-answer": "call_back_no_answer"}
+    return xml(twiml.simple(voice.text(said.get(outcome, "call_back_failed")), hangup=True, voice=voice))
 
 
 @hooks_bp.post("/twilio/callback/status")

@@ -36,7 +36,7 @@ from .live import LiveCall
 from .presence import desk
 from .services import services
 
-__all__ = ["bp", "respond", "twilio_webhook", "voice_of", "agent_voice", "agent_says", "xml"]
+__all__ = ["bp", "respond", "twilio_webhook", "voice_of", "agent_voice", "agents_voice", "agent_says", "xml"]
 
 log = logging.getLogger(__name__)
 bp = Blueprint("twilio", __name__)
@@ -242,6 +242,16 @@ def agent_voice(flow: Flow, live: LiveCall) -> twiml.Voice:
     language = flow.language
     if isinstance(node, TransferNode):
         language = whisper_language(node, flow, max(live.session.transfer_attempt - 1, 0))
+    return agents_voice(flow, language)
+
+
+def agents_voice(flow: Flow, language: str = "") -> twiml.Voice:
+    """The voice agents of ``flow`` hear in ``language`` (default: the language of the
+    agents its operator target reaches, else the flow's): the flow's voice when it speaks
+    that language, else Twilio's voice for the language; the line's words in it."""
+    if not language:
+        node = flow.nodes.get(flow.operator.to)
+        language = whisper_language(node, flow, 0) if isinstance(node, TransferNode) else flow.language
     same = language.split("-")[0].lower() == flow.language.split("-")[0].lower()
     if same:
         return twiml.Voice(flow.voice, flow.language, flow.words(language))
@@ -258,7 +268,7 @@ def agent_says(call_sid: str, key: str) -> str:
     voice = twiml.Voice()
     if live is not None:
         voice = agent_voice(_line().library.pinned(live.session.flow, live.session.flow_version), live)
-    return twiml.simple(voice.words.text(key), hangup=True, voice=voice)
+    return twiml.simple(voice.text(key), hangup=True, voice=voice)
 
 
 def _agent_joins(call: str, attempt: str) -> str:
@@ -276,7 +286,7 @@ def _agent_joins(call: str, attempt: str) -> str:
         voice = agent_voice(_line().library.pinned(live.session.flow, live.session.flow_version), live)
     if services().warm is not None:
         return twiml.agent_joins(call, voice)
-    return twiml.simple(voice.words.text("agent_connecting"), voice=voice)
+    return twiml.simple(voice.text("agent_connecting"), voice=voice)
 
 
 @bp.post("/twilio/whisper/answer")

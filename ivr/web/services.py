@@ -134,9 +134,9 @@ class Services:
                 target = next((t for t in node.targets if not t.startswith("queue:")), "")
         except NoFlow:
             pass
-        apology = voice.words.text("apology")
+        apology = voice.text("apology")
         if not target:
-            return twiml.simple(apology, voice.words.text("call_again_goodbye"), hangup=True, voice=voice)
+            return twiml.simple(apology, voice.text("call_again_goodbye"), hangup=True, voice=voice)
         return twiml.emergency(apology, target, voice)
 
 

@@ -521,7 +521,7 @@ def conference_left() -> Response:
     parts = services()
     live = LiveCall.load(parts.store, sid)
     if live is None:
-        return xml(twiml.simple(parts.line_voice().words.text("goodbye"), hangup=True, voice=parts.line_voice()))
+        return xml(twiml.simple(parts.line_voice().text("goodbye"), hangup=True, voice=parts.line_voice()))
     if live.phase == "connected":
         applied = parts.line.apply(sid, TransferResult(parts.now(), "completed"))
         return respond(applied) if applied else xml(twiml.empty())
