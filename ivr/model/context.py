@@ -42,9 +42,15 @@ def upset_score(session: Session) -> float:
     return min(1.0, sum(r.weight for r in session.reasons if r.signal in UPSET_SIGNALS))
 
 
+# What the engine records at a menu that is not an option the caller chose: the answer to
+# the offer of a person, a key no option lists.
+NOT_CHOICES = frozenset({"offer accepted", "offer declined", "other key"})
+
+
 def build_context(flow: Flow, session: Session) -> dict[str, Any]:
     intents = [t.intent for t in session.turns
-               if t.result == "matched" and t.intent and getattr(flow.nodes.get(t.node), "kind", "") == "menu"]
+               if t.result == "matched" and t.intent and t.intent not in NOT_CHOICES
+               and getattr(flow.nodes.get(t.node), "kind", "") == "menu"]
     return {
         "call_sid": session.call_sid,
         "caller": session.caller,
