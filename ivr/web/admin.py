@@ -211,13 +211,15 @@ class Reloader:
 
 
 Fingerprint = tuple[tuple[str, int, int, str], ...]
+# The files of a flows folder a reload reads: the flows, and the line's messages beside them.
+FOLDER_FILES = ("*.yaml", "*.yml", "messages/*.yaml", "messages/*.yml")
 
 
 def fingerprint(directory: Path) -> Fingerprint:
-    """Every flow file's name, modification time, size and content hash (SHA-256). A file
+    """Every flow and messages file's name, modification time, size and content hash (SHA-256). A file
     over the reader's size limit is not read: the loader refuses it by its size alone."""
     out = []
-    for path in sorted([*Path(directory).glob("*.yaml"), *Path(directory).glob("*.yml")]):
+    for path in sorted(p for pattern in FOLDER_FILES for p in Path(directory).glob(pattern)):
         try:
             st = path.stat()
             digest = "" if st.st_size > LIMITS.max_bytes else hashlib.sha256(path.read_bytes()).hexdigest()
@@ -229,7 +231,7 @@ def fingerprint(directory: Path) -> Fingerprint:
 
 def snapshot(directory: Path) -> dict[str, tuple[int, int]]:
     out = {}
-    for pattern in ("*.yaml", "*.yml"):
+    for pattern in FOLDER_FILES:
         for path in directory.glob(pattern):
             try:
                 st = path.stat()

@@ -178,3 +178,47 @@ def test_a_korean_caller_is_whispered_in_the_agents_language_with_their_words_qu
     assert not HANGUL.search(unquoted(heard).replace("주문 상태", "").replace("주문 문의", ""))
     sam.press("2")
     assert sam.heard("Passing the call on.")
+
+
+def test_ops_change_a_message_in_the_flows_folder_and_the_next_call_hears_it(tmp_path):
+    import time
+
+    from handoff_line import PUBLIC, TOKEN
+
+    from ivr import create_app
+    from ivr.testing import Caller, FlaskTransport
+    from ivr.web.services import services
+
+    flows = tmp_path / "flows"
+    flows.mkdir()
+    (flows / "hangul.yaml").write_text(KOREAN, encoding="utf-8")
+    app = create_app({"TWILIO_AUTH_TOKEN": TOKEN, "IVR_PUBLIC_URL": PUBLIC, "IVR_FLOWS_DIR": str(flows),
+                      "IVR_STORE": f"sqlite:///{tmp_path}/calls.sqlite3", "IVR_STREAM_SPEECH": "false",
+                      "IVR_WATCH_FLOWS": "1", "IVR_WATCH_INTERVAL": "0.1", "IVR_SECRET_KEY": "k"})
+
+    def silence_says(text: str) -> bool:
+        call = Caller(FlaskTransport(app), auth_token=TOKEN, public_url=PUBLIC)
+        call.dial()
+        call.silence()
+        return call.heard(text)
+
+    def eventually(check) -> bool:
+        for _ in range(100):
+            if check():
+                return True
+            time.sleep(0.1)
+        return False
+
+    try:
+        assert silence_says("아무 말씀도 듣지 못했습니다")
+        (flows / "messages").mkdir()
+        (flows / "messages" / "ko.yaml").write_text('sorry_no_input: "죄송합니다. 말씀이 들리지 않았습니다."\n',
+                                                    encoding="utf-8")
+        assert eventually(lambda: silence_says("말씀이 들리지 않았습니다"))
+        (flows / "messages" / "ko.yaml").write_text('sorry_no_imput: "잘못된 키"\n', encoding="utf-8")
+        time.sleep(1.0)  # the watcher reloads; the broken file is refused and the last good words keep serving
+        assert silence_says("말씀이 들리지 않았습니다")
+        refused = [p.message for p in services(app).library.last.errors]
+        assert refused == ["'sorry_no_imput' is not a message of the line"]
+    finally:
+        services(app).reloader.stop()
