@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ivr.model.flow import Flow
-from ivr.model.messages import KEYS, Messages, built_in, english, fields_of, language_key
+from ivr.model.messages import KEYS, Messages, allowed_fields, built_in, english, fields_of, language_key
 from ivr.model.problems import Problem, Where, did_you_mean
 from ivr.model.targets import AgentPool
 
@@ -118,7 +118,7 @@ def _read_file(text: str, file: str, language: str, problems: list[Problem], lim
             problems.append(Problem(value.where, f"message '{key}' has a broken {{field}}: {exc}",
                                     "write a field as {name}; a brace itself cannot be said"))
             continue
-        allowed = fields_of(reference.texts[key])
+        allowed = allowed_fields(key)
         for name in named:
             if name not in allowed:
                 hint = did_you_mean(name, allowed) or (f"its fields: {', '.join('{' + a + '}' for a in allowed)}"
@@ -198,7 +198,7 @@ def keys_markdown() -> str:
             title = group.group(1)
             out.append(f"\n**{title[:1].upper() + title[1:]}**\n\n| key | English |\n|---|---|")
             continue
-        found = re.match(r'^([a-z_]+): "(.*)"(?:\s*#\s*(.*))?$', line)
+        found = re.match(r'^([a-z0-9_]+): "(.*)"(?:\s*#\s*(.*))?$', line)
         if found:
             key, text, note = found.groups()
             shown = f'"{text}"' if text != text.strip() else text

@@ -35,7 +35,7 @@ from typing import Any
 import yaml
 
 __all__ = ["Messages", "built_in", "english", "english_source", "BUILT_IN_LANGUAGES", "KEYS", "fields_of",
-           "language_key", "parse_message", "matches"]
+           "allowed_fields", "language_key", "parse_message", "matches"]
 
 
 def language_key(language: str) -> str:
@@ -154,6 +154,17 @@ def english() -> Messages:
     found = built_in("en")
     assert found is not None
     return found
+
+
+# Messages whose fields are more than their English words name (other languages say the
+# day as a number, "3월 3일", where English says its ordinal, "March third").
+FIELDS = {"read_back_date": ("month", "ordinal", "day"),
+          "read_back_date_year": ("month", "ordinal", "year_words", "day", "year")}
+
+
+def allowed_fields(key: str) -> tuple[str, ...]:
+    """The ``{fields}`` a catalogue's message ``key`` may name."""
+    return FIELDS.get(key) or fields_of(_english_texts().get(key, ""))
 
 
 def fields_of(text: str) -> tuple[str, ...]:

@@ -19,7 +19,7 @@ import re
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-__all__ = ["call_day", "date_in", "say_date"]
+__all__ = ["call_day", "date_in", "say_date", "ordinal_word", "year_words"]
 
 MONTHS = ("january", "february", "march", "april", "may", "june", "july", "august", "september",
           "october", "november", "december")
@@ -313,3 +313,9 @@ def _year_words(year: int) -> str:
     if low == 0:
         return f"{pair(high)} hundred" if high % 10 else f"{names[high // 10]} thousand"
     return f"{pair(high)} {'oh ' + names[low] if low < 10 else pair(low)}"
+
+
+# The English words of a day's ordinal and of a year, for read-backs made from the line's
+# messages ("{month} {ordinal}, {year_words}").
+ordinal_word = _ordinal_word
+year_words = _year_words

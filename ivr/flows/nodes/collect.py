@@ -20,7 +20,7 @@ from typing import Any
 
 from ivr.model.flow import Node, Prompt
 from ivr.model.phases import Phase
-from ivr.understanding.dates import call_day, say_date
+from ivr.understanding.dates import call_day, ordinal_word, year_words
 from ivr.understanding.text import DIGIT_WORDS, YES_NO_WORDS, date_in, digits_in, number_in, yes_no
 
 from ..reader import Context, Reader
@@ -184,8 +184,17 @@ def _shown(node: CollectNode, call: Step, value: str) -> str:
     if node.slot.kind == "digits":
         return " ".join(value)
     if node.slot.kind == "date":
-        return say_date(date.fromisoformat(value), call.language, _today(call))
+        return _say_date(date.fromisoformat(value), call)
     return value
+
+
+def _say_date(day: date, call: Step) -> str:
+    """A date as words of the caller's language: "March third" ("March third, twenty twenty
+    seven" when it is not this year), "3월 3일", "3 de marzo" (the line's messages
+    ``read_back_date*`` and ``month_N``)."""
+    other_year = day.year != _today(call).year
+    return call.message("read_back_date_year" if other_year else "read_back_date", month=call.message(f"month_{day.month}"),
+                        day=day.day, ordinal=ordinal_word(day.day), year=day.year, year_words=year_words(day.year))
 
 
 def _read_back(node: CollectNode, call: Step, value: str, again: bool = False) -> None:
