@@ -41,7 +41,7 @@ def greet(call: Call, profile: Mapping[str, Any] | None, at_start: bool) -> bool
     caller has been placed (a language's node, the start menu with the shortcut), False
     when the call goes on to its start node as usual (after the notice, if any)."""
     settings = call.flow.memory
-    if settings is None or profile is None or is_withheld(call.session.caller):
+    if settings is None or not isinstance(profile, Mapping) or is_withheld(call.session.caller):
         return False
     if call.session.memory.get("greeted") == call.flow.name:
         return False

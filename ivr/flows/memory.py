@@ -27,6 +27,7 @@ from ivr.model.flow import Node, Prompt, template_fields
 from ivr.model.memory import MemorySettings, Shortcut
 from ivr.model.problems import did_you_mean
 
+from .positions import in_text
 from .reader import Context, Reader
 from .schema_parts import obj, ref
 from .yamlpos import Y
@@ -69,11 +70,12 @@ def read_memory(r: Reader, ctx: Context) -> _Read | None:
     for prompt in (welcome, *welcome.variants.values()):
         for name in _fields(prompt.text):
             if name not in WELCOME_FIELDS:
-                ctx.error(prompt.where, f"the memory's welcome names '{{{name}}}', which it does not know",
+                ctx.error(in_text(ctx, prompt.where, name), f"the memory's welcome names '{{{name}}}', which it does not know",
                           "the welcome may use {topic} (the caller's last topic, e.g. 'order status, 123456')")
     for prompt in (notice, *notice.variants.values()):
         for name in _fields(prompt.text):
-            ctx.error(prompt.where, f"the memory's notice names '{{{name}}}'; it is said before anything is known",
+            ctx.error(in_text(ctx, prompt.where, name),
+                      f"the memory's notice names '{{{name}}}'; it is said before anything is known",
                       "write the notice as plain words")
     m.done()
     settings = MemorySettings(retention_days=retention, verified_minutes=verified, repeat_hours=float(repeat),

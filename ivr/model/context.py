@@ -11,9 +11,10 @@ from typing import Any
 from ivr.model.flow import Flow
 from ivr.model.messages import Messages, english, language_key, matches
 
+from .memory import repeat_text
 from .session import Session
 
-__all__ = ["MASK", "UPSET_SIGNALS", "build_context", "masked_slots", "mood", "summary", "upset_score",
+__all__ = ["MASK", "UPSET_SIGNALS", "build_context", "history", "masked_slots", "mood", "summary", "upset_score",
            "whisper_text"]
 
 MASK = "••••"
@@ -77,8 +78,27 @@ def build_context(flow: Flow, session: Session) -> dict[str, Any]:
         },
         "reason": session.transfer_reason,
         **({"callback": dict(session.callback)} if session.callback else {}),
+        **({"history": history(session)} if session.memory.get("known") else {}),
         "transfers": [dict(x) for x in session.transfers],
     }
+
+
+def history(session: Session) -> dict[str, Any]:
+    """What the caller's memory says for the agent: this call's topic, how many earlier
+    calls were about it within the flow's repeat window, a few words for the whisper
+    ("second call about order status in 2 hours", else "called before about ...") and
+    the last calls (when, topic, outcome)."""
+    memory = session.memory
+    calls = [{"at": c.get("at", ""), "topic": c.get("topic", ""), "outcome": c.get("outcome", "")}
+             for c in memory.get("calls") or ()]
+    earlier = (memory.get("repeats") or {}).get(session.topic) if session.topic else None
+    if earlier and earlier.get("count"):
+        again = repeat_text(session.topic, int(earlier["count"]), str(earlier.get("since", "")), session.started_at)
+    elif calls and calls[0]["topic"]:
+        again = f"called before about {calls[0]['topic']}"
+    else:
+        again = "called before" if calls else ""
+    return {"topic": session.topic, "earlier": int(earlier["count"]) if earlier else 0, "again": again, "calls": calls}
 
 
 def summary(context: dict[str, Any]) -> str:

@@ -94,14 +94,24 @@ class Recall:
 
 
 def _calls(profile: Mapping[str, Any]) -> list[Mapping[str, Any]]:
-    calls = profile.get("calls") or []
-    return [c for c in calls if isinstance(c, Mapping)]
+    calls = profile.get("calls")
+    return [c for c in calls if isinstance(c, Mapping)] if isinstance(calls, (list, tuple)) else []
+
+
+def _mapping(value: Any) -> Mapping[str, Any]:
+    return value if isinstance(value, Mapping) else {}
+
+
+def _text(value: Any) -> str:
+    return value if isinstance(value, str) else ""
 
 
 def _moment(text: Any) -> datetime | None:
+    if not isinstance(text, str):
+        return None
     try:
-        moment = datetime.fromisoformat(str(text))
-    except (TypeError, ValueError):
+        moment = datetime.fromisoformat(text)
+    except ValueError:
         return None
     return moment if moment.tzinfo is not None else None
 
@@ -113,12 +123,12 @@ def recall(settings: MemorySettings, profile: Mapping[str, Any], at: datetime, f
     retention period are ignored; a topic the flow no longer offers is not a shortcut."""
     oldest = at - timedelta(days=settings.retention_days)
     calls = [c for c in _calls(profile) if (m := _moment(c.get("at"))) is not None and oldest <= m <= at]
-    known = bool(calls) or bool(profile.get("known"))
+    known = bool(calls) or profile.get("known") is True
     shortcut, said, slots = None, "", {}
-    last = next((c for c in calls if c.get("flow") == flow and c.get("topic")), None)
-    if last is not None and str(last.get("topic")) in settings.topics:
-        shortcut = settings.topics[str(last["topic"])]
-        value = str((last.get("slots") or {}).get(shortcut.slot, "")) if shortcut.slot else ""
+    last = next((c for c in calls if c.get("flow") == flow and _text(c.get("topic"))), None)
+    if last is not None and _text(last.get("topic")) in settings.topics:
+        shortcut = settings.topics[_text(last.get("topic"))]
+        value = _text(_mapping(last.get("slots")).get(shortcut.slot)) if shortcut.slot else ""
         if shortcut.slot and not value:
             shortcut = Shortcut(shortcut.topic, "", "")  # the slot was never given: the topic's own start
         slots = {shortcut.slot: value} if value else {}
@@ -126,17 +136,17 @@ def recall(settings: MemorySettings, profile: Mapping[str, Any], at: datetime, f
     verified_at = _moment(profile.get("verified_at"))
     verified = bool(settings.verified_minutes and verified_at is not None
                     and timedelta(0) <= at - verified_at <= timedelta(minutes=settings.verified_minutes))
-    kept = {k: str(v) for k, v in (profile.get("verified_slots") or {}).items() if k in settings.remember}
+    kept = {k: v for k, v in _mapping(profile.get("verified_slots")).items() if k in settings.remember and _text(v)}
     window = at - timedelta(hours=settings.repeat_hours)
     repeats: dict[str, dict[str, Any]] = {}
     for c in calls:
         moment = _moment(c.get("at"))
-        topic = str(c.get("topic") or "")
+        topic = _text(c.get("topic"))
         if topic and moment is not None and moment >= window and c.get("flow") == flow:
             entry = repeats.setdefault(topic, {"count": 0, "since": moment.isoformat()})
             entry["count"] += 1
             entry["since"] = min(entry["since"], moment.isoformat())
-    language = str(calls[0].get("language") or "") if calls else ""
+    language = _text(calls[0].get("language")) if calls else ""
     return Recall(known, language, shortcut, said, slots, verified, kept if verified else {}, repeats)
 
 

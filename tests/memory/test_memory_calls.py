@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import io
 
-from conftest import MEMORY_KEY, settle
+from memory_support import MEMORY_KEY, settle
 from sqlalchemy import text
 from web_support import Line, gather_node
 
@@ -34,10 +34,9 @@ def order_call(line: Line, order: str = "123456", number: str = NUMBER):
     call.press("1")
     call.press(order)
     assert call.heard("Your order " + order)
-    call.press("2")
-    assert call.heard("Goodbye")
+    call.press("2")  # that's all (the goodbye, or the survey's question first)
     call.hang_up()
-    settle(line)
+    settle(line.app)
     return call
 
 
@@ -64,7 +63,7 @@ def test_a_returning_caller_is_offered_their_last_order_and_takes_it(line):
     assert not again.heard_ever("six digit order number")
     again.press("2")
     again.hang_up()
-    settle(line)
+    settle(line.app)
 
     kept = rows(line, "SELECT topic, slots, outcome FROM caller_calls ORDER BY at")
     assert [r["topic"] for r in kept] == ["order status", "order status"]
@@ -83,7 +82,7 @@ def test_a_caller_who_says_no_hears_the_menu_and_one_who_answers_the_menu_is_not
     no.press("3")
     assert no.heard("stores are")
     no.hang_up()
-    settle(line)
+    settle(line.app)
 
     line.clock.advance(60)
     other = line.call(caller=NUMBER)  # the last topic is now store hours, no slot: offered as such
@@ -101,7 +100,7 @@ def test_a_verified_caller_is_not_asked_for_the_pin_within_the_window(line):
     first.press("1234")
     assert first.heard("Your balance is 42.50 dollars")
     first.hang_up()
-    settle(line)
+    settle(line.app)
 
     line.clock.advance(10 * 60)  # within verified_minutes (30)
     second = line.call(caller=NUMBER)
@@ -110,7 +109,7 @@ def test_a_verified_caller_is_not_asked_for_the_pin_within_the_window(line):
     assert second.heard("Your balance is 42.50 dollars")
     assert not second.heard_ever("PIN")
     second.hang_up()
-    settle(line)
+    settle(line.app)
 
     # two hours later: the PIN's 30 minutes have long passed (and the first call is out of
     # the two-hour repeat window, so this is a second call about the balance, not a third)
@@ -129,7 +128,7 @@ def test_verification_counts_only_for_the_account_it_was_made_with(line):
     first.press("12345678")
     first.press("1234")
     first.hang_up()
-    settle(line)
+    settle(line.app)
     line.clock.advance(5 * 60)
     second = line.call(caller=NUMBER)
     second.press("2")  # no shortcut: the menu
@@ -147,7 +146,7 @@ def test_a_korean_caller_is_greeted_in_korean_and_can_go_back_to_english(line):
     first.press("1234")
     assert first.heard("배송 중입니다")
     first.hang_up()
-    settle(line)
+    settle(line.app)
 
     line.clock.advance(15 * 60)
     again = line.call(caller=NUMBER)
@@ -160,7 +159,7 @@ def test_a_korean_caller_is_greeted_in_korean_and_can_go_back_to_english(line):
     again.press("3")
     assert again.heard("stores are")
     again.hang_up()
-    settle(line)
+    settle(line.app)
 
     line.clock.advance(60)
     english = line.call(caller=NUMBER)  # the last call ended in English: greeted in English
@@ -193,7 +192,7 @@ def test_withheld_numbers_get_no_memory_and_no_notice(line):
             call.press("123456")
             call.press("2")
             call.hang_up()
-            settle(line)
+            settle(line.app)
             line.clock.advance(60)
     assert rows(line, "SELECT * FROM caller_memory") == []
     assert rows(line, "SELECT * FROM caller_calls") == []
@@ -208,7 +207,7 @@ def test_a_third_call_about_one_order_reaches_the_detector_and_the_agent_hears_i
     assert second.heard("has shipped")  # a second call is a hint only: still served
     second.press("2")
     second.hang_up()
-    settle(line)
+    settle(line.app)
 
     line.clock.advance(50 * 60)
     third = line.call(caller=NUMBER)
