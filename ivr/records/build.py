@@ -176,6 +176,8 @@ def _attempts(flow: Flow, session: Session, path: tuple[NodeVisit, ...],
     attempts: list[TransferAttempt] = []
     of_visit: list[int] = []  # the transfer node visit each attempt belongs to
     for result in session.transfers:
+        if result.get("status") == "unavailable":  # an agent pool with nobody free: nobody was rung
+            continue
         at = float(result.get("t", 0.0))
         visit = max((i for i, v in enumerate(visits) if v.entered_s <= at), default=0)
         begun = attempts[-1].ended_s if of_visit and of_visit[-1] == visit else visits[visit].entered_s

@@ -101,10 +101,11 @@ def claimed(current: AgentState | None, call: str, at: float) -> AgentState | No
 
 
 def held(current: AgentState | None, call: str, at: float) -> AgentState | None:
-    """Took ``call`` (rung directly, not through a pool): busy with it, whatever the state
-    was; when it ends, back to what the agent was (away stays away)."""
+    """Rung for ``call`` directly (not through a pool): busy with it, whatever the state
+    was; when it ends, back to what the agent was (away stays away). An agent busy with
+    another call stays busy with that one."""
     if current is not None and current.state == "busy":
-        return None if current.call == call else replace(current, call=call)
+        return None  # busy already (with this call, or another: that one frees them)
     before = current.state if current is not None else "away"
     return AgentState("busy", at, call, before, current.seen if current is not None else at)
 

@@ -33,7 +33,7 @@ from ivr.store import Stored
 
 from .line import Applied, Line
 from .live import LiveCall
-from .presence import desk
+from .presence import desk, stale_offer
 from .services import services
 
 __all__ = ["bp", "respond", "twilio_webhook", "voice_of", "agent_voice", "agents_voice", "agent_says", "xml"]
@@ -198,6 +198,8 @@ def whisper() -> Response:
     (taken on the console: straight in; passed, or the call moved on: goodbye)."""
     call = request.args.get("call", "")
     attempt = request.args.get("attempt", "")
+    if stale_offer(call, request.args.get("offer", ""), request.form.get("CallSid", "")):
+        return xml(agent_says(call, "agent_call_gone"))  # an agent pool's earlier offer: the call moved on
     live = _agent_leg_answered(call, attempt)
     if live is not None and live.taken_on(attempt):  # already taken on the agent console: bridge at once
         return xml(_agent_joins(call, attempt))
@@ -206,7 +208,8 @@ def whisper() -> Response:
     if live is None or not live.is_attempt_live(attempt):
         return xml(agent_says(call, "agent_call_gone"))
     flow = _line().library.pinned(live.session.flow, live.session.flow_version)
-    answer = services().urls().to("/twilio/whisper/answer", call=call, attempt=attempt)
+    answer = services().urls().to("/twilio/whisper/answer", call=call, attempt=attempt,
+                                  offer=request.args.get("offer") or None)
     node = flow.nodes.get(live.session.node)
     if isinstance(node, TransferNode):
         said, _ = whisper_of(node, flow, live.session)
@@ -297,13 +300,16 @@ def whisper_answer() -> Response:
     call = request.args.get("call", "")
     attempt = request.args.get("attempt", "")
     digits = request.form.get("Digits", "")
+    if stale_offer(call, request.args.get("offer", ""), request.form.get("CallSid", "")):
+        return xml(agent_says(call, "agent_call_gone"))
     if request.args.get("accept") == "1":
         _agent_leg_answered(call, attempt)  # a transfer without a whisper: the pick-up is the yes
         accept = True
     elif digits in ("1", "2"):
         accept = digits == "1"
     else:
-        answer = services().urls().to("/twilio/whisper/answer", call=call, attempt=attempt)
+        answer = services().urls().to("/twilio/whisper/answer", call=call, attempt=attempt,
+                                      offer=request.args.get("offer") or None)
         live = LiveCall.load(_line().store, call)
         voice = twiml.Voice()
         if live is not None:
@@ -311,6 +317,7 @@ def whisper_answer() -> Response:
         return xml(twiml.whisper("", answer, voice))
     result = _line().agent_answer(call, attempt, accept, _now(), by=request.form.get("To", ""))
     if result == "accepted":
+        desk().took(request.form.get("To", ""), call)  # busy while on the call
         return xml(_agent_joins(call, attempt))
     if result == "declined":
         return xml(agent_says(call, "agent_passing"))

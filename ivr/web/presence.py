@@ -29,7 +29,7 @@ from .agents import GONE_AFTER, Agent, AgentsFile, offer_order
 from .line import CONSOLE_CHANNEL
 from .live import LiveCall
 
-__all__ = ["Desk", "PRESENCE_CHANGED", "desk"]
+__all__ = ["Desk", "PRESENCE_CHANGED", "desk", "stale_offer"]
 
 log = logging.getLogger(__name__)
 LABELS = {"available": "Available", "busy": "Busy", "away": "Away"}
@@ -149,6 +149,24 @@ class Desk:
                 self.presence.hold(agent.name, call_sid, self._stamp())
                 self._changed()
 
+    def free_stale(self) -> list[str]:
+        """Free every agent busy with a call the line no longer has going on (its status
+        callbacks were lost): for the hold sweep. Returns who was freed."""
+        roster = self.agents.roster()
+        if roster is None:
+            return []
+        freed = []
+        for name, state in self.presence.states(roster.agents).items():
+            if state.state != "busy":
+                continue
+            live = LiveCall.load(self.store, state.call)
+            if (live is None or live.phase == "ended") and self.presence.release(name, state.call, self._stamp()):
+                freed.append(name)
+        if freed:
+            log.warning("presence: %s freed (their call ended without word)", ", ".join(freed))
+            self._changed()
+        return freed
+
     def call_over(self, call_sid: str) -> None:
         """``call_sid`` ended: every agent busy with it is free again."""
         try:
@@ -156,6 +174,20 @@ class Desk:
                 self._changed()
         except Exception:
             log.warning("presence: could not free the agents of call %s", call_sid, exc_info=True)
+
+
+def stale_offer(call_sid: str, offer: str, leg: str) -> bool:
+    """Whether an agent leg's request belongs to an agent pool's earlier offer of the call
+    (``offer``: the call's ``seq`` when that agent was chosen; ``leg``: the leg's sid): the
+    call has moved on to another agent since, or another agent's leg took it."""
+    if not offer:
+        return False
+    live = LiveCall.load(desk().store, call_sid)
+    if live is None:
+        return False  # the caller's side decides: the call is gone
+    if live.phase == "transfer":
+        return str(live.seq) != offer
+    return live.phase == "connected" and bool(live.agent_leg) and bool(leg) and leg != live.agent_leg
 
 
 def desk() -> Desk:

@@ -146,7 +146,7 @@ class WarmTransfer:
             to = action.target
             if pool is not None:
                 offer = applied.seq
-                chosen = self._offer(live, pool, offer)
+                chosen = self._offer(applied, live, pool, offer)
                 if chosen is None:  # nobody of the pool is free: the next target, at once
                     status = "unavailable"
                 elif not chosen:
@@ -173,9 +173,12 @@ class WarmTransfer:
                 applied = nxt
                 continue
             self._keep_leg(call_sid, leg, action.attempt, offer, agent)
+            if not agent and self.desk is not None:
+                self.desk.took(to, call_sid)  # an agent rung directly is busy while it rings
             return
 
-    def _offer(self, live: LiveCall, pool: AgentPool, offer: int) -> tuple[str, str] | tuple[()] | None:
+    def _offer(self, applied: Applied, live: LiveCall, pool: AgentPool,
+               offer: int) -> tuple[str, str] | tuple[()] | None:
         """Claim the pool's next agent for this call and note the offer on the call:
         (agent, target to ring), None when nobody is free, () when the call moved on
         meanwhile (the claim is given back)."""
@@ -202,6 +205,7 @@ class WarmTransfer:
             self.desk.release(agent.name, call_sid)
             return ()
         log.info("call %s: offered to %s (%s)", call_sid, agent.name, pool.describe())
+        self.line.publish(applied)  # the consoles show whom it rings now (``Desk.offered_card``)
         return agent.name, agent.dial_target
 
     def _release(self, agent: str, call_sid: str) -> None:
@@ -300,6 +304,11 @@ class WarmTransfer:
         only while the call is still as it was seen, and only the host whose update won
         does the REST work."""
         done: list[str] = []
+        if self.desk is not None:
+            try:
+                done += [f"{name}: free again (their call had ended)" for name in self.desk.free_stale()]
+            except Exception:
+                log.exception("sweep: the agents' presence could not be checked")
         for row in self.line.store.list_calls(active=True, limit=limit):
             try:
                 what = self._sweep_call(str(row.get("call_sid") or ""), now)
@@ -500,6 +509,9 @@ def agent_status() -> Response:
         status = "declined"  # the agent's leg ended without taking the call (or before joining the caller)
     elif status not in AGENT_FAILED:
         return Response(status=204)
+    passed = LiveCall.load(parts.store, call)
+    if passed is not None and passed.was_declined(attempt):
+        status = "declined"  # passed on the console, and its ringing leg stopped: a pass, not a miss
 
     def still_waiting(live: LiveCall) -> bool:
         """The attempt of this leg is the one the caller waits on: still ringing, or taken

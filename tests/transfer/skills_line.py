@@ -54,10 +54,11 @@ def agents_file(path: Path) -> Path:
     return path
 
 
-def make_app(tmp_path: Path, clock: Clock | None = None, store: str = "", warm: bool = True, public: str = PUBLIC):
+def make_app(tmp_path: Path, clock: Clock | None = None, store: str = "", warm: bool = True, public: str = PUBLIC,
+             flow: str = FLOW):
     flows = tmp_path / "flows"
     flows.mkdir(exist_ok=True)
-    (flows / "skills.yaml").write_text(FLOW)
+    (flows / "skills.yaml").write_text(flow)
     agents = tmp_path / "agents.yaml"
     if not agents.exists():
         agents_file(agents)

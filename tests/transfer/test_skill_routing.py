@@ -22,6 +22,8 @@ from handoff_line import (
 )
 from skills_line import make_app, presence, rung, sign_in
 
+from ivr.records import build_record
+from ivr.web.live import LiveCall
 from ivr.web.services import services
 
 
@@ -59,6 +61,11 @@ def test_korean_caller_goes_to_korean_speakers_longest_idle_first_then_anyone(tm
     call.hang_up()
     settled(app)
     assert presence(app)["sam"] == "available"  # the call is over: free again
+    live = LiveCall.load(services(app).store, call.call_sid)
+    flow = services(app).library.pinned(live.session.flow, live.session.flow_version)
+    record = build_record(flow, live.session, services(app).store.events(call.call_sid), clock.at)
+    assert [(t.agent, t.status) for t in record.transfers] == [  # every agent rung; the empty pool rang nobody
+        ("client:jun", "declined"), ("client:minji", "no-answer"), ("client:sam", "answered")]
 
 
 def test_the_pool_only_offers_agents_with_every_skill(tmp_path, api):

@@ -54,10 +54,10 @@ def api(served):
         yield rsps
 
 
-def leg_ends(app, base: str, leg: dict, status: str) -> None:
-    """Twilio's status callback for an agent leg."""
+def leg_ends(app, base: str, leg: dict, sid: str, status: str) -> None:
+    """Twilio's status callback for the agent leg ``sid``."""
     url = urlsplit(leg["StatusCallback"][0])
-    poster = Caller(HttpTransport(base), auth_token=TOKEN, public_url=base, status_path=None)
+    poster = Caller(HttpTransport(base), auth_token=TOKEN, public_url=base, status_path=None, call_sid=sid)
     poster.post(url.path + "?" + url.query, CallStatus=status, To=leg["To"][0])
     settled(app)
 
@@ -116,7 +116,7 @@ def test_agents_on_the_console_longest_idle_first_pass_moves_on_away_skipped_bus
         settled(app)
         [(url, body)] = updates(api)
         assert url.endswith("/Calls/CAleg1.json") and body["Status"] == ["canceled"]
-        leg_ends(app, base, created_legs(api)[0], "canceled")
+        leg_ends(app, base, created_legs(api)[0], "CAleg1", "canceled")
         assert rung(api) == ["client:jun", "client:minji"]
         mine = boards["minji"].locator(f"#section-waiting #call-{call.call_sid} button[value=accept]")
         mine.wait_for(timeout=10_000)
@@ -128,7 +128,7 @@ def test_agents_on_the_console_longest_idle_first_pass_moves_on_away_skipped_bus
         assert presence(app) == {"minji": "busy", "jun": "available", "sam": "away", "ann": "away"}
 
         minji = Caller(HttpTransport(base), auth_token=TOKEN, public_url=base, caller="+15005550006",
-                       to="client:minji", status_path=None)
+                       to="client:minji", status_path=None, call_sid="CAleg2")  # Twilio asks as her leg
         whisper = urlsplit(created_legs(api)[1]["Url"][0])
         minji.dial(path=whisper.path + "?" + whisper.query)  # her phone picks up: taken already, so she joins
         assert minji.dial.conference == f"ivr-{call.call_sid}"
