@@ -32,7 +32,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from ivr.flows.survey import message
 from ivr.model.actions import Hangup, Record, Speak
 from ivr.model.events import CallEnded, DigitsPressed, NoInput, RecordingDone, SpeechHeard
 from ivr.model.flow import Prompt, Survey
@@ -87,10 +86,11 @@ def _goodbye_of_node(call: Call) -> Speak | None:
 
 
 def _words(call: Call, prompt: Prompt, key: str) -> Prompt | str:
-    """The flow's prompt in the call's language, else the line's own words."""
+    """The flow's prompt in the call's language, else the line's own words (the message
+    catalogue's ``survey_<key>``)."""
     if prompt and (not prompt.variants or call.language in prompt.variants):
         return prompt
-    return message(call.language, key)
+    return call.message(f"survey_{key}")
 
 
 def _ask(call: Call, survey: Survey, first: bool) -> None:
@@ -116,7 +116,7 @@ def _finish(call: Call, status: str, thanks: bool = True) -> None:
     if goodbye is not None:
         call.speak(goodbye)
     else:
-        call.speak(message(call.language, "goodbye" if thanks else "no_answer"))
+        call.speak(call.message("survey_goodbye" if thanks else "survey_no_answer"))
     call.update(phase=Phase.ENDED)
     call.actions.append(Hangup())
 

@@ -307,7 +307,7 @@ def mermaid(flow: Flow) -> str:
     survey, after = survey_box(flow)
     if survey:
         lines.append(f'    survey[/"{_mm(survey)}"/]')
-        lines.extend(f'    {ids[source]} -.->|"{_mm(label)}"| survey' for source, label in after)
+        lines.extend(f'    {ids[source]} -.-|"{_mm(label)}"| survey' for source, label in after)  # no arrowhead: after the call
     for source, label, target, dashed in _plain_edges(flow):
         arrow = "-.->" if dashed else "-->"
         lines.append(f'    {ids[source]} {arrow}|"{_mm(label)}"| {ids[target]}')

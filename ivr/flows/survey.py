@@ -22,8 +22,9 @@ was not served yet, and a rating would grade a promise.
 Rules of this file: the survey's prompts are prompts like any other (positions, audio
 files, language variants), but they may name no ``{field}``: the survey is asked at
 every ending, where no slot is sure to be set. A prompt given per language must give
-the flow's own language. The line's own words for what the flow leaves out are
-``MESSAGES`` (one entry per language), so a caller never hears an empty prompt.
+the flow's own language. The line's own words for what the flow leaves out are the
+message catalogue's ``survey_*`` keys (``ivr/model/catalogue``), so a caller never hears
+an empty prompt.
 """
 from __future__ import annotations
 
@@ -34,32 +35,9 @@ from ivr.model.flow import DEFAULT_WRAP_UP, SURVEY_ENDINGS, Prompt, Survey
 from .reader import Context, Reader
 from .schema_parts import integer, obj, ref, text
 
-__all__ = ["MESSAGES", "message", "read_survey", "read_wrap_up", "survey_schema", "wrap_up_schema"]
+__all__ = ["read_survey", "read_wrap_up", "survey_schema", "wrap_up_schema"]
 
 MAX_COMMENT = 180  # seconds: a comment, not a voicemail
-
-# The line's own words in the survey, per language (the flow's prompts come first).
-MESSAGES: dict[str, dict[str, str]] = {
-    "en": {
-        "question": "Before you go, please rate this call. Press 1 for very dissatisfied, up to 5 for very satisfied.",
-        "retry": "Sorry, that's not a rating. Please press a key from 1 to 5.",
-        "thanks": "Thank you for your feedback.",
-        "goodbye": "Goodbye.",
-        "no_answer": "Thank you for calling. Goodbye.",
-    },
-    "ko": {
-        "question": "통화를 마치기 전에 이번 상담을 평가해 주세요. 매우 불만족은 1번, 매우 만족은 5번을 눌러 주세요.",
-        "retry": "죄송합니다. 1번부터 5번 중에서 눌러 주세요.",
-        "thanks": "소중한 의견 감사합니다.",
-        "goodbye": "안녕히 계세요.",
-        "no_answer": "전화해 주셔서 감사합니다. 안녕히 계세요.",
-    },
-}
-
-
-def message(language: str, key: str) -> str:
-    """The line's own survey words ``key`` in ``language`` (e.g. ``ko-KR``), else English."""
-    return MESSAGES.get(language.split("-")[0].lower(), MESSAGES["en"])[key]
 
 
 def read_survey(r: Reader, ctx: Context, language: str) -> Survey | None:

@@ -33,8 +33,11 @@ def test_order_status_found_by_voice(flow):
     assert call.heard("Your order 123456 has shipped. It should arrive on Friday.")
     assert call.listening_at == "anything_else"
     call.say("that's all")
-    assert call.heard("Goodbye") and call.hung_up
-    assert call.session.outcome == "contained"
+    assert call.heard("please rate this call") and not call.hung_up  # served: the survey
+    call.say("five")
+    call.record()
+    assert call.heard("Thank you for your feedback") and call.heard("Goodbye") and call.hung_up
+    assert call.session.outcome == "contained" and call.session.survey["csat"] == 5
 
 
 def test_a_wrong_order_number_twice_goes_to_a_person_with_the_reason(flow):

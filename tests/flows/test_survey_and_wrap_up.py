@@ -97,8 +97,8 @@ def test_the_schema_describes_both_and_checks_their_shape():
 def test_the_graph_draws_where_the_survey_is_asked(check):
     flow, _ = load(check, "survey: {question: \"Rate us.\"}")
     drawn = graph.mermaid(flow)
-    assert "survey after the call" in drawn and '-.->|"served"| survey' in drawn
-    assert drawn.count('-.->|"agent hung up"| survey') == 1  # the one transfer
+    assert "survey after the call" in drawn and '-.-|"served"| survey' in drawn
+    assert drawn.count('-.-|"agent hung up"| survey') == 1  # the one transfer
     dot = graph.dot(flow)
     assert '"bye" -> "(survey)"' in dot and '"desk" -> "(survey)"' in dot
     flow, _ = load(check, "")

@@ -21,6 +21,9 @@ def test_a_contained_call_and_a_hang_up_in_the_menu_are_on_record(line):
     done.press("1")
     done.press("123456")
     done.press("2")
+    assert done.heard("please rate this call")  # served: the survey after the call
+    done.press("4")
+    done.record(duration=3)
     assert done.heard("Goodbye") and done.state == "ended"
     done.hang_up()  # Twilio's status callback after the goodbye: still one record
 
@@ -32,6 +35,7 @@ def test_a_contained_call_and_a_hang_up_in_the_menu_are_on_record(line):
     assert records.count() == 2
     figures = records.report()
     assert (figures["calls"], figures["contained"], figures["abandoned"]) == (2, 1, 1)
+    assert figures["csat"] == {"responses": 1, "average": 4.0}
     assert figures["nodes"]["order"]["hung_up"] == 1
 
 

@@ -37,7 +37,10 @@ def test_order_status_by_keys_then_goodbye(line):
     assert call.heard("Your order 123456 has shipped. It should arrive on Friday.")
     assert call.heard("anything else") and gather_node(call) == "anything_else"
     call.press("2")
-    assert call.heard("Thanks for calling Acme Outfitters. Goodbye.")
+    assert call.heard("please rate this call") and gather_node(call) == "goodbye"  # served: the survey
+    call.press("5")
+    call.record(duration=4)
+    assert call.heard("Thank you for your feedback") and call.heard("Thanks for calling Acme Outfitters. Goodbye.")
     assert call.state == "ended" and call.ended_by == "hangup"
     session = line.session(call)
     assert session["phase"] == "ended" and session["slots"]["order_id"] == "123456"
@@ -83,8 +86,8 @@ def test_wrong_order_number_twice_goes_to_a_person_with_a_whisper(line):
     assert agent.heard("Connecting you now") and agent.state == "bridged"
     assert line.session(call)["phase"] == "connected"
 
-    call.dial_result("completed", duration=95)      # the agent and the caller hang up
-    assert call.state == "ended"
+    call.dial_result("completed", duration=95)      # the agent hangs up: the caller is asked to rate the call
+    assert call.heard("please rate this call")
     call.hang_up()
     session = line.session(call)
     assert session["outcome"] == "transferred"

@@ -69,6 +69,8 @@ def test_every_reply_of_a_long_call_is_twiml(line):
     call.press("1")
     call.press("3")
     call.press("2")
+    call.press("4")  # the survey after the call
+    call.record(duration=3)
     assert call.state == "ended"
     assert len(call.responses) >= 8
     for reply in call.responses:
