@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, and_, select, update
+from sqlalchemy import ColumnElement, Connection, and_, select, update
 
 from .schema import calls
 
@@ -79,7 +79,7 @@ def labelled_calls(conn: Connection, since: datetime | None = None, until: datet
                    flow: str | None = None) -> Iterator[LabelledCall]:
     """Every call with an agent's "did it need a person?" answer, started in [since, until)."""
     c = calls.c
-    where = [c.needed_person.is_not(None)]
+    where: list[ColumnElement[bool]] = [c.needed_person.is_not(None)]
     if since is not None:
         where.append(c.started_at >= since)
     if until is not None:

@@ -2,6 +2,8 @@
 answers kept in the call records (SQLite and PostgreSQL), and the threshold scan."""
 from __future__ import annotations
 
+from itertools import pairwise
+
 from hypothesis import given
 from hypothesis import strategies as st
 from records_support import T0, a_day_of_calls
@@ -58,7 +60,7 @@ answered = st.lists(st.builds(Scored, st.floats(0, 1), st.booleans(), st.boolean
 @given(answered)
 def test_a_higher_threshold_never_flags_more_nor_finds_more(calls):
     scanned = scan(calls)
-    for lower, higher in zip(scanned, scanned[1:]):
+    for lower, higher in pairwise(scanned):
         assert higher.flagged <= lower.flagged and higher.right <= lower.right
     best = suggest(scanned)
     if best is not None:
