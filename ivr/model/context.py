@@ -159,12 +159,11 @@ def _spoken_reason(reason: str, words: Messages) -> str:
 
 
 def _last_words(context: dict[str, Any]) -> list[str]:
-    """The caller's last spoken words (never a secret answer, which the record masks)."""
-    for turn in reversed(context.get("turns") or []):
-        text = (turn.get("text") or "").strip()
-        if turn.get("kind") == "speech" and text and MASK not in text:
-            return text.split()
-    return []
+    """The caller's last spoken words that say something (a sentence rather than a bare
+    "yes"), else their last words; never a secret answer, which the record masks."""
+    said = [(turn.get("text") or "").split() for turn in context.get("turns") or []
+            if turn.get("kind") == "speech" and (turn.get("text") or "").strip() and MASK not in (turn.get("text") or "")]
+    return next((words for words in reversed(said) if len(words) > 1), said[-1] if said else [])
 
 
 WHISPER_WORDS = 38  # about 15 seconds spoken

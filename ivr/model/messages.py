@@ -61,7 +61,11 @@ class Messages:
             template = self.fallback.get(key) or _english_texts().get(key)
             if template is None:
                 raise KeyError(f"'{key}' is not a message of the line (see ivr/model/catalogue/en.yaml)")
-        return _particles(_FORMATTER.vformat(template, (), {k: str(v) for k, v in fields.items()}))
+        values = {k: str(v) for k, v in fields.items()}
+        try:
+            return _particles(_FORMATTER.vformat(template, (), values))
+        except (ValueError, IndexError, KeyError):  # a catalogue the loader did not check (built by hand)
+            return _particles(_FORMATTER.vformat(self.fallback.get(key) or _english_texts()[key], (), values))
 
     def has(self, key: str) -> bool:
         return key in self.texts
@@ -168,8 +172,17 @@ def allowed_fields(key: str) -> tuple[str, ...]:
 
 
 def fields_of(text: str) -> tuple[str, ...]:
-    """The ``{fields}`` a message names (ValueError when its braces are malformed)."""
-    return tuple(dict.fromkeys(name for _, name, _, _ in string.Formatter().parse(text) if name))
+    """The ``{fields}`` a message names (ValueError when its braces are malformed, or a
+    field has a format or a conversion: ``{count:d}``, ``{name!r}`` cannot be said)."""
+    names = []
+    for _, name, spec, conversion in string.Formatter().parse(text):
+        if name is None:
+            continue
+        if not name or spec or conversion or not name.isidentifier():
+            raise ValueError(f"write the field as {{name}}, not {{{name}{'!' + conversion if conversion else ''}"
+                             f"{':' + spec if spec else ''}}}")
+        names.append(name)
+    return tuple(dict.fromkeys(names))
 
 
 @cache

@@ -161,3 +161,13 @@ def test_a_korean_whisper_for_english_speaking_agents_frames_in_english_and_quot
     session, actions = step(korean, session, SpeechHeard(AT, "상담원 바꿔 주세요", 0.9))
     assert actions[-1].summary == ('끝자리 4 5 6 7번 고객, 본인 확인 안 됨. 문의: 기타 문의. 상담원 연결을 요청했습니다. '
                                    '고객 말씀: "상담원 바꿔 주세요".')
+
+
+def test_the_whisper_quotes_what_the_caller_said_of_their_problem_not_a_bare_yes():
+    flow = FLOWS["ko"]
+    session, _ = step(flow, None, CallStarted(AT, "CAquote", "+15551234567"))
+    session, _ = step(flow, session, SpeechHeard(AT, "기타 문의", 0.9))
+    session, actions = step(flow, session, SpeechHeard(AT, "예", 0.9))
+    transfer = actions[-1]
+    assert isinstance(transfer, Transfer)
+    assert transfer.summary.endswith('고객 말씀: "기타 문의".'), transfer.summary

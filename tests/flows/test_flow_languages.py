@@ -276,3 +276,15 @@ def test_every_month_has_a_name_in_every_language(language, month, day):
     assert name and name != english().texts.get("nonexistent", "") and "{" not in name
     said = words.text("read_back_date", month=name, day=day, ordinal="x", year=2027, year_words="y")
     assert name in said
+
+
+def test_a_field_with_a_format_is_refused_where_it_is_written(tmp_path):
+    path = write_flow(tmp_path, language="ko-KR", prompt='"안녕하세요."')
+    messages = write_messages(tmp_path, "ko", """\
+        keypad_digits: "{count:d}자리 숫자를 눌러 주세요."
+    """)
+    code, out = validate(path)
+    assert code == 1
+    errors = [line for line in out if ": error: " in line]
+    assert errors[0] == f"{messages}:1:16: error: message 'keypad_digits' has a broken {{field}}: write the field as " \
+                     "{name}, not {count:d}"
