@@ -80,7 +80,8 @@ class Clock:
         return self.at
 
 
-def make_app(tmp_path: Path, records_url: str, warm: bool = True, flow: str = FLOW, clock: Clock | None = None):
+def make_app(tmp_path: Path, records_url: str, warm: bool = True, flow: str = FLOW, clock: Clock | None = None,
+             public: str = PUBLIC):
     flows = tmp_path / "flows"
     flows.mkdir(exist_ok=True)
     (flows / "line.yaml").write_text(flow)
@@ -89,7 +90,7 @@ def make_app(tmp_path: Path, records_url: str, warm: bool = True, flow: str = FL
         f"  - name: {name}\n    display_name: {name.title()}\n"
         f"    password_hash: \"{generate_password_hash(PASSWORD)}\"\n    targets: [\"client:{name}\"]\n"
         for name in ("sam", "ann", "eve")))
-    config = {"TWILIO_AUTH_TOKEN": TOKEN, "IVR_PUBLIC_URL": PUBLIC,
+    config = {"TWILIO_AUTH_TOKEN": TOKEN, "IVR_PUBLIC_URL": public,
               "IVR_STORE": f"sqlite:///{tmp_path}/calls.sqlite3", "IVR_FLOWS_DIR": str(flows),
               "IVR_AUDIO_DIR": str(ROOT / "audio"), "IVR_STREAM_SPEECH": "false", "IVR_SECRET_KEY": "k",
               "IVR_AGENTS_FILE": str(agents), "IVR_RECORDS_URL": records_url, "IVR_VAR_DIR": str(tmp_path / "var")}
