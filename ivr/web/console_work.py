@@ -32,7 +32,7 @@ from ivr.records.worklists import WorkItem, Worklists, outcome_of_dial
 
 from .console import bp
 from .hooks import agents_voice, twilio_webhook, xml
-from .services import services
+from .services import Background, services
 from .worklists import CallBackRefused, RecordingUnavailable, WorklistDesk, dialable_target
 
 __all__ = ["init_app", "desk", "hooks_bp"]
@@ -48,7 +48,8 @@ def init_app(app: Flask) -> None:
     parts = services(app)
     found: WorklistDesk | None = None
     if parts.keeper is not None:
-        found = WorklistDesk(Worklists(parts.keeper.records.engine), parts.settings, parts.background,
+        pool = Background(workers=2, name="ivr-worklists")  # never in the way of the line's REST work
+        found = WorklistDesk(Worklists(parts.keeper.records.engine), parts.settings, pool,
                              parts.warm.rest if parts.warm is not None else _rest(parts.settings),
                              models=parts.speech.models)
         parts.keeper.worklists = found  # each finished call's voicemail and callback are filed

@@ -62,6 +62,9 @@ class WorklistDesk:
     def __init__(self, worklists: Worklists, settings: Settings, background: Background,
                  rest: TwilioRest | None = None, models: dict[str, Any] | None = None,
                  notifier: WorklistNotifier | None = None) -> None:
+        """``background``: a pool of the desk's own (notifications that retry against a slow
+        receiver, transcriptions that take seconds of CPU), so the line's REST work (agent
+        legs, redirects) never waits behind them."""
         self.worklists, self.settings, self.background, self.rest = worklists, settings, background, rest
         self.models = models if models is not None else {}
         self.notifier = notifier

@@ -4,8 +4,8 @@ the worklist notifications.
 
 Rules of this file: the app is reached only through HTTP (the emulator, signed like
 Twilio, and Flask's test client for the console); the only hooks used are the app's
-clock (``services(app).clock``), the background pool's ``wait_idle`` (work done off the
-webhooks' threads) and the notifier's ``sleep`` (its backoff, so retries take no time).
+clock (``services(app).clock``), the background pools' ``wait_idle`` (work done off the
+webhooks' threads: the line's, and the worklist desk's own) and the notifier's ``sleep`` (its backoff, so retries take no time).
 """
 from __future__ import annotations
 
@@ -122,7 +122,8 @@ class WorkLine:
 
     def settle(self) -> None:
         """Wait for the work done off the webhooks (records, worklists, notifications)."""
-        assert services(self.app).background.wait_idle(30)
+        assert services(self.app).background.wait_idle(30)  # the record, and the items filed
+        assert self.app.extensions["ivr-worklists"].background.wait_idle(60)  # notified, transcribed
 
     def agent(self):
         """A console client signed in as alice."""
