@@ -216,8 +216,8 @@ def section_of(card: dict[str, Any]) -> str:
         return "ended"
     if phase == "transfer":
         return "waiting"
-    if phase == "connected":
-        return "connected"
+    if phase == "connected" or card.get("after_agent"):
+        return "connected"  # a call whose agent hung up stays with the agent while the caller rates it
     return "automated"
 
 
@@ -230,6 +230,12 @@ def board_card(card: dict[str, Any], live: LiveCall | None = None) -> dict[str, 
     if (live is not None and card.get("phase") == "transfer" and "declined_attempt" not in card
             and live.was_declined(card.get("attempt"))):
         card["declined_attempt"] = card["attempt"]
+    if card.get("phase") == "survey" and "after_agent" not in card:  # the agent hung up; the caller rates the call
+        if live is None:
+            live = LiveCall.load(_store(), card.get("call_sid", ""))
+        if live is not None and live.session.survey.get("after") == "agent":
+            answered = [t for t in live.session.transfers if t.get("status") == "answered"]
+            card.update(after_agent=True, taken_by=answered[-1].get("target", "") if answered else "")
     if card.get("phase") == "connected" and "taken_by" not in card:
         if live is None:
             live = LiveCall.load(_store(), card.get("call_sid", ""))

@@ -97,3 +97,19 @@ def test_a_wrap_up_given_while_the_caller_rates_the_call_reaches_the_record(app,
     assert (row["disposition"], row["disposition_by"], row["needed_person"]) == ("order question", "sam", False)
     assert row["csat"] == 4 and created_legs(api)[0]["To"] == ["client:sam"]
     settled(app)
+
+
+def test_the_board_keeps_the_call_with_the_agent_while_the_caller_rates_it(app, api):
+    rest_answers(api, ["CAsam"])
+    call = caller(app)
+    call.press("2")
+    talk_to_an_agent(app, api, call)
+    sam = console(app, "sam")
+    assert "wrap up" in sam.get("/console/").get_data(as_text=True)  # connected: the wrap-up is one click away
+    call.dial_result("completed", duration=60)
+    board = sam.get("/console/").get_data(as_text=True)
+    card = board.split(f'id="call-{call.call_sid}"')[1].split("</article>")[0]
+    assert 'data-section="connected"' in card and "call over, the caller is rating it with client:sam" in card
+    call.press("5")
+    call.record(duration=1)
+    assert f'id="call-{call.call_sid}"' not in sam.get("/console/").get_data(as_text=True)  # over: off the board
