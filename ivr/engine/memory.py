@@ -83,7 +83,7 @@ def spaced(value: str) -> str:
     return " ".join(value) if value.isdigit() else value
 
 
-def shortcut_answer(call: Call, heard: Heard | None, turn: Turn) -> Mapping[str, Any] | None:
+def shortcut_answer(call: Call, heard: Heard | None, turn: Turn) -> dict[str, Any] | None:
     """The caller's answer to the shortcut on offer: the shortcut when taken, ``{}``
     when declined (the menu is asked), None when the answer is the menu's to read."""
     offer = call.session.shortcut

@@ -104,13 +104,13 @@ def resolve_memory(read: _Read | None, nodes: Mapping[str, Node], start: str, ct
     filled = {name: node for node in nodes.values() for name in node.slots_set()}
     secrets = {name for node in nodes.values() for name in node.secrets()}
     remember: list[str] = []
-    for item in read.remember:
-        name = item.value
+    for given in read.remember:
+        name = given.value
         if name in secrets:
-            ctx.error(item.where, f"slot '{name}' is secret: the caller memory never keeps it",
+            ctx.error(given.where, f"slot '{name}' is secret: the caller memory never keeps it",
                       "remember lookup keys such as an order number, never a PIN or a card number")
         elif name not in filled:
-            ctx.error(item.where, f"the caller memory remembers slot '{name}', which no node fills",
+            ctx.error(given.where, f"the caller memory remembers slot '{name}', which no node fills",
                       did_you_mean(name, filled) or "name a slot a collect node fills")
         else:
             remember.append(name)
@@ -120,9 +120,9 @@ def resolve_memory(read: _Read | None, nodes: Mapping[str, Node], start: str, ct
         first = nodes.get(start)
         labels = [o.label for o in getattr(first, "options", ())
                   if getattr(nodes.get(o.go), "kind", "") != "goto"]
-        chosen = [(label, None) for label in labels]
+        chosen: list[tuple[str, Y | None]] = [(label, None) for label in labels]
     else:
-        chosen = [(str(item.value), item) for item in read.topics]
+        chosen = [(str(written.value), written) for written in read.topics]
     topics: dict[str, Shortcut] = {}
     for label, item in chosen:
         option = options.get(label)

@@ -86,8 +86,8 @@ def build_context(flow: Flow, session: Session) -> dict[str, Any]:
 def history(session: Session) -> dict[str, Any]:
     """What the caller's memory says for the agent: this call's topic, how many earlier
     calls were about it within the flow's repeat window, a few words for the whisper
-    ("second call about order status in 2 hours", else "called before about ...") and
-    the last calls (when, topic, outcome)."""
+    ("second call about order status in 2 hours", else "called before about ..."), the
+    last calls (when, topic, outcome) and callbacks promised earlier that are still due."""
     memory = session.memory
     calls = [{"at": c.get("at", ""), "topic": c.get("topic", ""), "outcome": c.get("outcome", "")}
              for c in memory.get("calls") or ()]
@@ -98,7 +98,8 @@ def history(session: Session) -> dict[str, Any]:
         again = f"called before about {calls[0]['topic']}"
     else:
         again = "called before" if calls else ""
-    return {"topic": session.topic, "earlier": int(earlier["count"]) if earlier else 0, "again": again, "calls": calls}
+    return {"topic": session.topic, "earlier": int(earlier["count"]) if earlier else 0, "again": again, "calls": calls,
+            "callbacks": list(memory.get("callbacks") or ())}  # callbacks promised on earlier calls, still due
 
 
 def summary(context: dict[str, Any]) -> str:

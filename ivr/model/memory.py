@@ -89,8 +89,10 @@ class Recall:
 
     def to_session(self, profile: Mapping[str, Any]) -> dict[str, Any]:
         """The call's view of its memory, kept in ``Session.memory`` (plain JSON)."""
+        callbacks = profile.get("callbacks")
         return {"known": self.known, "language": self.language, "repeats": {k: dict(v) for k, v in self.repeats.items()},
-                "verified_slots": dict(self.verified_slots), "calls": [dict(c) for c in _calls(profile)][:3]}
+                "verified_slots": dict(self.verified_slots), "calls": [dict(c) for c in _calls(profile)][:3],
+                "callbacks": [c for c in callbacks if isinstance(c, str)] if isinstance(callbacks, list) else []}
 
 
 def _calls(profile: Mapping[str, Any]) -> list[Mapping[str, Any]]:

@@ -148,6 +148,14 @@ class CallerMemory:
                  "outcome": r["outcome"], "agent": r["answered_by"] or "", "csat": r["csat"], "flow": r["flow"]}
                 for r in rows]
 
+    def key_of_call(self, call_sid: str) -> str:
+        """The caller's key on a call's record ("" when the call is not on record or its
+        caller is not known): the console finds the history of a call whose live state
+        has expired."""
+        with self.engine.connect() as conn:
+            found = conn.execute(select(calls.c.caller_key).where(calls.c.call_sid == call_sid)).scalar_one_or_none()
+        return found or ""
+
     def forget(self, key: str) -> tuple[int, int]:
         """Delete the caller's profile and its calls, and the call records that carry the
         key (the number written another way). Returns (profiles, call records) deleted."""

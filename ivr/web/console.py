@@ -438,21 +438,23 @@ def call_detail(call_sid: str):
             log.warning("console: cannot rebuild the context of %s", call_sid, exc_info=True)
     events_ = [{"type": e.get("type", ""), "at": e.get("at", ""),
                 "details": {k: e[k] for k in SAFE_EVENT_FIELDS if e.get(k) not in (None, "")}} for e in log_]
-    history = _caller_history(live.session.caller, call_sid) if live is not None else []
+    history = _caller_history(live.session.caller if live is not None else None, call_sid)
     return render_template("console/call.html", call_sid=call_sid, context=context, events=events_, history=history)
 
 
-def _caller_history(number: str, call_sid: str) -> list[dict[str, Any]] | None:
-    """The caller's earlier calls on record (found by the keyed hash of the number, as
-    the records keep it), newest first; [] for a withheld number; None when the records
-    cannot be read (the page says so, and shows the rest)."""
+def _caller_history(number: str | None, call_sid: str) -> list[dict[str, Any]] | None:
+    """The caller's other calls on record (found by the keyed hash of the number, as the
+    records keep it; for a call whose live state expired, by the key on its record),
+    newest first; [] for a withheld number; None when the records cannot be read (the
+    page says so, and shows the rest)."""
     keeper = services().keeper
     if keeper is None:
         return None
     from ivr.records.memory import caller_key
 
     try:
-        return keeper.memory.history(caller_key(number, keeper.memory_secret), limit=10, before=call_sid)
+        key = caller_key(number, keeper.memory_secret) if number is not None else keeper.memory.key_of_call(call_sid)
+        return keeper.memory.history(key, limit=10, before=call_sid)
     except Exception as exc:  # the history is a help; a records outage must not hide the call
         log.warning("console: the earlier calls of %s could not be read (%s)", call_sid, type(exc).__name__)
         return None
