@@ -154,8 +154,8 @@ def dial() -> Response:
     status = "unavailable" if request.args.get("unavailable") else \
         _dial_outcome(live, form.get("DialCallStatus") or _queue_status(form.get("QueueResult", "")),
                       request.args.get("attempt"), form.get("DialBridged", ""))
-    if status == "hangup":
-        _line().apply(sid, CallEnded(_now(), "completed"))
+    if status == "hangup" or (live.phase == "connected" and caller_gone(form.get("CallStatus", ""))):
+        _line().apply(sid, CallEnded(_now(), "completed"))  # the caller hung up (on the agent: no survey)
         return xml(twiml.empty())
     applied = _line().apply(sid, TransferResult(_now(), status or "failed", form.get("DialCallSid", "")))
     return respond(applied) if applied else _unknown_call(sid)
@@ -380,6 +380,12 @@ def status() -> Response:
         if live.session.transfers or live.phase in ("transfer", "connected"):
             desk().call_over(sid)  # the agents busy with this call are free again
     return Response(status=204)
+
+
+def caller_gone(call_status: str) -> bool:
+    """A request about a caller's leg that has ended (Twilio still asks a ``<Dial>``'s
+    action after the caller hung up; nothing it answers is played)."""
+    return call_status in ENDED_STATUSES
 
 
 def _seq() -> int | None:

@@ -44,14 +44,14 @@ from flask import Blueprint, Flask, Response, request
 
 from ivr import twiml
 from ivr.model.actions import Transfer
-from ivr.model.events import TransferResult
+from ivr.model.events import CallEnded, TransferResult
 from ivr.model.targets import AgentPool, target_kind
 from ivr.settings import Settings
 from ivr.store import Stored
 from ivr.telephony.crm import CrmNotifier
 from ivr.telephony.rest import CallGone, RestUnavailable, TwilioRest
 
-from .hooks import agent_says, respond, twilio_webhook, voice_of, xml
+from .hooks import agent_says, caller_gone, respond, twilio_webhook, voice_of, xml
 from .line import Applied, Line
 from .live import LiveCall
 from .presence import Desk
@@ -534,6 +534,14 @@ def conference_left() -> Response:
     live = LiveCall.load(parts.store, sid)
     if live is None:
         return xml(twiml.simple(parts.line_voice().text("goodbye"), hangup=True, voice=parts.line_voice()))
+    if live.phase == "connected" and caller_gone(request.form.get("CallStatus", "")):
+        # Twilio asks the Dial action of a caller who hung up on the agent too: no survey
+        # for a caller who is gone, and the agent is not left alone in the conference
+        if parts.warm is not None and live.agent_leg:
+            parts.warm.stop_ringing(live)
+        status = request.form.get("CallStatus", "")
+        parts.line.apply(sid, CallEnded(parts.now(), status), ended_status=status)
+        return xml(twiml.empty())
     if live.phase == "connected":
         applied = parts.line.apply(sid, TransferResult(parts.now(), "completed"))
         return respond(applied) if applied else xml(twiml.empty())

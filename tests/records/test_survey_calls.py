@@ -143,3 +143,33 @@ def test_after_a_plain_dial_the_caller_is_asked_too(tmp_path):
     assert call.state == "ended"
     row = record_row(app, call)
     assert row["csat"] == 5 and row["survey"]["after"] == "agent" and row["outcome"] == "transferred"
+
+
+def test_when_twilio_asks_the_dial_action_of_a_caller_who_hung_up_on_the_agent_no_survey_is_asked(app, api):
+    rest_answers(api, ["CAsam"])
+    call = caller(app)
+    call.press("2")
+    talk_to_an_agent(app, api, call)
+    action = call.dial.action
+    reply = call.post(action[len("https://ivr.example.com"):], CallStatus="completed", DialCallStatus="completed")
+    assert "Gather" not in reply.body  # nothing for a caller who is gone
+    call.hang_up()  # the status callback after it changes nothing
+    row = record_row(app, call)
+    assert row["survey"] == {"after": "agent", "status": "caller_hung_up"} and row["outcome"] == "transferred"
+    assert [body["Status"] for url, body in updates(api) if url.endswith("/CAsam.json")] == [["completed"]]
+
+
+def test_a_late_or_repeated_dial_action_after_the_survey_began_changes_nothing(app, api):
+    rest_answers(api, ["CAsam"])
+    call = caller(app)
+    call.press("2")
+    talk_to_an_agent(app, api, call)
+    action = call.dial.action[len("https://ivr.example.com"):]
+    call.dial_result("completed", duration=30)
+    assert call.heard("press 1 for poor")
+    again = call.post(action, DialCallStatus="completed")  # Twilio's retry of the same Dial action
+    assert "press 1 for poor" in again.body  # where the call is: the question again, nothing counted
+    call.press("1")
+    call.record(duration=1)
+    row = record_row(app, call)
+    assert row["csat"] == 1 and row["survey"]["status"] == "answered"
