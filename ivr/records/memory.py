@@ -14,7 +14,8 @@ The raw number is never a key and never stored here: a profile is found by
 the console lists a caller's earlier calls without a second copy of the number.
 
 Rules of this file: every datetime is stored as UTC; writing the same call twice (its
-end reported twice) replaces the first; a profile's ``expires_at`` is its last call plus
+end reported twice, on one host or two) replaces the first, and two hosts writing a
+new caller's first calls at once both land (the loser of the insert tries again); a profile's ``expires_at`` is its last call plus
 the flow's retention, and ``purge`` drops expired profiles with their calls.
 """
 from __future__ import annotations
@@ -27,6 +28,7 @@ from typing import Any
 
 from sqlalchemy import delete, desc, insert, select, update
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
 
 from ivr.model.memory import MAX_CALLS, is_withheld
 
@@ -95,7 +97,16 @@ class CallerMemory:
         topic. Older calls beyond the newest ``MAX_CALLS`` are dropped."""
         if not key:
             return
-        at = _utc(at)
+        for attempt in (1, 2):
+            try:
+                self._remember(key, entry, call_sid, flow, _utc(at), retention_days)
+                return
+            except IntegrityError:  # another host wrote this caller's first call (or this call) at the same moment
+                if attempt == 2:
+                    raise
+
+    def _remember(self, key: str, entry: Mapping[str, Any], call_sid: str, flow: str, at: datetime,
+                  retention_days: int) -> None:
         expires = at + timedelta(days=retention_days)
         due = entry.get("callback_due") or None
         with self.engine.begin() as conn:

@@ -112,3 +112,43 @@ def test_a_call_end_reported_twice_is_one_call_in_the_profile(line):
 
 def clock_now(line: Line):
     return line.clock()
+
+
+def test_two_hosts_writing_one_new_callers_calls_at_once_keep_both(records_url):
+    """Two hosts (two engines on one database) end two calls of a caller the line does
+    not know yet at the same moment, and the same call's end twice: every call is kept
+    once and the profile is one."""
+    from datetime import timedelta
+
+    from ivr.records import open_records
+    from ivr.records.memory import CallerMemory, caller_key
+
+    hosts = [open_records(records_url), open_records(records_url)]
+    key = caller_key(NUMBER, MEMORY_KEY)
+    entry = {"topic": "order status", "slots": {"order_id": "123456"}, "outcome": "contained", "language": "en-US"}
+    start = threading.Barrier(4)
+    errors: list[BaseException] = []
+
+    def end(host, sid, at):
+        start.wait(10)
+        try:
+            CallerMemory(host.engine).remember(key, entry, call_sid=sid, flow="acme-support", at=at, retention_days=90)
+        except BaseException as exc:  # noqa: BLE001  (reported below)
+            errors.append(exc)
+
+    jobs = [threading.Thread(target=end, args=(hosts[0], "CA-one", OPEN)),
+            threading.Thread(target=end, args=(hosts[1], "CA-two", OPEN + timedelta(seconds=1))),
+            threading.Thread(target=end, args=(hosts[0], "CA-three", OPEN + timedelta(seconds=2))),
+            threading.Thread(target=end, args=(hosts[1], "CA-three", OPEN + timedelta(seconds=2)))]
+    for job in jobs:
+        job.start()
+    for job in jobs:
+        job.join(30)
+    assert not errors, errors
+    profile = CallerMemory(hosts[0].engine).profile(key, OPEN + timedelta(minutes=1))
+    assert sorted(c["at"] for c in profile["calls"]) == sorted(
+        (OPEN + timedelta(seconds=s)).isoformat() for s in (0, 1, 2))
+    with hosts[0].engine.connect() as conn:
+        assert conn.execute(text("SELECT COUNT(*) FROM caller_memory")).scalar_one() == 1
+    for host in hosts:
+        host.close()
