@@ -135,8 +135,9 @@ def on_answer(call: Call, event: DigitsPressed | SpeechHeard | NoInput, asks_for
     """The caller's answer to the question. ``asks_for_person(text)``: the engine's test
     of the operator escape by voice."""
     survey = call.flow.survey
-    if survey is None or call.session.survey.get("status") != "asked":
-        _finish(call, call.session.survey.get("status", "") or "not_rated", thanks=False)
+    status = call.session.survey.get("status", "")
+    if survey is None or status != "asked":  # keys or silence instead of a comment: the comment is over
+        _finish(call, "answered" if status == "comment" else status or "not_rated", thanks=status == "comment")
         return
     operator = call.flow.operator
     if isinstance(event, NoInput):

@@ -139,7 +139,7 @@ def run_interactive(lines: str, *extra: str) -> tuple[int, str]:
 
 
 def test_interactive_order_status_from_typed_lines():
-    code, out = run_interactive("where is my order\n123456\n2\n")
+    code, out = run_interactive("where is my order\n123456\n2\n5\nrecord\n")
     assert code == 0
     assert "Welcome to Acme Outfitters" in out
     assert "Your order 123456 has shipped" in out
@@ -170,7 +170,7 @@ def test_interactive_hangup():
 
 
 def test_interactive_via_cli_main_reads_the_real_stdin(monkeypatch, capsys):
-    monkeypatch.setattr(sys, "stdin", io.StringIO("3\n2\n"))
+    monkeypatch.setattr(sys, "stdin", io.StringIO("3\n2\n4\n\n"))
     code = simulate("--at", "2026-11-24T15:00:00Z")
     out = capsys.readouterr().out
     assert code == 0
