@@ -2,7 +2,9 @@
 
 Rules of this file:
 
-* One connection per thread (``threading.local``), in autocommit mode, so every
+* One connection per OS thread (``_per_thread()``: under gevent's workers, whose
+  ``threading.local`` is per greenlet, the greenlets of a worker share its one
+  connection: no statement or transaction here ever yields), in autocommit mode, so every
   statement below is its own transaction. The versioned save is ONE statement
   (``UPDATE ... WHERE version = ?`` and a rowcount check; ``INSERT`` for create, the
   primary key refusing a second one): no read-then-write window, hence no lost update,
@@ -30,6 +32,7 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -94,6 +97,17 @@ _SUMMARY_COLUMNS = (
 _TRANSIENT = ("locked", "busy", "unable to open", "disk i/o", "readonly", "no space")
 
 
+def _per_thread() -> threading.local:
+    """Storage per OS thread. Under gevent's monkey patching ``threading.local`` is per
+    greenlet: a connection per request, each left open until the process ends."""
+    if "gevent.monkey" in sys.modules:
+        from gevent import monkey  # type: ignore[import-untyped]
+
+        if monkey.is_module_patched("threading"):
+            return monkey.get_original("threading", "local")()
+    return threading.local()
+
+
 class SQLiteStore(SessionStore):
     """A store in one SQLite file; safe for several threads and processes on one host."""
 
@@ -112,7 +126,7 @@ class SQLiteStore(SessionStore):
         self.busy_timeout = busy_timeout
         self.finished_ttl = finished_ttl
         self._swept = 0.0
-        self._local = threading.local()
+        self._local = _per_thread()
         self._all: list[sqlite3.Connection] = []
         self._all_lock = threading.Lock()
         self._bus: LocalBus | None = None
@@ -329,7 +343,7 @@ class SQLiteStore(SessionStore):
             connections, self._all = self._all, []
             inherited = self._pid != os.getpid()
             self._pid = os.getpid()
-            self._local = threading.local()
+            self._local = _per_thread()
         if not inherited:  # a connection made by the parent is left to the parent
             for db in connections:
                 db.close()
@@ -338,7 +352,7 @@ class SQLiteStore(SessionStore):
         with self._all_lock:
             if self._pid != os.getpid():
                 self._all = []
-                self._local = threading.local()
+                self._local = _per_thread()
                 self._pid = os.getpid()
 
     def close(self) -> None:
