@@ -95,6 +95,10 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         log.warning("%s", warning)
 
     logs.install(slot_names={name for flow in library.flows.values() for name in flow.secrets})
+    remembering = sorted(name for name, flow in library.flows.items() if flow.memory is not None)
+    if remembering and not settings.memory_key:
+        log.warning("caller memory is off for %s: set IVR_MEMORY_KEY (or IVR_SECRET_KEY) to a stable secret; "
+                    "a caller's profile is found by a keyed hash of their number", ", ".join(remembering))
     rest = TwilioRest(settings.twilio_account_sid, settings.twilio_auth_token, settings.twilio_timeout) \
         if settings.twilio_account_sid else None
     background = Background()  # REST work, off the webhooks' threads

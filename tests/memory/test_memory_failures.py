@@ -152,3 +152,35 @@ def test_two_hosts_writing_one_new_callers_calls_at_once_keep_both(records_url):
         assert conn.execute(text("SELECT COUNT(*) FROM caller_memory")).scalar_one() == 1
     for host in hosts:
         host.close()
+
+
+def test_a_late_report_of_an_older_call_keeps_the_newer_profile(records_url):
+    """Call ends can arrive out of order: the profile's language and verification are the
+    newest call's, the older call is still listed in its place."""
+    from datetime import timedelta
+
+    from ivr.records import open_records
+    from ivr.records.memory import CallerMemory, caller_key
+
+    records = open_records(records_url)
+    memory, key = CallerMemory(records.engine), caller_key(NUMBER, MEMORY_KEY)
+    newer = {"topic": "store hours", "slots": {}, "outcome": "contained", "language": "ko-KR", "verified": False}
+    older = {"topic": "order status", "slots": {"order_id": "123456"}, "outcome": "contained", "language": "en-US",
+             "verified": True}
+    memory.remember(key, newer, call_sid="CA-new", flow="acme-support", at=OPEN + timedelta(minutes=10),
+                    retention_days=90)
+    memory.remember(key, older, call_sid="CA-old", flow="acme-support", at=OPEN, retention_days=90)
+    profile = memory.profile(key, OPEN + timedelta(minutes=11))
+    assert profile["language"] == "ko-KR" and profile["verified_at"] == ""
+    assert [c["topic"] for c in profile["calls"]] == ["store hours", "order status"]
+    records.close()
+
+
+def test_the_line_says_when_a_flow_remembers_but_no_key_is_set(tmp_path, caplog):
+    with caplog.at_level(logging.WARNING):
+        app = make_app(tmp_path, Clock(OPEN), IVR_SECRET_KEY="", IVR_MEMORY_KEY="")
+    assert "caller memory is off for acme-support" in caplog.text
+    line = Line(app, Clock(OPEN))
+    call = line.call(caller=NUMBER)
+    assert gather_node(call) == "main" and not call.heard("We remember")  # no key: nobody is remembered
+    services(app).store.close()
