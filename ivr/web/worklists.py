@@ -20,7 +20,7 @@ import io
 import json
 import logging
 import wave
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
@@ -41,6 +41,7 @@ __all__ = ["WorklistDesk", "RecordingUnavailable", "CallBackRefused", "RECORDING
 log = logging.getLogger(__name__)
 RECORDING_HOSTS = ("api.twilio.com",)  # a recording is fetched from Twilio only, with the account's credentials
 MAX_RECORDING_BYTES = 32 * 1024 * 1024
+RINGING_FOR = timedelta(seconds=90)  # a second click within this of a call back still ringing is refused
 
 
 class RecordingUnavailable(Exception):
@@ -154,6 +155,9 @@ class WorklistDesk:
             raise CallBackRefused("This item is done already.")
         if not item.caller:
             raise CallBackRefused("The caller's number is unknown (withheld), so they cannot be called back.")
+        if item.outcome == "calling" and item.attempt_at is not None and at - item.attempt_at < RINGING_FOR:
+            raise CallBackRefused(f"A call back is already ringing ({item.attempt_by}, "
+                                  f"{item.attempt_at:%H:%M:%S} UTC); wait for it to end.")
         target = dialable_target(agent_targets)
         if not target:
             raise CallBackRefused("Your agent entry has no phone, client or SIP target to ring you on.")

@@ -75,6 +75,9 @@ def test_call_back_rings_the_agent_then_dials_the_caller_and_records_the_outcome
     reply = alice.post(f"/console/work/callbacks/{item}/call", data={"csrf_token": csrf_of(_page(alice))},
                        follow_redirects=True)
     assert "Calling you on client:alice" in reply.get_data(as_text=True)
+    twice = alice.post(f"/console/work/callbacks/{item}/call", data={"csrf_token": csrf_of(_page(alice))},
+                       follow_redirects=True)  # a second click while alice's phone rings
+    assert "already ringing" in twice.get_data(as_text=True) and len(created.calls) == 1
     form = parse_qs(created.calls[0].request.body)
     assert form["To"] == ["client:alice"] and form["From"] == [LINE_NUMBER]  # alice first, from the line
     assert form["Url"][0].endswith(f"/twilio/callback/agent?item={item}")

@@ -117,3 +117,25 @@ def test_a_receiver_that_fails_gets_the_notification_again_and_a_refusal_is_not_
     leave_message(work, caller="+15557770456")
     work.settle()
     assert len(work.delivered) == 1  # refused: not sent again
+
+
+def test_twilio_is_asked_to_transcribe_when_the_line_says_so(tmp_path, api):
+    from worklist_support import WorkLine, make_app
+
+    line = WorkLine(make_app(tmp_path, IVR_VOICEMAIL_TRANSCRIPTS="twilio"), api)
+    call = line.call()
+    call.press("2")
+    record = call.responses[-1].body
+    record = record.decode() if isinstance(record, bytes) else record
+    assert 'transcribe="true"' in record and f'transcribeCallback="{PUBLIC_URL}/twilio/transcription"' in record
+    call.record(duration=5)
+    line.check()
+    services(line.app).store.close()
+
+
+def test_by_default_twilio_is_not_asked_to_transcribe(work):
+    call = work.call()
+    call.press("2")
+    record = call.responses[-1].body
+    record = record.decode() if isinstance(record, bytes) else record
+    assert "<Record" in record and "transcribe" not in record
