@@ -145,7 +145,7 @@ class BeforeSession(MediaSession):
             self._recognizer.endpointing = self.VOSK_ONLY
         return outcomes
 
-    def _results(self, results):  # type: ignore[override]
+    def _results(self, results, checked=False):  # type: ignore[override]
         outcomes = []
         for result in results:
             operator = not self._operator_sent and any(p in result.text.split() for p in OPERATOR)

@@ -4,7 +4,8 @@
 # 8 kHz G.711 mu-law (what Twilio Media Streams carry), with 0.2 s of leading silence
 # and no dither (-D) nor random seed (-R: the noise is the same every run), so the files
 # are reproducible. variants.tsv adds an effect: pink noise about 15 dB under the words
-# (mixed with sox -m), the telephone band (sinc 300-3400), or both.
+# (mixed with sox -m), louder pink noise about 8 dB under them (loud_noise), the
+# telephone band (sinc 300-3400), or both.
 # The files are committed; run this only to change them.
 #   apt-get install -y espeak-ng sox && audio/test_utterances/make.sh
 # espeak-ng 1.51 and sox 14.4.2 (Debian 12) made the committed files.
@@ -43,10 +44,12 @@ grep -v '^#' variants.tsv | while IFS='	' read -r id node voice speed gap effect
             words="$tmp/$id.band.wav" ;;
     esac
     case "$effect" in
-        noise|phone+noise)  # the noise runs 0.3 s past the words, as on a live line
+        noise|loud_noise|phone+noise)  # the noise runs 0.3 s past the words, as on a live line
+            volume=0.1
+            [ "$effect" = loud_noise ] && volume=0.25
             sox -V1 -D -R "$words" "$tmp/$id.long.wav" pad 0 0.3
             seconds=$(soxi -D "$tmp/$id.long.wav")
-            sox -V1 -D -R -n -r 8000 -c 1 -b 16 "$tmp/$id.noise.wav" synth "$seconds" pinknoise vol 0.1
+            sox -V1 -D -R -n -r 8000 -c 1 -b 16 "$tmp/$id.noise.wav" synth "$seconds" pinknoise vol "$volume"
             sox -V1 -D -R -m "$tmp/$id.long.wav" "$tmp/$id.noise.wav" "$tmp/$id.mixed.wav"
             words="$tmp/$id.mixed.wav" ;;
     esac

@@ -263,6 +263,14 @@ class MediaSession:
     def _new_recognizer(self) -> CallRecognizer:
         return CallRecognizer(self._model, self.phrases, self._sample_rate, endpointing=ENDPOINTING[self.kind])
 
+    @property
+    def open_prompt(self) -> bool:
+        """The prompt has no phrases of its own (a date, free words): our recogniser
+        stays out of it. A grammar of the operator phrase alone forces every answer onto
+        it (a date said aloud came out as "상담원" 20 times in 20), and the small model's
+        whole vocabulary did not hear one date in 20: such prompts are Twilio's to hear."""
+        return not [p for p in self._node_phrases if " ".join(p.split()) not in self.operator_phrases]
+
     def _rebuild(self, keep_ms: int) -> list[Outcome]:
         """A recogniser for the grammar in force, fed the last ``keep_ms`` of kept audio."""
         self.switches += 1
@@ -282,6 +290,8 @@ class MediaSession:
         self._kept += pcm
         if len(self._kept) > self._keep_bytes:
             del self._kept[: len(self._kept) - self._keep_bytes]
+        if self.open_prompt and self._phrases_for_call is not None:
+            return []  # kept for a switch, never decoded: Twilio's recogniser hears this prompt
         outcomes = self._results(self._recognizer.feed(pcm))
         outcomes += self._stable_operator()
         return outcomes

@@ -165,8 +165,11 @@ class LocalSpeech:
         scheme, rest = base_url.split("://", 1) if "://" in base_url else ("http", base_url)
         ws = ("wss://" if scheme == "https" else "ws://") + rest
         live = applied.live
+        # a prompt with no phrases of its own (a date, free words) is Twilio's to hear (pipeline.py)
+        operator = set(self.operator_phrases(applied.session))
+        own = [p for p in live.listen_phrases if p not in operator]
         return twiml.Speech(stream_url=f"{ws}/twilio/media", start_stream=applied.start_stream,
-                            stream_name=streams.stream_name(live.stream_gen), stream_up=live.streaming,
+                            stream_name=streams.stream_name(live.stream_gen), stream_up=live.streaming and bool(own),
                             stream_parameters=(("call", applied.session.call_sid), ("secret", live.stream_secret),
                                                ("stream", str(live.stream_gen))))
 

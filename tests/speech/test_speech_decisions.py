@@ -228,7 +228,8 @@ def test_the_server_can_name_the_prompt_kind_with_the_phrases(call, utterances, 
     caller = call(phrases_for_call=lambda sid: at[sid])
     assert caller.session.kind == "yes_no"
     assert caller.session._recognizer.endpointing == ENDPOINTING["yes_no"]
-    caller.session.switch(Prompt(tuple(grammars["digits"])))  # the next prompt: kind told from the phrases
+    at["CA0001"] = Prompt(tuple(grammars["digits"]))  # the next prompt: kind told from the phrases
+    caller.session.switch(at["CA0001"])  # pushed by the server
     assert caller.session.kind == "digits"
     assert caller.session._recognizer.endpointing == ENDPOINTING["digits"]
     caller.silence(0.3)
