@@ -270,6 +270,9 @@ def _eval(args) -> int:
     if args.what == "understanding":
         from ivr.evaluation.understanding import run_understanding_cli
         return run_understanding_cli(list(args.rest))  # the parser of 'ivr eval understanding'
+    if "--from-records" in args.rest:  # the detector judged by the agents' wrap-up answers in the call records
+        from ivr.records.detector import run_from_records_cli
+        return run_from_records_cli([a for a in args.rest if a != "--from-records"])
     from ivr.evaluation.evaluate import run_eval_cli
     return run_eval_cli(list(args.rest))  # the parser of 'ivr eval escalation'
 

@@ -188,9 +188,6 @@ def run_eval_cli(argv: list[str]) -> int:
     FLOW. Exit codes: 0 all targets met, 1 a target missed, 2 the corpus or the flow
     could not be read.
     """
-    if "--from-records" in argv:  # judged by the agents' wrap-up answers instead of a corpus
-        from ivr.evaluation.from_records import run_from_records_cli
-        return run_from_records_cli([a for a in argv if a != "--from-records"])
     parser = argparse.ArgumentParser(
         prog="ivr eval escalation",
         description="Measure the escalation detector on a labelled corpus of scripted calls, "

@@ -8,8 +8,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 from records_support import T0, a_day_of_calls
 
-from ivr.evaluation.evaluate import run_eval_cli
-from ivr.evaluation.from_records import Scored, judge, scan, suggest
+from ivr.cli import main
+from ivr.records.detector import Scored, judge, scan, suggest
 from ivr.records import open_records
 
 # what the agents said of the calls that reached a person (CA05 was sent by the detector)
@@ -28,15 +28,15 @@ def test_the_detector_is_judged_by_the_agents_answers(records_url, capsys):
             assert records.wrap_up(sid, "resolved", "ann", needed, T0)
     finally:
         records.close()
-    assert run_eval_cli(["--from-records", "--records", records_url]) == 0
+    assert main(["eval", "escalation", "--from-records", "--records", records_url]) == 0
     out = capsys.readouterr().out
     assert "calls with an answer: 4 (needed a person: 3; did not: 1)" in out
     assert "the detector sent 1: precision 1.00 (1 of 1), recall 0.33 (1 of 3)" in out
     assert "suggested threshold:" in out and "only 4 answers" in out
 
-    assert run_eval_cli(["--from-records", "--records", records_url, "--since", "2027-01-01"]) == 1
+    assert main(["eval", "escalation", "--from-records", "--records", records_url, "--since", "2027-01-01"]) == 1
     assert "No call in the records has an agent's answer" in capsys.readouterr().out
-    assert run_eval_cli(["--from-records", "--records", records_url, "--since", "last tuesday"]) == 2
+    assert main(["eval", "escalation", "--from-records", "--url", records_url, "--since", "last tuesday"]) == 2
     assert "is not a date or time" in capsys.readouterr().out
 
 

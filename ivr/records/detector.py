@@ -1,5 +1,8 @@
 """The escalation detector judged by the agents: ``ivr eval escalation --from-records``.
 
+(It lives with the call records, which it reads; ``ivr.evaluation`` measures the
+detector on corpora played through the engine and never opens the records.)
+
 After a call, the agent who took it answers "did this call need a person?" in the
 console (the wrap-up, kept on the call's record with the detector's score at the end of
 the call). This command reads those answers from the call records and reports:
@@ -136,7 +139,7 @@ def run_from_records_cli(argv: list[str]) -> int:
     except ValueError as exc:
         print(f"error: {exc}")
         return 2
-    from ivr.records import open_records
+    from .database import open_records
 
     try:
         records = open_records(args.records)
