@@ -67,7 +67,12 @@ wsgi_app = "ivr:create_app()"
 bind = ["0.0.0.0:8080"]
 worker_class = _chosen_worker_class()
 if _BY_GUNICORN and worker_class in (GREEN, "gunicorn.workers.ggevent.GeventWorker"):
-    from gevent import monkey
+    try:
+        from gevent import monkey
+    except ImportError as missing:
+        raise SystemExit(f"gunicorn.conf.py runs gevent workers, and gevent cannot be imported ({missing}): install "
+                         "the locked dependencies (pip install --require-hashes -r requirements/run.txt), or start "
+                         "the former model with -k gthread") from None
 
     monkey.patch_all()  # before the app (and its locks, queues, threads) is loaded in this master
 workers = 2
@@ -130,7 +135,7 @@ def on_starting(server: Any) -> None:
             "%d workers share the SQLite store, whose event bus is in-process: an agent console on one worker "
             "does not see calls answered by another, and a flow reload asked of one worker is not announced to "
             "the others. Set IVR_STORE=redis://HOST:6379/0 (the console's events then go through Redis), or "
-            "start one worker with more threads (--workers 1 --threads 32).", count)
+            "start one worker (--workers 1: with gevent it holds every connection of the host).", count)
 
 
 def pre_fork(server: Any, worker: Any) -> None:

@@ -15,7 +15,9 @@ the master and made again in each worker:
   starts its threads again, with the flows loaded again if their folder changed since
   the master loaded them; the hold sweep starts again.
 
-The speech models stay as the master loaded them. Both functions may run more than once
+Under gevent workers (``gunicorn.conf.py`` patches ``threading`` before the app loads)
+those threads are greenlets and the same two functions apply. The speech models stay as
+the master loaded them. Both functions may run more than once
 (gunicorn calls ``pre_fork`` before each worker it starts, including a replacement).
 """
 from __future__ import annotations

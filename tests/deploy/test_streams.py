@@ -196,3 +196,34 @@ def test_webhooks_and_speech_go_on_with_more_open_streams_than_threads(tmp_path:
         client.close()
     assert not children(proc.pid)
 
+
+
+def test_the_worker_class_is_gevent_unless_the_command_line_asks_for_threads(tmp_path: Path) -> None:
+    """``gunicorn -c gunicorn.conf.py`` runs gevent; ``-k gthread`` (the former model) is
+    honoured, nothing is patched, and the line answers as before."""
+    import subprocess
+
+    from test_gunicorn_conf import GUNICORN
+
+    for extra, expected in (([], "gevent"), (["-k", "gthread", "--threads", "4"], "gthread")):
+        port, log = free_port(), tmp_path / f"{expected}.log"
+        proc = subprocess.Popen([GUNICORN, "-c", str(ROOT / "gunicorn.conf.py"), "--bind", f"127.0.0.1:{port}",
+                                 "--workers", "1", *extra], cwd=str(ROOT), env=line_env(tmp_path),
+                                stdout=log.open("wb"), stderr=subprocess.STDOUT)
+        base = f"http://127.0.0.1:{port}"
+        try:
+            def ready(base: str = base) -> bool:
+                try:
+                    return requests.get(base + "/healthz", timeout=1).ok
+                except requests.RequestException:
+                    return False
+
+            wait_for("gunicorn did not start", ready, log, proc, timeout=120)
+            call = Caller(HttpTransport(base), auth_token=TOKEN, public_url=PUBLIC)
+            call.dial()
+            assert call.gather is not None and not call.errors, call.transcript
+        finally:
+            stop(proc)
+        text = log.read_text()
+        assert f"Using worker: {expected}" in text, text
+        assert "Traceback" not in text, text
