@@ -23,6 +23,7 @@ EPILOG = """examples:
   ivr serve --port 8080              serve the Twilio webhooks
   ivr call acme-support              call the running line over HTTP, signed like Twilio
   ivr eval escalation CORPUS --flow F measure the escalation detector
+  ivr eval escalation --from-records  ... against the agents' wrap-up answers; suggests a threshold
   ivr eval understanding CORPUS --flow F  measure how a menu understands callers
   ivr models list                    speech models known and installed
   ivr report --since 2026-11-01      containment, transfers by reason, drop-off by prompt
