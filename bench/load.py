@@ -1,4 +1,4 @@
-"""Whole calls: the line on SQLite and on Redis against two plain Flask handlers, served the same way.
+"""Whole calls: the line on SQLite, on Redis and with PostgreSQL records against two plain Flask handlers.
 
     .venv/bin/python bench/load.py [--rounds 3] [--seconds 6] [--callers 16]
 
@@ -7,10 +7,14 @@ Every app is a gunicorn process on 127.0.0.1 with the README's production settin
 (the order turns every round; the machine is shared and noisy, so only figures of the
 same run are compared):
 
-* ``line-sqlite``: the support line on the default SQLite store;
+* ``line-sqlite``: the support line on the default SQLite store, its call records in
+  SQLite (the default: a file of its own);
 * ``line-redis``: the same on Redis (``--redis``, a key prefix of its own, removed
   afterwards); the redis-server's CPU in the same window is printed beside it (it is a
   shared instance: other work on this machine may add to it);
+* ``line-pgrec``: the line on SQLite with its call records in PostgreSQL (``--postgres``,
+  a schema of its own, dropped afterwards; ``--postgres ''`` leaves it out); the
+  PostgreSQL server's CPU in the same window is printed beside it (shared, like Redis);
 * ``fair`` and ``bare``: the two plain handlers of ``bench/webhooks.py`` (signature check
   and one SQLite write per request; neither).
 
@@ -21,14 +25,15 @@ in-process; every measured call replays it with a CallSid of its own, signed bef
 and ``wrk`` sends the calls (one connection per wrk thread, so the requests of a call go
 in order, ``--callers`` calls at a time). A response that is not 200 TwiML counts as bad;
 afterwards every call the line answered completely is read back from the store and must
-have ended "contained" with its order number (else "lost or corrupted").
+have ended "contained" with its order number (else "lost or corrupted"), and its record
+must have reached the call records (written by the background pool when the call ends).
 
 Printed per round and as the median of the rounds: calls/s, requests/s, server CPU per
 call and per request (``/proc`` of the gunicorn master and workers), p50/p99 latency of
 one webhook, the ratios line/fair and line/bare, Redis/SQLite, and the client's CPU
-against the servers'. Call records (``ivr/records``) are not written by the webhooks, so
-PostgreSQL plays no part in a call and is not measured here (``bench/report.py`` times the
-reports that read it).
+against the servers'. Every call writes its record when it ends (``ivr/records``, off
+the webhook's thread), so the records database is part of a call's cost: SQLite or
+PostgreSQL (``bench/report.py`` times the reports that read them).
 """
 from __future__ import annotations
 
@@ -51,13 +56,17 @@ from webhooks import (
     TOKEN,
     Part,
     Server,
+    add_config_option,
     client_check,
     median,
     ratio_lines,
     raw_request,
     run_wrk,
     serve,
+    served_as,
+    settle,
     show,
+    use_config,
     write_requests,
     wrk_available,
 )
@@ -140,16 +149,64 @@ def check_calls(store_url: str, sids: list[str]) -> int:
     return bad
 
 
-def redis_pids() -> list[int]:
+def pids_named(name: str) -> list[int]:
     pids = []
     for entry in os.listdir("/proc"):
         if entry.isdigit():
             try:
-                if Path(f"/proc/{entry}/comm").read_text().strip() == "redis-server":
+                if Path(f"/proc/{entry}/comm").read_text().strip() == name:
                     pids.append(int(entry))
             except OSError:
                 continue
     return pids
+
+
+def redis_pids() -> list[int]:
+    return pids_named("redis-server")
+
+
+def postgres_pids() -> list[int]:
+    """The PostgreSQL server's processes (new backends that start later are not counted)."""
+    return pids_named("postgres")
+
+
+def postgres_schema(url: str) -> tuple[str, str] | None:
+    """A fresh schema for the records: (records URL, schema); None when PostgreSQL is not reachable."""
+    import psycopg
+
+    schema = f"ivrbench_{uuid.uuid4().hex[:10]}"
+    try:
+        with psycopg.connect(url, autocommit=True, connect_timeout=3) as admin:
+            admin.execute(f'CREATE SCHEMA "{schema}"')
+    except psycopg.OperationalError as exc:
+        print(f"PostgreSQL at {url} is not reachable ({str(exc).strip()}): line-pgrec left out")
+        return None
+    return f"{url}{'&' if '?' in url else '?'}options=-csearch_path%3D{schema}", schema
+
+
+def drop_schema(url: str, schema: str) -> None:
+    import psycopg
+
+    with psycopg.connect(url, autocommit=True, connect_timeout=3) as admin:
+        admin.execute(f'DROP SCHEMA "{schema}" CASCADE')
+
+
+def records_written(url: str, expected: int, wait: float = 20.0) -> int:
+    """How many records the call records hold, once ``expected`` are there or ``wait`` passed."""
+    import time
+
+    from ivr.records import open_records
+
+    records = open_records(url, days=365)
+    try:
+        deadline = time.monotonic() + wait
+        while True:
+            count = records.count()
+            if count >= expected or time.monotonic() > deadline:
+                return count
+            time.sleep(0.5)
+    finally:
+        records.close()
 
 
 def drop_prefix(redis_url: str, prefix: str) -> None:
@@ -214,36 +271,50 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--threads", type=int, default=16)
     parser.add_argument("--max-calls", type=float, default=2000.0, help="signed calls prepared per second")
     parser.add_argument("--redis", default=os.environ.get("IVR_BENCH_REDIS", "redis://127.0.0.1:6379/12"))
+    parser.add_argument("--postgres", default=os.environ.get("IVR_BENCH_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test"),
+                        help="PostgreSQL for line-pgrec's call records ('' leaves line-pgrec out)")
     parser.add_argument("--memory", action="store_true", help="measure the memory of a host instead (RSS, PSS)")
+    add_config_option(parser)
     args = parser.parse_args(argv)
+    use_config(args.config)
     wrk_available()
     if args.memory:
         return memory(args.workers, args.threads)
     workdir = Path(tempfile.mkdtemp(prefix="ivr-bench-load-"))
     prefix = f"ivrbench-{uuid.uuid4().hex[:8]}"
-    stores = {"line-sqlite": f"sqlite:///{workdir / 'calls.sqlite3'}", "line-redis": f"{args.redis}?prefix={prefix}"}
+    stores = {"line-sqlite": f"sqlite:///{workdir / 'calls.sqlite3'}", "line-redis": f"{args.redis}?prefix={prefix}",
+              "line-pgrec": f"sqlite:///{workdir / 'calls-pgrec.sqlite3'}"}
+    records = {"line-sqlite": f"sqlite:///{workdir / 'records.sqlite3'}",
+               "line-redis": f"sqlite:///{workdir / 'records-redis.sqlite3'}"}
+    pg = postgres_schema(args.postgres) if args.postgres else None
+    if pg is not None:
+        records["line-pgrec"] = pg[0]
     base_env = {"TWILIO_AUTH_TOKEN": TOKEN, "IVR_PUBLIC_URL": PUBLIC, "IVR_FLOWS_DIR": str(ROOT / "call_flows"),
                 "IVR_AUDIO_DIR": str(ROOT / "audio"), "IVR_VAR_DIR": str(workdir), "IVR_STREAM_SPEECH": "false",
                 "IVR_MODEL_CACHE": str(workdir / "models"), "IVR_SECRET_KEY": "bench-secret-key",
                 "BENCH_FAIR_DB": str(workdir / "fair.sqlite3")}
     apps = {"line-sqlite": "webhooks:ivr_app()", "line-redis": "webhooks:ivr_app()",
+            **({"line-pgrec": "webhooks:ivr_app()"} if pg is not None else {}),
             "fair": "webhooks:fair_app()", "bare": "webhooks:bare_app()"}
     template = record_call({**base_env, "IVR_STORE": f"sqlite:///{workdir / 'template.sqlite3'}"})
     per_call = len(template)
     servers: dict[str, Server] = {}
     parts: list[Part] = []
     lost = 0
+    answered: dict[str, int] = {name: 0 for name in records}
     n = args.callers
     try:
         for name, factory in apps.items():
-            env = {**base_env, **({"IVR_STORE": stores[name]} if name in stores else {})}
+            env = {**base_env, **({"IVR_STORE": stores[name], "IVR_RECORDS_URL": records[name]} if name in stores else {})}
             servers[name] = serve(name, factory, env, args.workers, args.threads, workdir)
-        print(f"gunicorn gthread {args.workers} workers x {args.threads} threads per app, 127.0.0.1; {n} calls at a "
+        settle(servers.values())
+        print(served_as(servers["line-sqlite"], args.workers, args.threads))
+        print(f"{n} calls at a "
               f"time (wrk, one connection each); a call is {per_call} webhooks "
               f"({', '.join(p.split('?')[0] for p, _ in template)}); {args.rounds} interleaved rounds; "
               f"{os.cpu_count()} cores, shared and noisy: compare figures of this run only")
         order = list(apps)
-        redis = redis_pids()
+        helpers = {"line-redis": redis_pids(), "line-pgrec": postgres_pids()}
         for rnd in range(args.rounds + 1):  # round 0 warms up and is not counted
             seconds = 1 if rnd == 0 else args.seconds
             print(f"round {rnd}{' (warm-up, not counted)' if rnd == 0 else ''}: {' '.join(order)}")
@@ -253,11 +324,11 @@ def main(argv: Sequence[str] | None = None) -> int:
                 calls = signed_calls(template, sids)
                 threads = [[raw for call in calls[i::n] for raw in call] for i in range(n)]
                 folder = write_requests(workdir / f"r{rnd}-{name}", threads)
-                part = run_wrk(servers[name], "call", folder, seconds, n, n, workdir,
-                               extra_pids=redis if name == "line-redis" else ())
+                part = run_wrk(servers[name], "call", folder, seconds, n, n, workdir, extra_pids=helpers.get(name, ()))
                 if name.startswith("line"):  # calls answered completely: whole calls per thread, less the last
                     done = [sid for i, sent in enumerate(part.sent) for sid in sids[i::n][:max(0, sent // per_call - 1)]]
                     lost += check_calls(stores[name], done)
+                    answered[name] += len(done)
                 if rnd:
                     parts.append(part)
                     print(show(part) + f"  {part.rps / per_call:6.1f} calls/s, {part.cpu_ms * per_call:5.1f} ms CPU/call")
@@ -265,16 +336,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("median of the rounds:")
         for name in apps:
             mine = [p for p in parts if p.app == name]
-            redis_ms = median(1000 * p.extra_cpu / p.requests for p in mine) if name == "line-redis" else 0.0
+            helper_ms = median(1000 * p.extra_cpu / p.requests for p in mine) if name in helpers else 0.0
+            helper = "redis-server" if name == "line-redis" else "postgres"
             print(f"{name:>12s} {median(p.rps for p in mine) / per_call:7.1f} calls/s "
                   f"{median(p.rps for p in mine):7.0f} req/s  server CPU {median(p.cpu_ms for p in mine) * per_call:6.1f} "
                   f"ms/call {median(p.cpu_ms for p in mine):5.2f} ms/req"
-                  + (f" (+ redis-server {redis_ms:.2f} ms/req)" if redis_ms else "")
+                  + (f" (+ {helper} {helper_ms:.2f} ms/req)" if helper_ms else "")
                   + f"  p50 {median(p.p50_ms for p in mine):6.1f} ms  p99 {median(p.p99_ms for p in mine):6.1f} ms")
         print("ratios (median of the rounds, range in brackets):")
         for line in ratio_lines(parts, "line-sqlite", ("fair", "bare"), ("call",)):
             print(line)
         for line in ratio_lines(parts, "line-redis", ("fair", "bare", "line-sqlite"), ("call",)):
+            print(line)
+        for line in ratio_lines(parts, "line-pgrec", ("fair", "line-sqlite"), ("call",)):
             print(line)
         with_redis = [p for p in parts if p.app == "line-redis"]
         if with_redis:
@@ -283,13 +357,31 @@ def main(argv: Sequence[str] | None = None) -> int:
             sqlite = median(p.server_cpu / p.requests for p in parts if p.app == "line-sqlite")
             print(f"  line-redis/line-sqlite call   CPU per request with redis-server counted {total / sqlite:5.2f}x "
                   f"(gunicorn alone {server / sqlite:.2f}x)")
+        with_pg = [p for p in parts if p.app == "line-pgrec"]
+        if with_pg:
+            total = median((p.server_cpu + p.extra_cpu) / p.requests for p in with_pg)
+            sqlite = median(p.server_cpu / p.requests for p in parts if p.app == "line-sqlite")
+            print(f"  line-pgrec/line-sqlite call   CPU per request with the PostgreSQL server counted "
+                  f"{total / sqlite:5.2f}x")
         print(client_check(parts))
+        missing = 0
+        for name, url in records.items():
+            written = records_written(url, answered[name]) if name in servers else 0
+            if name in servers and written < answered[name]:
+                missing += answered[name] - written
+                print(f"{name}: {written} call records for {answered[name]} calls answered completely")
         bad = sum(p.bad + p.errors for p in parts)
-        print(f"{bad} bad answers or socket errors; {lost} calls lost or corrupted in the stores")
-        return 1 if bad or lost else 0
+        print(f"{bad} bad answers or socket errors; {lost} calls lost or corrupted in the stores; "
+              f"{missing} call records missing")
+        return 1 if bad or lost or missing else 0
     finally:
         for server in servers.values():
             server.stop()
+        if pg is not None:
+            try:
+                drop_schema(args.postgres, pg[1])
+            except Exception as exc:  # PostgreSQL gone: nothing of ours left to drop there
+                print(f"could not drop the schema {pg[1]} ({exc})")
         try:
             drop_prefix(args.redis, prefix)
         except Exception as exc:  # Redis gone: nothing of ours to clean there

@@ -3,7 +3,8 @@
     .venv/bin/python bench/webhooks.py [--rounds 3] [--seconds 5] [--workers 2] [--threads 16]
 
 Three apps, each a gunicorn process on 127.0.0.1 with the README's production settings
-(gthread, ``--workers 2 --threads 16``), started once and measured in interleaved rounds
+(gthread, ``--workers 2 --threads 16``), started once, left to finish starting (their
+CPU quiet) and measured in interleaved rounds
 (the order turns every round; the machine is shared and noisy, so only figures of the same
 run are compared):
 
@@ -200,19 +201,78 @@ class Server:
                 self.proc.wait(5)
 
 
-def gunicorn_command(factory: str, port: int, workers: int, threads: int, extra: Sequence[str] = ()) -> list[str]:
+#: How every app is served: the repository's gunicorn.conf.py (``--config``), made fit for
+#: any app by ``bench_config``; None: gunicorn's defaults with ``-k gthread`` (``--config none``).
+CONFIG: Path | None = ROOT / "gunicorn.conf.py"
+
+# The repository's gunicorn settings for any WSGI app: the same worker class, preload,
+# logging and access log; its fork hooks only for the support line (a plain Flask app
+# has no store or threads to hand over a fork).
+_BENCH_CONFIG = """\
+import importlib as _importlib
+_path = {path!r}
+__file__ = _path
+exec(compile(open(_path).read(), _path, "exec"))
+_line_pre_fork = globals().get("pre_fork")
+_line_post_worker_init = globals().get("post_worker_init")
+
+
+def _is_line(app):
+    return "ivr" in getattr(app, "extensions", {{}})
+
+
+def pre_fork(server, worker):
+    if _line_pre_fork is not None and (not server.cfg.preload_app or _is_line(server.app.wsgi())):
+        _line_pre_fork(server, worker)
+
+
+def post_worker_init(worker):
+    if _line_post_worker_init is not None and _is_line(worker.wsgi):
+        _line_post_worker_init(worker)
+"""
+
+
+def bench_config(workdir: Path) -> Path | None:
+    """The gunicorn config file every app of this run is served with (None: the command line only)."""
+    if CONFIG is None:
+        return None
+    path = workdir / "bench.gunicorn.conf.py"
+    if not path.exists():
+        path.write_text(_BENCH_CONFIG.format(path=str(CONFIG.resolve())))
+    return path
+
+
+def gunicorn_command(factory: str, port: int, workers: int, threads: int, extra: Sequence[str] = (),
+                     config: Path | None = None) -> list[str]:
+    """gunicorn serving ``factory`` on 127.0.0.1:``port``; with ``config``, its worker class,
+    preload and logging (``--workers``/``--threads`` here win, as on any command line)."""
     gunicorn = str(Path(sys.executable).with_name("gunicorn"))
-    return [gunicorn, "-k", "gthread", "-w", str(workers), "--threads", str(threads), "-b", f"127.0.0.1:{port}",
-            "--keep-alive", "30", "--log-level", "warning", "--no-control-socket", *extra, factory]
+    if config is None:
+        return [gunicorn, "-k", "gthread", "-w", str(workers), "--threads", str(threads), "-b", f"127.0.0.1:{port}",
+                "--keep-alive", "30", "--log-level", "warning", "--no-control-socket", *extra, factory]
+    return [gunicorn, "-c", str(config), "-w", str(workers), "--threads", str(threads), "-b", f"127.0.0.1:{port}",
+            "--keep-alive", "30", *extra, factory]
+
+
+def worker_class(server: Server, wait: float = 30.0) -> str:
+    """The worker class the server runs, as gunicorn's log says it ("Using worker: ...")."""
+    deadline = time.monotonic() + wait
+    while time.monotonic() < deadline:
+        for line in server.log.read_text(errors="replace").splitlines():
+            if "Using worker:" in line:
+                return line.split("Using worker:", 1)[1].strip()
+        time.sleep(0.2)
+    return "? (not in the log)"
 
 
 def serve(name: str, factory: str, env: dict[str, str], workers: int, threads: int, workdir: Path,
           extra: Sequence[str] = ()) -> Server:
-    """Start gunicorn in bench/ (no gunicorn.conf.py there: every app gets the same command line)."""
+    """Start gunicorn in bench/ with the run's config (``bench_config``): every app is served the same way."""
     port = free_port()
     log = workdir / f"{name}.log"
-    clean = {k: v for k, v in os.environ.items() if not k.startswith(("IVR_", "TWILIO_"))}
-    proc = subprocess.Popen(gunicorn_command(factory, port, workers, threads, extra), cwd=str(BENCH),
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("IVR_", "TWILIO_", "GUNICORN_"))}
+    command = gunicorn_command(factory, port, workers, threads, extra, bench_config(workdir))
+    proc = subprocess.Popen(command, cwd=str(BENCH),
                             env={**clean, **env, "PYTHONPATH": f"{ROOT}:{BENCH}"},
                             stdout=log.open("ab"), stderr=subprocess.STDOUT)
     server = Server(name, proc, f"http://127.0.0.1:{port}", port, log)
@@ -229,6 +289,18 @@ def serve(name: str, factory: str, env: dict[str, str], workers: int, threads: i
         time.sleep(0.1)
     server.stop()
     raise SystemExit(f"gunicorn for {name} did not start; see {log}:\n{log.read_text()[-2000:]}")
+
+
+def settle(servers: Iterable[Server], quiet: float = 0.05, longest: float = 90.0) -> None:
+    """Wait until every server is done starting (its workers load the app after the fork):
+    less than ``quiet`` of a core used over one second, so that no round pays for a start."""
+    deadline = time.monotonic() + longest
+    for server in servers:
+        while time.monotonic() < deadline:
+            before = server.cpu()
+            time.sleep(1.0)
+            if server.cpu() - before < quiet:
+                break
 
 
 # ------------------------------------------------------------------ signed requests and wrk
@@ -439,6 +511,24 @@ def client_check(parts: list[Part]) -> str:
 APPS: dict[str, str] = {"line": "webhooks:ivr_app()", "fair": "webhooks:fair_app()", "bare": "webhooks:bare_app()"}
 
 
+def add_config_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--config", default=str(CONFIG), help="the gunicorn config every app is served with "
+                        "(default: the repository's gunicorn.conf.py); 'none': -k gthread on the command line")
+
+
+def use_config(value: str) -> None:
+    global CONFIG
+    CONFIG = None if value.lower() in ("none", "") else Path(value)
+
+
+def served_as(server: Server, workers: int, threads: int) -> str:
+    how = f"config {CONFIG.relative_to(ROOT) if CONFIG and CONFIG.is_relative_to(ROOT) else CONFIG}" if CONFIG \
+        else "no config file"
+    kind = worker_class(server)
+    per = f"{threads} threads" if "thread" in kind.lower() else "one event loop"
+    return f"every app: gunicorn, {how}, worker class {kind}, {workers} workers x {per}, 127.0.0.1"
+
+
 def pool(n: int, tag: str) -> list[str]:
     return [f"CA{tag}{uuid.uuid4().hex[:32 - len(tag)]}" for _ in range(n)]
 
@@ -452,7 +542,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--wrk-threads", type=int, default=2)
     parser.add_argument("--max-rate", type=float, default=9000.0, help="signed requests prepared per second")
+    add_config_option(parser)
     args = parser.parse_args(argv)
+    use_config(args.config)
     wrk_available()
     workdir = Path(tempfile.mkdtemp(prefix="ivr-bench-webhooks-"))
     env = {"TWILIO_AUTH_TOKEN": TOKEN, "IVR_PUBLIC_URL": PUBLIC, "IVR_FLOWS_DIR": str(ROOT / "call_flows"),
@@ -465,13 +557,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         for name, factory in APPS.items():
             servers[name] = serve(name, factory, env, args.workers, args.threads, workdir)
+        settle(servers.values())
         n_threads, conns = args.wrk_threads, args.connections
-        print(f"gunicorn gthread {args.workers} workers x {args.threads} threads per app, 127.0.0.1; wrk "
+        print(served_as(servers["line"], args.workers, args.threads))
+        print(f"wrk "
               f"{n_threads} threads x {conns // n_threads} connections; {args.rounds} interleaved rounds; "
               f"{os.cpu_count()} cores, shared and noisy: compare figures of this run only")
         order = list(APPS)
         for rnd in range(args.rounds + 1):  # round 0 warms every app up and is not counted
-            seconds = 1.0 if rnd == 0 else args.seconds
+            seconds = 2.0 if rnd == 0 else args.seconds
             print(f"round {rnd}{' (warm-up, not counted)' if rnd == 0 else ''}: {' '.join(order)}")
             for name in order:
                 server = servers[name]
@@ -485,6 +579,11 @@ def main(argv: Sequence[str] | None = None) -> int:
                 per_conn = conns // n_threads
                 for t, sent in enumerate(voice.sent):
                     created += sids[t::n_threads][:max(0, sent - per_conn)]
+                if not created:  # a slow start (the warm-up on a busy machine): no call to step yet
+                    if rnd:
+                        raise SystemExit(f"{name} answered no incoming call in {seconds:.0f} s; see {server.log}")
+                    print(f"{name:>12s} warm-up: {voice.requests} incoming calls answered, no step measured")
+                    continue
                 step_params = [{**call_params(s), "CallStatus": "in-progress", "Digits": "1"} for s in created]
                 folder = write_requests(workdir / f"r{rnd}-{name}-step",
                                         spread([raw_request(step_path, p) for p in step_params], n_threads))

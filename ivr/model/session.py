@@ -11,10 +11,11 @@ stored (the call needs them) but masked everywhere they leave the engine.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field, fields, replace
+from dataclasses import dataclass, field
 from typing import Any
 
 from .phases import Phase
+from .plain import evolved, of_plain, to_plain
 
 __all__ = ["Turn", "Reason", "Session"]
 
@@ -96,19 +97,15 @@ class Session:
             object.__setattr__(self, "phase", Phase(self.phase))  # ValueError names an unknown phase
 
     def to_dict(self) -> dict[str, Any]:
-        data = asdict(self)
-        data["phase"] = self.phase.value  # plain JSON data, whatever reads it
-        return data
+        """Plain JSON data (``phase`` as its word), every field, by a plan made once from
+        the fields' types (``ivr.model.plain``): a new field needs nothing here."""
+        return to_plain(self)
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Session:
-        known = {f.name for f in fields(cls)}
-        values = {k: v for k, v in data.items() if k in known}
-        values["turns"] = tuple(Turn(**t) for t in values.get("turns", ()))
-        values["reasons"] = tuple(Reason(**r) for r in values.get("reasons", ()))
-        for name in ("path", "lookups", "transfers"):
-            values[name] = tuple(values.get(name, ()))
-        return cls(**values)
+        """The session ``to_dict`` gave (keys this version does not know are ignored)."""
+        return of_plain(cls, data)
 
     def evolve(self, **changes: Any) -> Session:
-        return replace(self, **changes)
+        """This session with ``changes`` (``dataclasses.replace``, at a copy's cost)."""
+        return evolved(self, changes)

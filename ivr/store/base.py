@@ -26,7 +26,7 @@ import math
 import random
 import time
 from abc import ABC, abstractmethod
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -88,11 +88,13 @@ class SessionStore(ABC):
         """The call's hot state, or ``None`` if there is none (never saved, or expired)."""
 
     @abstractmethod
-    def save(self, call_sid: str, data: dict, expected_version: int | None) -> int:
+    def save(self, call_sid: str, data: dict, expected_version: int | None, events: Sequence[dict] = ()) -> int:
         """Write ``data`` if the stored version is ``expected_version``; return the new one.
 
         ``expected_version=None`` creates the call and conflicts if it exists. Raises
         ``VersionConflict`` when the stored version differs (nothing is written).
+        ``events`` (JSON dicts) are appended to the call's event log in the same write:
+        both are kept, or neither.
         """
 
     def update(
@@ -100,6 +102,8 @@ class SessionStore(ABC):
         call_sid: str,
         fn: Callable[[Stored | None], dict | None],
         retries: int = 10,
+        *,
+        log: Callable[[], Sequence[dict]] | None = None,
     ) -> Stored | None:
         """Load, apply ``fn``, save; on a conflict load again and re-apply, up to ``retries``.
 
@@ -107,6 +111,10 @@ class SessionStore(ABC):
         new dict, or ``None`` to leave the call unchanged (then the loaded state is
         returned). ``fn`` may run several times, so it must not have side effects. Returns
         what was saved. Raises ``VersionConflict`` when every attempt lost the race.
+
+        ``log``, when given, is asked after each ``fn`` that returned a change for the
+        events that change adds to the call's log; they are written with it, in the same
+        write (``save``'s ``events``): a change that is not saved logs nothing.
         """
         for attempt in range(retries + 1):
             current = self.load(call_sid)
@@ -115,7 +123,7 @@ class SessionStore(ABC):
                 return current
             expected = current.version if current is not None else None
             try:
-                version = self.save(call_sid, new, expected)
+                version = self.save(call_sid, new, expected, log() if log is not None else ())
             except VersionConflict:
                 if attempt == retries:
                     raise

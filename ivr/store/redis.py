@@ -27,7 +27,7 @@ from __future__ import annotations
 import json
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
 from typing import Any
 
@@ -36,8 +36,9 @@ from .bus import Bus, Subscription
 from .presence import Presence
 from .shared import Shared
 
-# KEYS: session, call, calls, active. ARGV: sid, data, expected ('' = create), flow,
-# node, phase, score, caller, outcome, finished_ttl_ms ('' = keep).
+# KEYS: session, call, calls, active, events. ARGV: sid, data, expected ('' = create),
+# flow, node, phase, score, caller, outcome, finished_ttl_ms ('' = keep), then the events
+# to append to the call's log with the write (none or more).
 # Returns {1, new_version} or {0, actual_version (-1 = none)}.
 _SAVE = """
 local cur = redis.call('HGET', KEYS[1], 'version')
@@ -67,6 +68,9 @@ if redis.call('HGET', KEYS[2], 'finished') == '1' then
   if ARGV[10] ~= '' then redis.call('PEXPIRE', KEYS[1], ARGV[10]) end
 else
   redis.call('HSET', KEYS[2], 'outcome', ARGV[9])
+end
+if #ARGV > 10 then
+  redis.call('RPUSH', KEYS[5], unpack(ARGV, 11))
 end
 return {1, version}
 """
@@ -169,14 +173,14 @@ class RedisStore(SessionStore):
             return None
         return Stored(data=json.loads(data), version=int(version))
 
-    def save(self, call_sid: str, data: dict, expected_version: int | None) -> int:
+    def save(self, call_sid: str, data: dict, expected_version: int | None, events: Sequence[dict] = ()) -> int:
         text = dump_json(data)
         f = summary_fields(data)
         keys = [self._key("session", call_sid), self._key("call", call_sid),
-                self._key("calls"), self._key("calls:active")]
+                self._key("calls"), self._key("calls:active"), self._key("events", call_sid)]
         args = [call_sid, text, "" if expected_version is None else str(int(expected_version)),
                 f["flow"], f["node"], f["phase"], repr(f["score"]), f["caller"], f["outcome"],
-                self._ttl_ms]
+                self._ttl_ms, *(dump_json(event, "event") for event in events)]
         with self._redis():
             ok, version = self._save(keys=keys, args=args)
         if not ok:

@@ -8,10 +8,16 @@ Rules of this file:
   statement below is its own transaction. The versioned save is ONE statement
   (``UPDATE ... WHERE version = ?`` and a rowcount check; ``INSERT`` for create, the
   primary key refusing a second one): no read-then-write window, hence no lost update,
-  across threads and across processes on the same file.
+  across threads and across processes on the same file. A save with events is that
+  statement and the events' inserts in one ``BEGIN IMMEDIATE`` transaction: one commit
+  for a call's step, and never a step without its event or an event without its step.
 * WAL journal (readers never block the writer) and ``busy_timeout`` (a writer waits for
   another process's write instead of failing). A lock still held after the timeout, or
   a file that cannot be opened, is ``StoreUnavailable``.
+* Durability: ``synchronous = NORMAL`` in WAL mode. A committed step is in the WAL file
+  when the request answers, so it survives the crash or kill of any worker process; a
+  crash of the whole machine (power, kernel) may lose the last steps before a checkpoint,
+  never the file's consistency. ``FULL`` would add an fsync to every step.
 * The hot state of a finished call expires ``finished_ttl`` seconds after ``finish``
   (and after any save once finished), as with Redis: ``expires_at`` holds the moment,
   ``data`` becomes '' (the summary and the event log stay). Expiry is applied when a
@@ -35,7 +41,7 @@ import sqlite3
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 
 from .base import SessionStore, Stored, StoreUnavailable, VersionConflict, dump_json, summary_fields
@@ -200,48 +206,65 @@ class SQLiteStore(SessionStore):
     def _expiry(self, now: float) -> float | None:
         return None if self.finished_ttl is None else now + self.finished_ttl
 
-    def save(self, call_sid: str, data: dict, expected_version: int | None) -> int:
+    def save(self, call_sid: str, data: dict, expected_version: int | None, events: Sequence[dict] = ()) -> int:
         text = dump_json(data)
         fields = summary_fields(data)
+        logged = [dump_json(event, "event") for event in events]
         now = time.time()
         with self._db() as db:
-            if now - self._swept > _SWEEP_EVERY:
-                self._expire(db)
-            if expected_version is None:
-                self._expire(db, call_sid)
-                try:
-                    db.execute(
-                        "INSERT INTO calls (call_sid, data, version, flow, node, phase, score,"
-                        " caller, outcome, started_at, updated_at)"
-                        " VALUES (?, ?, 1, ?, ?, ?, ?, ?, ?, ?, ?)",
-                        (call_sid, text, fields["flow"], fields["node"], fields["phase"],
-                         fields["score"], fields["caller"], fields["outcome"], now, now),
-                    )
-                except sqlite3.IntegrityError:
-                    # created again after its hot state expired: continue from its version
-                    row = db.execute(
-                        "UPDATE calls SET data = ?, version = version + 1, flow = ?, node = ?, phase = ?,"
-                        " score = ?, caller = ?, updated_at = ?,"
-                        " expires_at = CASE WHEN finished THEN ? ELSE NULL END"
-                        " WHERE call_sid = ? AND data = '' RETURNING version",
-                        (text, fields["flow"], fields["node"], fields["phase"], fields["score"],
-                         fields["caller"], now, self._expiry(now), call_sid),
-                    ).fetchone()
-                    if row is None:
-                        raise VersionConflict(call_sid, None, self._version(db, call_sid)) from None
-                    return int(row[0])
-                return 1
-            cursor = db.execute(
-                "UPDATE calls SET data = ?, version = version + 1, flow = ?, node = ?,"
-                " phase = ?, score = ?, caller = ?,"
-                " outcome = CASE WHEN finished THEN outcome ELSE ? END, updated_at = ?,"
-                " expires_at = CASE WHEN finished THEN ? ELSE NULL END"
-                " WHERE call_sid = ? AND version = ? AND data != ''",
-                (text, fields["flow"], fields["node"], fields["phase"], fields["score"],
-                 fields["caller"], fields["outcome"], now, self._expiry(now), call_sid, expected_version),
-            )
-            if cursor.rowcount != 1:
-                raise VersionConflict(call_sid, expected_version, self._version(db, call_sid))
+            if not logged:  # one statement: its own transaction
+                return self._save(db, call_sid, text, fields, expected_version, now)
+            db.execute("BEGIN IMMEDIATE")  # the save and its events: one transaction, one commit
+            try:
+                version = self._save(db, call_sid, text, fields, expected_version, now)
+                db.executemany("INSERT INTO events (call_sid, at, event) VALUES (?, ?, ?)",
+                               [(call_sid, now, event) for event in logged])
+            except BaseException:
+                if db.in_transaction:  # SQLite may have rolled back already (a full disk, an I/O error)
+                    db.execute("ROLLBACK")
+                raise
+            db.execute("COMMIT")
+            return version
+
+    def _save(self, db: sqlite3.Connection, call_sid: str, text: str, fields: dict, expected_version: int | None,
+              now: float) -> int:
+        if now - self._swept > _SWEEP_EVERY:
+            self._expire(db)
+        if expected_version is None:
+            self._expire(db, call_sid)
+            try:
+                db.execute(
+                    "INSERT INTO calls (call_sid, data, version, flow, node, phase, score,"
+                    " caller, outcome, started_at, updated_at)"
+                    " VALUES (?, ?, 1, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (call_sid, text, fields["flow"], fields["node"], fields["phase"],
+                     fields["score"], fields["caller"], fields["outcome"], now, now),
+                )
+            except sqlite3.IntegrityError:
+                # created again after its hot state expired: continue from its version
+                row = db.execute(
+                    "UPDATE calls SET data = ?, version = version + 1, flow = ?, node = ?, phase = ?,"
+                    " score = ?, caller = ?, updated_at = ?,"
+                    " expires_at = CASE WHEN finished THEN ? ELSE NULL END"
+                    " WHERE call_sid = ? AND data = '' RETURNING version",
+                    (text, fields["flow"], fields["node"], fields["phase"], fields["score"],
+                     fields["caller"], now, self._expiry(now), call_sid),
+                ).fetchone()
+                if row is None:
+                    raise VersionConflict(call_sid, None, self._version(db, call_sid)) from None
+                return int(row[0])
+            return 1
+        cursor = db.execute(
+            "UPDATE calls SET data = ?, version = version + 1, flow = ?, node = ?,"
+            " phase = ?, score = ?, caller = ?,"
+            " outcome = CASE WHEN finished THEN outcome ELSE ? END, updated_at = ?,"
+            " expires_at = CASE WHEN finished THEN ? ELSE NULL END"
+            " WHERE call_sid = ? AND version = ? AND data != ''",
+            (text, fields["flow"], fields["node"], fields["phase"], fields["score"],
+             fields["caller"], fields["outcome"], now, self._expiry(now), call_sid, expected_version),
+        )
+        if cursor.rowcount != 1:
+            raise VersionConflict(call_sid, expected_version, self._version(db, call_sid))
         return expected_version + 1
 
     @staticmethod

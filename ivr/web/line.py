@@ -135,10 +135,9 @@ class Line:
             holder["applied"] = applied
             return live.to_stored()
 
-        self.store.update(event.call_sid, change)
+        self.store.update(event.call_sid, change, log=lambda: [event_record(event)])  # saved with its event
         if "applied" not in holder:
             return self._settled(event.call_sid, 0, event.at)
-        self.store.append_event(event.call_sid, event_record(event))
         return self._finished(event.call_sid, holder["applied"], token, event.at)
 
     def apply(self, call_sid: str, event: Event, seq: int | None = None, ended_status: str = "",
@@ -169,13 +168,12 @@ class Line:
             holder.update(applied=applied, secret=answers_secret(flow, live.session))
             return saved.to_stored()
 
-        self.store.update(call_sid, change)
+        self.store.update(call_sid, change, log=lambda: [event_record(event, holder.get("secret", False))])
         if holder.get("stale"):
             return self._settled(call_sid, seq, event.at)
         applied = holder.get("applied")
         if applied is None:
             return None
-        self.store.append_event(call_sid, event_record(event, holder.get("secret", False)))
         return self._finished(call_sid, applied, token, event.at, isinstance(event, CallEnded))
 
     def replay(self, call_sid: str, at: datetime, at_seq: int | None = None) -> Applied | None:

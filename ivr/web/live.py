@@ -24,6 +24,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from ivr.model.actions import Action, Listen, Speak
+from ivr.model.plain import evolved
 from ivr.model.session import Session
 from ivr.store import SessionStore, Stored
 
@@ -55,8 +56,9 @@ class HeardSpeech:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> HeardSpeech:
-        seq = data.get("seq")
-        return cls(str(data.get("text", "")), float(data.get("confidence") or 1.0), _number(data.get("loudness_dbfs")),
+        seq, confidence = data.get("seq"), _number(data.get("confidence"))
+        return cls(str(data.get("text", "")), 1.0 if confidence is None else confidence,
+                   _number(data.get("loudness_dbfs")),
                    _number(data.get("duration")), seq if isinstance(seq, int) else None,
                    bool(data.get("rejected")))
 
@@ -214,8 +216,8 @@ class LiveCall:
         """This call with the engine's new session, and what the recogniser should expect
         for the prompt in ``actions`` (none when the call does not wait at a prompt)."""
         listen = next((a for a in actions if isinstance(a, Listen)), None)
-        return replace(self, session=session, listen_phrases=tuple(listen.phrases) if listen else (),
-                       listening=listen is not None)
+        return evolved(self, {"session": session, "listen_phrases": tuple(listen.phrases) if listen else (),
+                              "listening": listen is not None})
 
     @property
     def call_sid(self) -> str:

@@ -262,6 +262,50 @@ class StoreContract:
         assert store.events(b) == [{"type": "other"}]
         assert store.events(new_sid()) == []
 
+    def test_a_save_writes_its_events_with_it(self, store):
+        sid = new_sid()
+        store.append_event(sid, {"type": "before"})
+        assert store.save(sid, {"count": 1}, None, [{"type": "started"}]) == 1
+        assert store.save(sid, {"count": 2}, 1, [{"type": "pressed", "digits": "1"}, {"type": "second"}]) == 2
+        assert store.save(sid, {"count": 3}, 2, []) == 3
+        assert store.events(sid) == [{"type": "before"}, {"type": "started"}, {"type": "pressed", "digits": "1"},
+                                     {"type": "second"}]
+
+    def test_a_save_that_conflicts_logs_nothing(self, store):
+        sid = new_sid()
+        store.save(sid, {"count": 1}, None, [{"type": "started"}])
+        with pytest.raises(VersionConflict):
+            store.save(sid, {"count": 9}, 5, [{"type": "stale"}])
+        with pytest.raises(VersionConflict):
+            store.save(sid, {"count": 9}, None, [{"type": "again"}])
+        assert store.events(sid) == [{"type": "started"}]
+        assert store.load(sid) == Stored(data={"count": 1}, version=1)
+
+    def test_a_save_with_a_non_json_event_writes_nothing(self, store):
+        sid = new_sid()
+        store.save(sid, {"count": 1}, None)
+        with pytest.raises(TypeError):
+            store.save(sid, {"count": 2}, 1, [{"type": "ok"}, {"at": object()}])
+        assert store.load(sid) == Stored(data={"count": 1}, version=1)
+        assert store.events(sid) == []
+
+    def test_update_logs_the_change_it_saved_once(self, store, other_host):
+        sid = new_sid()
+        store.save(sid, {"count": 0}, None)
+        tries = []
+
+        def add_one(current):
+            tries.append(current.version)
+            if len(tries) == 1:  # another host writes between our load and save
+                other_host.save(sid, {"count": 10}, current.version, [{"type": "other"}])
+            return {"count": current.data["count"] + 1}
+
+        saved = store.update(sid, add_one, log=lambda: [{"type": "added", "try": len(tries)}])
+        assert saved == Stored(data={"count": 11}, version=3)
+        assert store.events(sid) == [{"type": "other"}, {"type": "added", "try": 2}]
+        assert store.update(sid, lambda current: None, log=lambda: [{"type": "never"}]) == saved
+        assert store.events(sid)[-1] == {"type": "added", "try": 2}
+
     def test_a_non_json_event_is_refused(self, store):
         sid = new_sid()
         with pytest.raises(TypeError):
