@@ -22,7 +22,8 @@ The answers (phase ``survey``):
 * silence ends the call politely, unrated;
 * the operator key or phrase: the caller asked for a person at the end of a call, so a
   person it is (never trapped, even in a survey): the survey ends unanswered
-  (``asked_for_person``) and the caller goes to the operator's target.
+  (``asked_for_person``) and the caller goes to the operator's target. An operator key
+  from 1 to 5 is a rating here: the question asks for one.
 
 ``session.survey`` keeps ``after``, ``status`` (``asked``, ``comment``, ``answered``,
 ``no_answer``, ``not_rated``, ``hung_up``, ``caller_hung_up``, ``asked_for_person``),
@@ -145,7 +146,8 @@ def on_answer(call: Call, event: DigitsPressed | SpeechHeard | NoInput, asks_for
         _finish(call, "no_answer", thanks=False)
         return
     keys = event.digits.strip().rstrip("#") if isinstance(event, DigitsPressed) else ""
-    if (keys and operator.digit and keys == operator.digit) or (
+    rated = keys in ("1", "2", "3", "4", "5")  # a rating first, even if the operator key is one of them
+    if (keys and not rated and operator.digit and keys == operator.digit) or (
             isinstance(event, SpeechHeard) and event.understood and asks_for_person(event.text)):
         _turn(call, "keys" if keys else "speech", keys, "operator", "person")
         _state(call, status="asked_for_person")

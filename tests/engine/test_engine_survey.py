@@ -132,3 +132,11 @@ def test_whatever_the_caller_does_the_survey_ends_or_reaches_a_person_within_thr
     assert phase in (Phase.SURVEY, Phase.ENDED, Phase.TRANSFER)
     rating = call.session.survey.get("csat")
     assert rating is None or 1 <= rating <= 5
+
+
+def test_an_operator_key_that_is_also_a_rating_rates_the_call():
+    call = Phone(flow_from(LINE.replace("operator: {to: desk,", "operator: {digit: \"5\", to: desk,")))
+    call.start()
+    call.press("1")
+    call.press("5")
+    assert call.session.survey["csat"] == 5 and call.hung_up and call.transferring_to is None
