@@ -186,7 +186,7 @@ def sign_in():
     session.clear()
     session["sid"] = _sessions().begin(agent.name)
     session["csrf"] = secrets.token_urlsafe(32)
-    desk().choose(agent, "available")
+    desk().choose(agent, "available", quiet=True)
     log.info("console: %s signed in", agent.name)
     target = request.args.get("next", "")
     if not (target.startswith("/console") and not target.startswith("//")):
@@ -197,7 +197,7 @@ def sign_in():
 @bp.post("/sign-out")
 def sign_out():
     if g.agent is not None:
-        desk().choose(g.agent, "away")
+        desk().choose(g.agent, "away", quiet=True)
     _sessions().end(session.get("sid", ""))  # every copy of the cookie stops working now
     session.clear()
     flash("You are signed out.")
@@ -296,7 +296,14 @@ def presence():
     wanted = request.form.get("state", "")
     if wanted not in ("available", "away"):
         abort(400, "Choose available or away.")
-    mine = desk().choose(g.agent, wanted)
+    try:
+        mine = desk().choose(g.agent, wanted)
+    except Exception:  # the store is down: say so, and change nothing
+        log.warning("console: %s could not be made %s", g.agent.name, wanted, exc_info=True)
+        if "application/json" in request.headers.get("Accept", ""):
+            return {"error": "Your presence could not be saved just now. Try again in a moment."}, 503
+        flash("Your presence could not be saved just now. Try again in a moment.")
+        return redirect(url_for(".board"))
     message = f"You are {mine['label'].lower()}." + (f" You will be {wanted} when this call ends."
                                                       if mine["state"] == "busy" else "")
     if "application/json" in request.headers.get("Accept", ""):
@@ -337,6 +344,7 @@ def events():
                     if g.agent is not None:
                         desk().seen(g.agent.name)
                     yield ": heartbeat\n\n"
+                    yield _sse("presence", {"html": _presence_html()})  # consoles gone quiet show as away
                     continue
                 if card.get("kind") == PRESENCE_CHANGED:
                     yield _sse("presence", {"html": _presence_html()})

@@ -69,7 +69,11 @@ class Desk:
         if roster is None:
             return []
         now = self._stamp()
-        states = self.presence.states(roster.agents)
+        try:
+            states = self.presence.states(roster.agents)
+        except Exception:  # the store is down: the board still shows the calls
+            log.warning("presence: cannot read the agents' presence", exc_info=True)
+            return []
         out = []
         for agent in roster.agents.values():
             state = states.get(agent.name)
@@ -80,9 +84,16 @@ class Desk:
                         "languages": list(agent.languages), "skills": list(agent.skills)})
         return out
 
-    def choose(self, agent: Agent, wanted: str) -> dict[str, Any]:
-        """The agent chose ``available`` or ``away`` on their console."""
-        state = self.presence.choose(agent.name, wanted, self._stamp())
+    def choose(self, agent: Agent, wanted: str, quiet: bool = False) -> dict[str, Any]:
+        """The agent chose ``available`` or ``away`` on their console (``quiet``: by signing
+        in or out, which a store outage must not stop: it is logged)."""
+        try:
+            state = self.presence.choose(agent.name, wanted, self._stamp())
+        except Exception:
+            if not quiet:
+                raise
+            log.warning("presence: could not make %s %s", agent.name, wanted, exc_info=True)
+            return {"name": agent.name, "state": "away", "label": LABELS["away"]}
         self._changed()
         log.info("console: %s is now %s", agent.name, state.state if state.state != "busy" else f"busy ({wanted} after)")
         return self.mine(agent)

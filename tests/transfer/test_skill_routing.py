@@ -124,6 +124,7 @@ def test_away_and_busy_agents_are_skipped_and_a_console_gone_quiet_counts_as_awa
     assert rung(api) == ["client:sam", "client:jun"]
 
     clock.at += timedelta(seconds=120)  # minji's console has not been seen for two minutes
+    assert presence(app)["minji"] == "away"  # so the boards show her away
     third = caller(app, caller="+15005550333")
     third.dial()
     third.press("3")

@@ -4,6 +4,7 @@ and an agent rung directly (not through a pool) is busy while it rings."""
 from __future__ import annotations
 
 from handoff_line import (
+    updates,
     Clock,
     _path,
     agent_answers,
@@ -81,3 +82,34 @@ def test_an_agent_rung_directly_is_busy_while_it_rings_and_skipped_by_pools(tmp_
     assert rung(api) == ["client:ann"]
     leg_status(app, created_legs(api)[0], "no-answer")
     assert presence(app)["ann"] == "available"  # her phone stopped ringing: as she was
+
+
+def test_when_presence_cannot_be_saved_agents_still_sign_in_and_a_pooled_caller_reaches_a_person(tmp_path, api,
+                                                                                               monkeypatch):
+    from ivr.store import StoreUnavailable
+    from ivr.store.presence import SQLitePresence
+
+    clock = Clock()
+    app = make_app(tmp_path, clock)
+    call_updates_ok(api)
+
+    def down(self, name, state, expected):
+        raise StoreUnavailable("presence: the store is down")
+
+    consoles = sign_in(app, clock, "sam")  # available, then the store stops taking writes
+    monkeypatch.setattr(SQLitePresence, "_write", down)
+    assert sign_in(app, clock, "ann")["ann"].get("/console/").status_code == 200  # signing in still works
+    board = consoles["sam"].get("/console/")
+    assert board.status_code == 200
+    token = board.get_data(as_text=True).split('name="csrf_token" value="')[1].split('"')[0]
+    reply = consoles["sam"].post("/console/presence", data={"state": "away", "csrf_token": token},
+                                 headers={"Accept": "application/json"})
+    assert reply.status_code == 503 and "could not be saved" in reply.get_json()["error"]
+    call = caller(app)
+    call.dial()
+    call.press("3")
+    settled(app)
+    [(url, redirect)] = [(u, b) for u, b in updates(api) if call.call_sid in u]
+    assert "rescue=1" in redirect["Url"][0]  # an apology and a person dialled directly, never silence
+    call.update(redirect["Url"][0])
+    assert call.state == "dialing"
