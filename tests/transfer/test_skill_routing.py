@@ -98,7 +98,7 @@ def test_nobody_available_sends_the_caller_to_the_fallback_at_once(tmp_path, api
     call.press("3")
     settled(app)
     assert created_legs(api) == []  # nobody rung, nobody waited for
-    [(url, redirect)] = updates(api)
+    [(_url, redirect)] = updates(api)
     call.update(redirect["Url"][0])
     assert call.heard("leave a message")
     assert [t["status"] for t in session_of(app, call)["transfers"]] == ["unavailable"]

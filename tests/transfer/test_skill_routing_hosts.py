@@ -54,7 +54,7 @@ def test_two_hosts_racing_for_one_agent_ring_her_once_and_the_other_caller_moves
     status_url = created_legs(api)[0]["StatusCallback"][0]
     winner, loser = (first, second) if first.call_sid in status_url else (second, first)
     assert winner.dial.conference == f"ivr-{winner.call_sid}"
-    [(where, redirect)] = [(u, b) for u, b in updates(api) if loser.call_sid in u]
+    [(_where, redirect)] = [(u, b) for u, b in updates(api) if loser.call_sid in u]
     loser.update(redirect["Url"][0])
     assert loser.heard("leave a message")
     assert presence(one)["ann"] == presence(two)["ann"] == "busy"

@@ -4,7 +4,6 @@ and an agent rung directly (not through a pool) is busy while it rings."""
 from __future__ import annotations
 
 from handoff_line import (
-    updates,
     Clock,
     _path,
     agent_answers,
@@ -15,6 +14,7 @@ from handoff_line import (
     leg_status,
     session_of,
     settled,
+    updates,
 )
 from skills_line import FLOW, make_app, presence, rung, sign_in
 
@@ -109,7 +109,7 @@ def test_when_presence_cannot_be_saved_agents_still_sign_in_and_a_pooled_caller_
     call.dial()
     call.press("3")
     settled(app)
-    [(url, redirect)] = [(u, b) for u, b in updates(api) if call.call_sid in u]
+    [(_url, redirect)] = [(u, b) for u, b in updates(api) if call.call_sid in u]
     assert "rescue=1" in redirect["Url"][0]  # an apology and a person dialled directly, never silence
     call.update(redirect["Url"][0])
     assert call.state == "dialing"
