@@ -222,3 +222,16 @@ def test_ops_change_a_message_in_the_flows_folder_and_the_next_call_hears_it(tmp
         assert refused == ["'sorry_no_imput' is not a message of the line"]
     finally:
         services(app).reloader.stop()
+
+
+def test_a_korean_caller_waiting_in_a_queue_hears_their_place_in_korean(tmp_path, api):
+    flow = KOREAN.replace('transfer: {to: [client:sam, client:ann], reason: "주문 문의"}',
+                          'transfer: {to: [queue:support], reason: "주문 문의"}')
+    app = make_app(tmp_path, warm=False, flow=flow)
+    call = caller(app)
+    call.dial()
+    call.press("1")
+    call.press("1234")
+    waiting = said(call.responses, "/twilio/queue-wait")
+    assert waiting == [("고객님의 대기 순서는 1번째입니다. 기다려 주셔서 감사합니다. 곧 상담원과 연결해 드리겠습니다.",
+                        "ko-KR", "Polly.Seoyeon")]
