@@ -144,6 +144,7 @@ def resume(flow: Flow, session: Session, at: datetime) -> tuple[Session, list[Ac
     phase = session.phase
     if phase in (Phase.LISTENING, Phase.CONFIRMING) and node is not None and node.listens:
         KINDS.of(node).listen(node, call, 0)
+        _memory.offer_again(call)  # a returning caller's shortcut, while it is on offer
     elif phase is Phase.OFFERING:
         _offer(call)
     elif phase in (Phase.LOOKUP, Phase.TRANSFER) and node is not None:

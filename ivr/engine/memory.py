@@ -33,7 +33,7 @@ from ivr.understanding.text import YES_NO_WORDS, yes_no
 
 from .call import Call
 
-__all__ = ["greet", "shortcut_answer", "chose", "spaced"]
+__all__ = ["greet", "offer_again", "shortcut_answer", "chose", "spaced"]
 
 
 def greet(call: Call, profile: Mapping[str, Any] | None, at_start: bool) -> bool:
@@ -74,8 +74,20 @@ def greet(call: Call, profile: Mapping[str, Any] | None, at_start: bool) -> bool
     yes_no_words = YES_NO_WORDS.get(language.split("-")[0], YES_NO_WORDS["en"])
     call.actions[-1] = replace(listen, prompts=(welcome,), phrases=tuple(dict.fromkeys((*listen.phrases,
                                                                                          *yes_no_words))))
-    call.update(shortcut={"topic": got.shortcut.topic, "go": got.shortcut.go, "slots": dict(got.slots)})
+    call.update(shortcut={"topic": got.shortcut.topic, "go": got.shortcut.go, "slots": dict(got.slots),
+                          "welcome": welcome.text})
     return True
+
+
+def offer_again(call: Call) -> None:
+    """A duplicate or replayed request while the shortcut is on offer: the welcome again,
+    not the menu (whose 1 would mean something else)."""
+    offer = call.session.shortcut
+    listen = call.actions[-1] if call.actions else None
+    if offer and isinstance(listen, Listen) and offer.get("welcome"):
+        welcome = Speak(text=str(offer["welcome"]), language=call.language, voice=call.flow.voice)
+        words = YES_NO_WORDS.get(call.language.split("-")[0], YES_NO_WORDS["en"])
+        call.actions[-1] = replace(listen, prompts=(welcome,), phrases=tuple(dict.fromkeys((*listen.phrases, *words))))
 
 
 def spaced(value: str) -> str:

@@ -231,3 +231,15 @@ def test_retention_ends_a_profile(line, records_url):
     line.clock.advance(60)
     again = line.call(caller=NUMBER)
     assert again.heard(NOTICE) and not again.heard(WELCOME)
+
+
+def test_a_repeated_webhook_while_the_shortcut_is_offered_says_the_welcome_again(line):
+    order_call(line)
+    line.clock.advance(60)
+    again = line.call(caller=NUMBER)
+    assert again.heard(WELCOME)
+    again.update("https://ivr.example.com/twilio/voice")  # Twilio asks for the incoming call's answer again
+    assert again.heard(WELCOME) and again.heard("order status, 1 2 3 4 5 6")  # not the menu, where 1 means another thing
+    again.press("1")
+    assert again.heard("has shipped")
+    again.hang_up()
