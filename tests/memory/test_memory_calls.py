@@ -63,6 +63,7 @@ def test_a_returning_caller_is_offered_their_last_order_and_takes_it(line):
     again.press("2")
     again.hang_up()
     settle(line.app)
+    assert "123456" not in repr(line.events(again))  # the profile stays in the records, never in the call's log
 
     kept = rows(line, "SELECT topic, slots, outcome FROM caller_calls ORDER BY at")
     assert [r["topic"] for r in kept] == ["order status", "order status"]
