@@ -270,6 +270,8 @@ def render_card(card: dict[str, Any]) -> str:
 
 
 def _offered(agent: Agent | None, card: dict[str, Any]) -> bool:
+    if card.get("pool"):  # an agent pool's attempt: the agent it is offered to, by name
+        return agent is not None and card.get("phase") == "transfer" and card.get("offered_name") == agent.name
     return agent is not None and card.get("phase") == "transfer" and agent.offered(card.get("target", ""))
 
 
@@ -373,7 +375,7 @@ def answer(call_sid: str):
     card = board_card(call_card(line.library.pinned(live.session.flow, live.session.flow_version), live.session),
                       live)
     agent: Agent = g.agent
-    if not agent.offered(card.get("target", "")):
+    if not _offered(agent, card):
         log.warning("console: %s tried to %s call %s, offered to %s", agent.name, action, call_sid,
                     card.get("target"))
         abort(403, "This call was not offered to you.")

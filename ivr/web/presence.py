@@ -120,6 +120,7 @@ class Desk:
         agent = roster.get(name) if roster and name else None
         pool = AgentPool.of(str(card.get("target", "")))
         return {**card, "pool": pool.describe() if pool else "", "offered_to": agent.display_name if agent else "",
+                "offered_name": agent.name if agent else "",
                 "target": agent.dial_target if agent else ""}
 
     # -- transfers --------------------------------------------------------------------

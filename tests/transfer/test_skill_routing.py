@@ -41,6 +41,7 @@ def test_korean_caller_goes_to_korean_speakers_longest_idle_first_then_anyone(tm
     assert rung(api) == ["client:jun"]
     assert presence(app) == {"jun": "busy", "sam": "available", "minji": "available", "ann": "away"}
 
+    assert "not offered to you" in console_answer(consoles["minji"], call.call_sid, 1, "accept")["error"]
     assert console_answer(consoles["jun"], call.call_sid, 1, "pass")["result"] == "declined"
     settled(app)
     [(url, body)] = updates(api)  # the ringing leg is stopped; its status callback moves the call on

@@ -114,8 +114,9 @@ def test_agents_on_the_console_longest_idle_first_pass_moves_on_away_skipped_bus
         card.locator("button[value=pass]").click()  # jun passes: his phone stops ringing, minji is next
         boards["jun"].locator("#notice", has_text="You passed").wait_for(timeout=10_000)
         settled(app)
-        [(url, body)] = updates(api)
-        assert url.endswith("/Calls/CAleg1.json") and body["Status"] == ["canceled"]
+        stopped = [body["Status"] for url, body in updates(api) if url.endswith("/Calls/CAleg1.json")]
+        assert stopped[:1] == [["canceled"]], updates(api)
+        assert not [url for url, _ in updates(api) if call.call_sid in url], updates(api)  # the caller holds on
         leg_ends(app, base, created_legs(api)[0], "CAleg1", "canceled")
         assert rung(api) == ["client:jun", "client:minji"]
         mine = boards["minji"].locator(f"#section-waiting #call-{call.call_sid} button[value=accept]")
