@@ -147,7 +147,11 @@ KEYS = tuple(_english_texts())  # every message of the line, in the English file
 
 def built_in(language: str) -> Messages | None:
     """The catalogue the product ships for ``language`` (``ko-KR`` or ``ko``), if any."""
-    key = language_key(language)
+    return _built_in(language_key(language))
+
+
+@cache
+def _built_in(key: str) -> Messages | None:
     texts = _shipped().get(key)
     if texts is None:
         return None
