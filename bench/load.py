@@ -1,11 +1,12 @@
 """Whole calls: the line on SQLite, on Redis and with PostgreSQL records against two plain Flask handlers.
 
-    .venv/bin/python bench/load.py [--rounds 3] [--seconds 6] [--callers 16]
+    .venv/bin/python bench/load.py [--rounds 3] [--seconds 6] [--callers 16] [--postgres URL] [--config none]
 
-Every app is a gunicorn process on 127.0.0.1 with the README's production settings
-(gthread, ``--workers 2 --threads 16``), started once and measured in interleaved rounds
-(the order turns every round; the machine is shared and noisy, so only figures of the
-same run are compared):
+Every app is a gunicorn process on 127.0.0.1, served as ``bench/webhooks.py`` serves its
+apps (the repository's ``gunicorn.conf.py``, or ``--config none`` for ``-k gthread
+--workers 2 --threads 16``), started once, left to finish starting and measured in
+interleaved rounds (the order turns every round; the machine is shared and noisy, so only
+figures of the same run are compared):
 
 * ``line-sqlite``: the support line on the default SQLite store, its call records in
   SQLite (the default: a file of its own);

@@ -1,12 +1,14 @@
 """Webhook cost: the line's call steps against two plain Flask handlers, served the same way.
 
-    .venv/bin/python bench/webhooks.py [--rounds 3] [--seconds 5] [--workers 2] [--threads 16]
+    .venv/bin/python bench/webhooks.py [--rounds 3] [--seconds 5] [--workers 2] [--threads 16] [--config none]
 
-Three apps, each a gunicorn process on 127.0.0.1 with the README's production settings
-(gthread, ``--workers 2 --threads 16``), started once, left to finish starting (their
-CPU quiet) and measured in interleaved rounds
-(the order turns every round; the machine is shared and noisy, so only figures of the same
-run are compared):
+Three apps, each a gunicorn process on 127.0.0.1 served the same way: with the
+repository's ``gunicorn.conf.py`` (its worker class, preload, logging and access log;
+its fork hooks for the line only), or with ``--config none`` the former command line
+(``-k gthread --workers 2 --threads 16``, warnings only). The first line printed says
+which worker class ran. The servers are started once, left to finish starting (their
+CPU quiet) and measured in interleaved rounds (the order turns every round; the machine
+is shared and noisy, so only figures of the same run are compared):
 
 * ``line``: the support line (``ivr.web.app.create_app``): signature check, engine step,
   TwiML, versioned save in the default SQLite store, event log;

@@ -24,6 +24,7 @@ import copy
 import dataclasses
 import enum
 import inspect
+import sys
 import threading
 import types
 import typing
@@ -96,13 +97,33 @@ def _copyable_fields(cls: type) -> frozenset[str]:
 def _plan(cls: type) -> tuple[Callable[[Any], dict[str, Any]], Callable[[Mapping[str, Any]], Any]]:
     with _lock:
         if cls not in _out:
-            hints = typing.get_type_hints(cls)
+            hints = _hints(cls)
             names = [f.name for f in dataclasses.fields(cls)]
             outs = tuple((name, _converter_out(hints.get(name, Any))) for name in names)
             ins = {name: _converter_in(hints.get(name, Any)) for name in names}
             _out[cls] = _make_out(outs, slots="__slots__" in cls.__dict__)
             _in[cls] = _make_in(cls, ins)
     return _out[cls], _in[cls]
+
+
+def _hints(cls: type) -> dict[str, Any]:
+    """The fields' types; a type that cannot be resolved here (a name imported for type
+    checkers only) is read from the field's default instead (a tuple default: a tuple)."""
+    try:
+        return typing.get_type_hints(cls)
+    except Exception:  # one unresolvable annotation: resolve the fields one by one
+        pass
+    module = vars(sys.modules.get(cls.__module__, typing))
+    hints: dict[str, Any] = {}
+    for f in dataclasses.fields(cls):
+        try:
+            hints[f.name] = typing.get_type_hints(type("_One", (), {"__annotations__": {f.name: f.type},
+                                                                    "__module__": cls.__module__}),
+                                                  globalns=module)[f.name]
+        except Exception:
+            default = f.default_factory() if f.default_factory is not dataclasses.MISSING else f.default
+            hints[f.name] = tuple[Any, ...] if isinstance(default, tuple) else Any
+    return hints
 
 
 def _make_out(plan: tuple[tuple[str, Convert | None], ...], slots: bool) -> Callable[[Any], dict[str, Any]]:

@@ -14,7 +14,7 @@ import types
 import typing
 import uuid
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -22,10 +22,13 @@ from hypothesis import strategies as st
 
 from ivr.model.actions import Speak
 from ivr.model.phases import Phase
-from ivr.model.plain import evolved
+from ivr.model.plain import evolved, of_plain, to_plain
 from ivr.model.session import Reason, Session, Turn
 from ivr.store.sqlite import SQLiteStore
 from ivr.web.live import _KNOWN, LiveCall
+
+if TYPE_CHECKING:  # a name type checkers see and this module does not
+    from decimal import Decimal
 
 text = st.text(st.characters(blacklist_categories=("Cs",)), max_size=8)
 json_values = st.recursive(
@@ -178,3 +181,17 @@ def test_evolving_a_session_checks_what_replace_checks():
     with pytest.raises(TypeError, match="no_such_field"):
         session.evolve(no_such_field=1)
     assert evolved(session, {}) == session
+
+
+@dataclasses.dataclass(frozen=True)
+class WithUnresolvableTypes:
+    name: str
+    amount: Decimal | None = None
+    items: tuple[Decimal, ...] = ()
+
+
+def test_a_field_whose_type_cannot_be_resolved_still_round_trips():
+    value = WithUnresolvableTypes("x", None, ({"k": 1}, "two"))
+    data = to_plain(value)
+    assert data == {"name": "x", "amount": None, "items": ({"k": 1}, "two")}
+    assert of_plain(WithUnresolvableTypes, through_json(data)) == value  # the tuple default says: a tuple
