@@ -8,6 +8,7 @@ from __future__ import annotations
 import pytest
 import responses
 from survey_line import (
+    agent_answers,
     caller,
     console,
     created_legs,
@@ -113,3 +114,31 @@ def test_the_board_keeps_the_call_with_the_agent_while_the_caller_rates_it(app, 
     call.press("5")
     call.record(duration=1)
     assert f'id="call-{call.call_sid}"' not in sam.get("/console/").get_data(as_text=True)  # over: off the board
+
+
+def test_the_agents_answers_judge_the_detector(app, api, records_url, capsys):
+    from ivr.cli import main
+
+    rest_answers(api, ["CAann1", "CAann2"])
+    upset = caller(app)
+    upset.say("I want to cancel my account")  # a topic that needs a person: the detector sends the call
+    settled(app)
+    agent_answers(app, created_legs(api)[0]).press("1")
+    upset.dial_result("completed", duration=40)
+    upset.silence()
+    quiet = caller(app)
+    quiet.silence()
+    quiet.silence()  # the retry limit, not the detector, sends this one
+    settled(app)
+    agent_answers(app, created_legs(api)[1]).press("1")
+    quiet.dial_result("completed", duration=40)
+    quiet.silence()
+    assert upset.state == quiet.state == "ended"
+    ann = console(app, "ann")
+    assert wrap_up(ann, upset.call_sid, "complaint", "yes").status_code == 302
+    assert wrap_up(ann, quiet.call_sid, "order question", "no").status_code == 302
+    settled(app)
+    assert main(["eval", "escalation", "--from-records", "--records", records_url]) == 0
+    out = capsys.readouterr().out
+    assert "calls with an answer: 2 (needed a person: 1; did not: 1)" in out
+    assert "the detector sent 1: precision 1.00 (1 of 1), recall 1.00 (1 of 1)" in out
