@@ -84,6 +84,10 @@ def _read_folder(files: Iterable[Path], limits: Limits) -> Catalogues:
                                               "save it as UTF-8 text"),)
             continue
         out.sources[str(path)] = text.splitlines()
+        twin = next((m.files[-1] for key, m in out.by_language.items() if key == language), None)
+        if twin is not None:
+            problems.append(Problem(Where(str(path), 1, 1), f"{twin} already gives the '{language}' messages",
+                                    "keep one file per language (e.g. ko.yaml, not ko.yaml and ko-KR.yaml)"))
         messages = _read_file(text, str(path), language, problems, limits)
         if messages is not None:
             out.by_language[language] = messages

@@ -262,7 +262,7 @@ def agents_voice(flow: Flow, language: str = "") -> twiml.Voice:
     return twiml.Voice("", spoken, flow.words(language))
 
 
-SAY_LANGUAGES = {"en": "en-US", "ko": "ko-KR"}  # <Say language=...> for an agent pool's bare language code
+SAY_LANGUAGES = {"en": "en-US", "ko": "ko-KR", "es": "es-US"}  # <Say language=...> for an agent pool's bare language code
 
 
 def agent_says(call_sid: str, key: str) -> str:

@@ -288,3 +288,13 @@ def test_a_field_with_a_format_is_refused_where_it_is_written(tmp_path):
     errors = [line for line in out if ": error: " in line]
     assert errors[0] == f"{messages}:1:16: error: message 'keypad_digits' has a broken {{field}}: write the field as " \
                      "{name}, not {count:d}"
+
+
+def test_two_files_for_one_language_are_refused(tmp_path):
+    path = write_flow(tmp_path, language="ko-KR", prompt='"안녕하세요."')
+    first = write_messages(tmp_path, "ko", 'still_trying: "잠시만요."\n')
+    second = write_messages(tmp_path, "ko-KR", 'still_trying: "조금만 기다려 주세요."\n')
+    code, out = validate(path)
+    assert code == 1
+    errors = [line for line in out if ": error: " in line]
+    assert errors == [f"{first}:1:1: error: {second} already gives the 'ko' messages"]  # read in name order
