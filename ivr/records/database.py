@@ -28,9 +28,10 @@ from sqlalchemy import create_engine, delete, event, func, insert, select
 from sqlalchemy.engine import Engine, make_url
 
 from .migrate import upgrade
+from .pictures import way_rows
 from .record import CallRecord
 from .report import report
-from .schema import call_nodes, call_transfers, calls
+from .schema import call_nodes, call_transfers, call_ways, calls
 from .worklists import forget_items, purge_items
 from .wrapup import LabelledCall, kept_after_the_call, labelled_calls, set_wrap_up
 
@@ -175,12 +176,15 @@ class Records:
                 row = kept_after_the_call(conn, record.call_sid, call_row(record))  # a wrap-up given before
                 conn.execute(delete(call_nodes).where(call_nodes.c.call_id == old))
                 conn.execute(delete(call_transfers).where(call_transfers.c.call_id == old))
+                conn.execute(delete(call_ways).where(call_ways.c.call_id == old))
                 conn.execute(delete(calls).where(calls.c.call_sid == record.call_sid))
                 call_id = conn.execute(insert(calls).values(row).returning(calls.c.id)).scalar_one()
                 if nodes := node_rows(record, call_id):
                     conn.execute(insert(call_nodes), nodes)
                 if transfers := transfer_rows(record, call_id):
                     conn.execute(insert(call_transfers), transfers)
+                if ways := way_rows(record, call_id):  # the heat map's arrows
+                    conn.execute(insert(call_ways), ways)
                 count += 1
         return count
 
@@ -191,6 +195,7 @@ class Records:
         with self.engine.begin() as conn:
             conn.execute(delete(call_nodes).where(call_nodes.c.started_at < cutoff))
             conn.execute(delete(call_transfers).where(call_transfers.c.started_at < cutoff))
+            conn.execute(delete(call_ways).where(call_ways.c.started_at < cutoff))
             purge_items(conn, cutoff)  # voicemails and callbacks filed before the cutoff, too
             return conn.execute(delete(calls).where(calls.c.started_at < cutoff)).rowcount
 
@@ -204,6 +209,7 @@ class Records:
             forget_items(conn, number)  # their voicemails and callback promises, too
             conn.execute(delete(call_nodes).where(call_nodes.c.call_id.in_(theirs)))
             conn.execute(delete(call_transfers).where(call_transfers.c.call_id.in_(theirs)))
+            conn.execute(delete(call_ways).where(call_ways.c.call_id.in_(theirs)))
             return conn.execute(delete(calls).where(calls.c.caller == number)).rowcount
 
     def report(self, since: datetime | None = None, until: datetime | None = None,

@@ -8,28 +8,24 @@ node, and how many calls took each way from one node to the next).
 
 Rules of this file: the same window as ``report`` (a call belongs by its start, in
 [since, until), aware UTC); days are UTC days. Node figures are SQL aggregates over
-``call_nodes``; the ways between nodes are read from each call's ``path`` (JSON, read
-row by row: a window of many calls costs a scan, so ``heat`` stops after ``limit`` calls
-and says so). The flow drawing (``ivr.flows.graph``) gets these numbers, never the
-database.
+``call_nodes``, the ways between nodes over ``call_ways`` (written with each call:
+``way_rows``), each read by range on its ``started_at``. The flow drawing
+(``ivr.flows.graph``) gets these numbers, never the database.
 """
 from __future__ import annotations
 
-from collections import Counter
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from itertools import pairwise
 from typing import Any
 
 from sqlalchemy import Connection, Date, and_, cast, func, select
 
+from .record import CallRecord
 from .report import _window
-from .schema import call_nodes, calls
+from .schema import call_nodes, call_ways, calls
 
-__all__ = ["daily", "csat_scores", "heat", "Heat", "NodeHeat", "HEAT_LIMIT"]
-
-HEAT_LIMIT = 200_000
-
+__all__ = ["daily", "csat_scores", "heat", "way_rows", "Heat", "NodeHeat"]
 
 def _day(conn: Connection, column: Any) -> Any:
     if conn.dialect.name == "postgresql":
@@ -108,11 +104,9 @@ class Heat:
     calls: int = 0
     nodes: dict[str, NodeHeat] = field(default_factory=dict)
     edges: dict[tuple[str, str], int] = field(default_factory=dict)  # (from, to) -> calls that went that way
-    capped: bool = False  # the ways were read from the newest ``HEAT_LIMIT`` calls only
 
 
-def heat(conn: Connection, flow: str, since: datetime | None = None, until: datetime | None = None,
-         limit: int = HEAT_LIMIT) -> Heat:
+def heat(conn: Connection, flow: str, since: datetime | None = None, until: datetime | None = None) -> Heat:
     """The heat of ``flow`` (every version) over the calls that started in [since, until)."""
     n = call_nodes.c
     nodes_query = (select(n.node, func.count().label("entered"), func.sum(n.visits).label("visits"),
@@ -122,15 +116,19 @@ def heat(conn: Connection, flow: str, since: datetime | None = None, until: date
     nodes = {row.node: NodeHeat(int(row.entered), int(row.visits), int(row.no_input), int(row.no_match),
                                 int(row.hung_up)) for row in conn.execute(nodes_query)}
     c = calls.c
-    where = _window(c.started_at, c.flow, since, until, flow)
-    total = int(conn.execute(select(func.count()).select_from(calls).where(*where)).scalar_one())
-    ways: Counter[tuple[str, str]] = Counter()
-    paths = select(c.path).where(*where).order_by(c.started_at.desc()).limit(limit)
-    for (path,) in conn.execute(paths.execution_options(yield_per=2000)):
-        taken = set()
-        steps = [visit.get("node", "") for visit in path or [] if isinstance(visit, dict)]
-        for here, there in pairwise(steps):
-            if here and there and here != there:
-                taken.add((here, there))
-        ways.update(taken)  # calls that went that way, once per call
-    return Heat(total, nodes, dict(ways), capped=total > limit)
+    total = int(conn.execute(select(func.count()).select_from(calls)
+                             .where(*_window(c.started_at, c.flow, since, until, flow))).scalar_one())
+    w = call_ways.c
+    ways_query = (select(w.here, w.there, func.count().label("calls"))
+                  .where(*_window(w.started_at, w.flow, since, until, flow)).group_by(w.here, w.there))
+    ways = {(row.here, row.there): int(row.calls) for row in conn.execute(ways_query)}
+    return Heat(total, nodes, ways)
+
+
+def way_rows(record: CallRecord, call_id: int) -> list[dict[str, Any]]:
+    """One ``call_ways`` row per way the call took from one node to another (once each)."""
+    steps = [visit.node for visit in record.path]
+    taken = dict.fromkeys((here, there) for here, there in pairwise(steps) if here and there and here != there)
+    started = record.started_at.astimezone(UTC) if record.started_at.tzinfo else record.started_at.replace(tzinfo=UTC)
+    return [{"call_id": call_id, "here": here, "there": there, "started_at": started, "flow": record.flow}
+            for here, there in taken]

@@ -8,7 +8,8 @@ is loaded into Python:
   time spent, and whether the caller hung up there (drop-off by prompt).
 * ``call_transfers``: one row per agent rung: who, how it ended, how long it rang.
 
-``work_items`` holds the line's worklists: a voicemail a caller left, or a promise to
+``call_ways`` holds, per call, each way it took from one node to the next (the heat
+map's arrows). ``work_items`` holds the line's worklists: a voicemail a caller left, or a promise to
 call a caller back; each is open until an agent marks it done.
 
 Both repeat the call's ``started_at`` and ``flow`` so that a report over a window or a
@@ -38,7 +39,7 @@ from sqlalchemy import (
                         UniqueConstraint,
 )
 
-__all__ = ["metadata", "calls", "call_nodes", "call_transfers", "caller_memory", "caller_calls", "work_items", "ID"]
+__all__ = ["metadata", "calls", "call_nodes", "call_transfers", "caller_memory", "caller_calls", "work_items", "call_ways", "ID"]
 
 # 64-bit keys on PostgreSQL; SQLite's INTEGER PRIMARY KEY is already 64-bit and the rowid
 ID = BigInteger().with_variant(Integer(), "sqlite")
@@ -110,6 +111,17 @@ call_transfers = Table(
     Column("rang_s", Float, nullable=False),
 )
 
+# Revision 0006 (the ways callers took): one row per call and way from one node to the next
+# (each way once per call), so the heat map's arrows are one aggregate, like call_nodes.
+call_ways = Table(
+    "call_ways", metadata,
+    Column("call_id", ID, ForeignKey("calls.id", ondelete="CASCADE"), primary_key=True),
+    Column("here", String(100), primary_key=True),
+    Column("there", String(100), primary_key=True),
+    Column("started_at", WHEN, nullable=False),
+    Column("flow", String(100), nullable=False),
+)
+
 # Revision 0003 (worklists): one row per voicemail or callback promise, one of each per call at most.
 work_items = Table(
     "work_items", metadata,
@@ -179,3 +191,6 @@ caller_calls = Table(
 Index("ix_calls_caller_key", calls.c.caller_key)
 Index("ix_caller_memory_expires_at", caller_memory.c.expires_at)
 Index("ix_caller_calls_caller_key_at", caller_calls.c.caller_key, caller_calls.c.at)
+
+# Revision 0006: the ways of a window of time, read by range.
+Index("ix_call_ways_started_at", call_ways.c.started_at)

@@ -35,18 +35,15 @@ def work(tmp_path, api):
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
-def records(request, tmp_path):
-    """Call records of this test's own: a SQLite file, and a schema of its own on the real
-    PostgreSQL (``IVR_TEST_POSTGRES_URL``; skipped when none answers, failed with CI=true)."""
+def records_url(request, tmp_path):
+    """The URL of an empty records database of this test's own: a SQLite file, and a schema
+    of its own on the real PostgreSQL (``IVR_TEST_POSTGRES_URL``; skipped when none
+    answers, failed with CI=true)."""
     import os
     import uuid
 
-    from ivr.records import open_records
-
     if request.param == "sqlite":
-        opened = open_records(f"sqlite:///{tmp_path}/records.sqlite3", days=365)
-        yield opened
-        opened.close()
+        yield f"sqlite:///{tmp_path}/records.sqlite3"
         return
     import psycopg
 
@@ -59,10 +56,18 @@ def records(request, tmp_path):
         pytest.skip(f"PostgreSQL is not reachable at {base}: {exc}")
     schema = f"ivrwork_{uuid.uuid4().hex[:12]}"
     admin.execute(f'CREATE SCHEMA "{schema}"')
-    opened = open_records(f"{base}?options=-csearch_path%3D{schema}", days=365)
     try:
-        yield opened
+        yield f"{base}?options=-csearch_path%3D{schema}"
     finally:
-        opened.close()
         admin.execute(f'DROP SCHEMA "{schema}" CASCADE')
         admin.close()
+
+
+@pytest.fixture
+def records(records_url):
+    """Call records, opened (and migrated) as the line opens them."""
+    from ivr.records import open_records
+
+    opened = open_records(records_url, days=365)
+    yield opened
+    opened.close()

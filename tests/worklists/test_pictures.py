@@ -11,7 +11,13 @@ from itertools import pairwise
 
 from records_support import T0, a_day_of_calls, demo_flow
 
+from sqlalchemy import create_engine, insert
+
 from ivr.flows import graph
+from ivr.records import open_records
+from ivr.records.database import call_row, node_rows, sqlalchemy_url
+from ivr.records.migrate import upgrade
+from ivr.records.schema import call_nodes, calls
 from ivr.records.pictures import csat_scores, daily, heat
 from ivr.web.charts import Series, bars, rates_over_days
 
@@ -42,6 +48,27 @@ def test_the_days_add_up_to_the_report_and_the_heat_is_the_records(records):
     for c in ours:
         ways.update({(a.node, b.node) for a, b in pairwise(c.path) if a.node != b.node})
     assert found.edges == dict(ways)
+
+    start, end = T0 + timedelta(minutes=15), T0 + timedelta(hours=9)  # a window: only its calls' ways
+    with records.engine.connect() as conn:
+        part = heat(conn, "acme-support", start, end)
+    inside = [c for c in ours if start <= c.started_at < end]
+    assert 0 < part.calls == len(inside) < len(ours)
+    ways = Counter()
+    for c in inside:
+        ways.update({(a.node, b.node) for a, b in pairwise(c.path) if a.node != b.node})
+    assert part.edges == dict(ways)
+
+    forgotten = ours[0].caller  # forget and purge take a call's ways with it
+    records.forget(forgotten)
+    records.purge(T0 + timedelta(days=365, hours=9))
+    kept = [c for c in ours if c.caller != forgotten and c.started_at >= T0 + timedelta(hours=9)]
+    with records.engine.connect() as conn:
+        left = heat(conn, "acme-support")
+    ways = Counter()
+    for c in kept:
+        ways.update({(a.node, b.node) for a, b in pairwise(c.path) if a.node != b.node})
+    assert left.calls == len(kept) and left.edges == dict(ways)
 
 
 def test_the_heat_map_fills_the_node_callers_leave_most_in_the_hottest_colour():
@@ -81,3 +108,27 @@ def test_charts_say_their_numbers_in_words_and_escape_names():
     assert svg.count('class="point"') == 3
     reasons = str(bars("r", "Why", [("asked", 3), ("retries", 0)]))
     assert 'data-name="asked" data-value="3"' in reasons and "asked 3 calls; retries 0 calls" in reasons
+
+
+def test_calls_on_record_before_the_ways_were_kept_get_their_ways_on_upgrade(records_url):
+    """Revision 0006 reads the ways of the calls already on record from their paths."""
+    made = a_day_of_calls()
+    engine = create_engine(sqlalchemy_url(records_url))
+    try:
+        upgrade(engine, "0005")
+        with engine.begin() as conn:  # as the release before it wrote them: no ways
+            for i, record in enumerate(made, 1):
+                conn.execute(insert(calls).values({"id": i, **call_row(record)}))
+                conn.execute(insert(call_nodes), node_rows(record, i))
+    finally:
+        engine.dispose()
+    records = open_records(records_url)
+    try:
+        with records.engine.connect() as conn:
+            found = heat(conn, "acme-support")
+    finally:
+        records.close()
+    ways: Counter[tuple[str, str]] = Counter()
+    for c in made:
+        ways.update({(a.node, b.node) for a, b in pairwise(c.path) if a.node != b.node})
+    assert found.calls == len(made) and found.edges == dict(ways) and ways
