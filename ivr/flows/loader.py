@@ -121,6 +121,7 @@ def load_paths(paths: Iterable[str | Path], audio_dir: Path | None = None, *, li
 
 def _load_paths(paths: Iterable[str | Path], audio_dir: Path | None, limits: Limits) -> Loaded:
     out = Loaded()
+    reported: set[Problem] = set()
     names: dict[str, str] = {}
     for path in sorted(Path(p) for p in paths):
         text, problem = read_flow_file(path, limits)
@@ -134,7 +135,9 @@ def _load_paths(paths: Iterable[str | Path], audio_dir: Path | None, limits: Lim
             out.problems.append(Problem(Where(str(path), 1, 1), f"internal error while checking this file: {exc!r}",
                                         "this is a bug in the IVR, not in your flow; please report it with the file"))
             continue
-        out.problems.extend(p for p in problems if p not in out.problems)  # a messages file's, once
+        fresh = [p for p in problems if p not in reported]  # a messages file's problems, once
+        reported.update(fresh)
+        out.problems.extend(fresh)
         out.sources.update(catalogues_in(path.parent, limits).sources)
         if flow is None:
             continue
