@@ -28,6 +28,11 @@ cache or a quieter machine. Printed, before vs now:
 * out-of-grammar recordings (out_of_grammar.tsv, each heard at every node): how many
   were taken as an answer (a false accept) and how many were sent to a person.
 
+* the grammar switch: answers the caller began before the new prompt's grammar reached
+  the socket (0.2-0.4 s into the words), heard whole when the switch decodes the audio
+  since the prompt was decided again (now) or rebuilds the recogniser empty (before), and
+  the CPU a switch takes.
+
 With ``--streams N`` (unless ``--no-cost``): CPU real-time factor and streams per core of
 each pipeline on a ``--seconds`` long menu call, N threads at once, beside bare Vosk.
 """
@@ -339,6 +344,61 @@ def cost(model: Any, streams: int, seconds: float, rounds: int) -> None:
         print(f"  {name:18} {rtf:8.4f} {wall / audio_s:9.4f} {1 / rtf:13.1f}")
 
 
+#: Answers given right after the call moved to a new prompt, before the new prompt's
+#: grammar reached the socket: (recording, prompt before, prompt after, the answer).
+SWITCHES = [("no", "menu", "yes_no", "아니요"), ("yes_ne", "menu", "yes_no", "네"),
+            ("digits_502", "menu", "digits", "오 공 이"), ("order_status", "yes_no", "menu", "주문 상태"),
+            ("hours", "digits", "menu", "영업 시간"), ("digits_235", "yes_no", "digits", "이 삼 오")]
+SWITCH_AT = (0.4, 0.6)  # seconds into the recording (0.2-0.4 s into the words) the switch arrives
+
+
+def across_switch(model: Any, uid: str, before: str, after: str, cut: float, keep: bool) -> tuple[bool, float]:
+    """Whether the answer is heard whole when the grammar switch comes ``cut`` seconds
+    into it, and the CPU seconds the switch took. ``keep``: the switch decodes the audio
+    since the prompt was decided again (now); else the recogniser is rebuilt empty (before)."""
+    from ivr.speech.pipeline import Prompt
+
+    session = MediaSession(model, phrases=NODES[before], operator_phrases=OPERATOR)
+    session.feed_message(START)
+    audio = (UTTERANCES / f"{uid}.ulaw").read_bytes()
+    lead = b"\xff" * int(LEAD * 8000)
+    split = len(lead) + int(cut * 8000)
+    padded = lead + audio + b"\xff" * int(TAIL * 8000)
+    outcomes: list = []
+    chunks = list(range(0, len(padded), FRAME))
+    for i, o in enumerate(chunks):
+        if o == split - split % FRAME:
+            cpu0 = time.thread_time()
+            outcomes += session.switch(Prompt(tuple(NODES[after])), int(cut * 1000) + 200 if keep else 0)
+            spent = time.thread_time() - cpu0
+        outcomes += session.feed_message(media_message("MZ1", i + 1, 20 * i, padded[o:o + FRAME]))
+    outcomes += session.feed_message(STOP)
+    said = [o for o in outcomes if isinstance(o, (Heard, NotUnderstood, OperatorNow))]
+    answer = dict((u, a) for u, _b, _a, a in SWITCHES)[uid]
+    return [getattr(o, "text", None) for o in said] == [answer] and isinstance(said[0], Heard), spent
+
+
+def switches(model: Any, rounds: int) -> None:
+    heard = {"before": 0, "now": 0}
+    spent: dict[str, list[float]] = {"before": [], "now": []}
+    total = 0
+    for _ in range(rounds):
+        for uid, before, after, _answer in SWITCHES:
+            for cut in SWITCH_AT:
+                total += 1
+                for name, keep in (("before", False), ("now", True)):  # interleaved
+                    ok, cpu = across_switch(model, uid, before, after, cut, keep)
+                    heard[name] += ok
+                    spent[name].append(cpu)
+    print(f"\nanswers begun before the grammar switch reached the socket ({len(SWITCHES)} answers x "
+          f"{len(SWITCH_AT)} moments x {rounds} rounds), heard whole; CPU per switch (median / max):")
+    for name in ("before", "now"):
+        cpu = sorted(spent[name])
+        print(f"  {name:7} {heard[name]:3}/{total}  {1000 * statistics.median(cpu):6.1f} / {1000 * cpu[-1]:6.1f} ms"
+              + ("  (rebuilt empty: the answer's start is lost)" if name == "before" else
+                 "  (the audio since the prompt decoded again)"))
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--rounds", type=int, default=2, help="interleaved rounds of each pipeline")
@@ -351,6 +411,7 @@ def main(argv=None) -> int:
     model = load_model(model_path())
     print(f"model loaded in {time.perf_counter() - t0:.1f} s; {os.cpu_count()} CPUs")
     behaviour(model, args.rounds)
+    switches(model, args.rounds)
     if not args.no_cost:
         cost(model, args.streams, args.seconds, args.rounds)
     return 0

@@ -27,7 +27,11 @@ never on the socket's loop.
 Entry point for servers: ``LocalSpeech.handle(ws, ticket, source)`` runs one socket to
 its end on the calling thread (blocking reads, ``ws.receive(timeout)``); ``init_app``
 mounts it with flask-sock. A server that runs sockets elsewhere (another worker class or
-process) calls ``open_socket`` before accepting the upgrade and ``handle`` after it.
+process) calls ``open_socket`` before accepting the upgrade and ``handle`` after it. The
+recogniser's work is ``MediaSession.feed_message`` and ``MediaSession.switch`` (both go
+into Vosk through ``CallRecognizer``). Each socket subscribes to its call's bus channel
+(with Redis: one pub/sub connection per open socket) and reads it every ``NEWS_EVERY``
+messages, without blocking.
 
 Nothing unauthenticated can hold the line: the route exists only when a model is loaded
 (else ``/twilio/media`` is a 404); a message over ``MAX_MESSAGE_BYTES`` closes the socket
@@ -252,7 +256,7 @@ class LocalSpeech:
 
         messages = 0
         while True:
-            if not self._feed(media, call_sid, text):
+            if not self._feed(media, call_sid, text, socket):
                 return "stop"
             messages += 1
             if subscription is not None and messages % NEWS_EVERY == 0:
@@ -294,7 +298,7 @@ class LocalSpeech:
                 prompt = Prompt(tuple(str(p) for p in message["phrases"]), None, seq if isinstance(seq, int) else None)
                 log.debug("call %s: listening for prompt %s (pushed; %d ms of audio decoded again)", call_sid,
                           prompt.tag, keep)
-                self._outcomes(call_sid, media.switch(prompt, keep))
+                self._outcomes(call_sid, media.switch(prompt, keep), socket)
 
     def _ended(self, ws: Socket, media: Any, call_sid: str, gen: int, socket: str, why: str) -> None:
         """Say why the socket ended; a stream that went down without a ``stop`` while the
@@ -380,27 +384,27 @@ class LocalSpeech:
         ws.close(reason=1008, message="no start message in time")
         return None
 
-    def _feed(self, media: Any, call_sid: str, text: str | bytes) -> bool:
+    def _feed(self, media: Any, call_sid: str, text: str | bytes, socket: str = "") -> bool:
         """One message of an admitted stream into the recogniser; False when the stream ended."""
-        return self._outcomes(call_sid, media.feed_message(text))
+        return self._outcomes(call_sid, media.feed_message(text), socket)
 
-    def _outcomes(self, call_sid: str, outcomes: list[Any]) -> bool:
-        """Act on the recogniser's outcomes; False when the stream ended."""
+    def _outcomes(self, call_sid: str, outcomes: list[Any], socket: str = "") -> bool:
+        """Act on the recogniser's outcomes (heard on ``socket``); False when the stream ended."""
         from ivr.speech.pipeline import Ended, Heard, NotUnderstood, OperatorNow, StreamProblem
 
         for outcome in outcomes:
             if isinstance(outcome, Heard):
                 self.background.submit(f"delivering speech to call {call_sid}", self.deliver, call_sid,
                                        outcome.text, outcome.confidence, outcome.loudness_dbfs, outcome.duration,
-                                       True, outcome.prompt)
+                                       True, outcome.prompt, socket)
             elif isinstance(outcome, NotUnderstood):
                 log.info("call %s: speech not understood (%s)", call_sid, outcome.why)
                 self.background.submit(f"delivering speech to call {call_sid}", self.deliver, call_sid,
                                        outcome.heard, outcome.confidence, outcome.loudness_dbfs, outcome.duration,
-                                       False, outcome.prompt)
+                                       False, outcome.prompt, socket)
             elif isinstance(outcome, OperatorNow):  # the operator phrase itself: a request, at once
                 self.background.submit(f"delivering speech to call {call_sid}", self.deliver, call_sid,
-                                       outcome.text, 1.0, None, None, True, outcome.prompt)
+                                       outcome.text, 1.0, None, None, True, outcome.prompt, socket)
             elif isinstance(outcome, StreamProblem):
                 log.info("call %s: media stream: %s", call_sid, outcome.reason)
             elif isinstance(outcome, Ended):
@@ -429,15 +433,21 @@ class LocalSpeech:
         return Prompt(tuple(live.listen_phrases), None, live.seq) if live is not None else Prompt(())
 
     def deliver(self, call_sid: str, text: str, confidence: float, loudness: float | None,
-                duration: float | None, understood: bool = True, prompt: int | None = None) -> None:
+                duration: float | None, understood: bool = True, prompt: int | None = None,
+                socket: str = "") -> None:
         """Save what was said with the call, then redirect the call to apply it now.
 
         ``understood=False``: the caller spoke but said none of the prompt's answers; the
         step applies it as a misunderstanding (a no-match), never as silence. ``prompt``:
         the ``seq`` of the prompt the words were heard for; if the call has moved on
-        since (a key pressed meanwhile, Twilio's own recogniser first), they are dropped."""
+        since (a key pressed meanwhile, Twilio's own recogniser first), they are dropped.
+        ``socket``: the socket that heard them; if another socket of the call has taken
+        over since, they are dropped too (one socket feeds a call)."""
         live = LiveCall.load(self.store, call_sid)
         if live is None or not live.listening:
+            return
+        if socket and live.stream_socket and live.stream_socket != socket:
+            log.info("call %s: speech heard on a media socket that no longer feeds the call; dropped", call_sid)
             return
         seq = live.seq
         if prompt is not None and prompt != seq:

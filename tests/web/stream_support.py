@@ -85,7 +85,11 @@ class Server:
         return self
 
     def close(self) -> None:
+        from ivr.web.forking import before_fork
+
         self.http.shutdown()
+        services(self.app).background.wait_idle(10)
+        before_fork(self.app)  # the app's own threads (flow reload, hold sweep) stop as before a fork
 
 
 class Twilio:

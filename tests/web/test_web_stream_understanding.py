@@ -5,6 +5,8 @@ Korean Vosk model (the committed espeak-ng recordings, audio/test_utterances):
   through "상담원" (noise, more words) are delivered as the answers they are;
 * out-of-grammar speech is a misunderstanding: the line says sorry and asks again, then
   hands the caller to a person by the flow's retry policy;
+* how long the caller's silence must last follows the prompt kind: after 0.45 s of it a
+  yes/no answer has been acted on, a digit string not yet (the caller may go on);
 * a date said aloud: a prompt with no phrases of its own is heard by Twilio's
   recogniser (the Korean small model hears no espeak date, with a grammar or without:
   pipeline.py), even while our stream is up, and the date fills the slot.
@@ -15,7 +17,9 @@ from pathlib import Path
 
 import pytest
 import responses
-from stream_support import MediaStream, Server, Twilio, korean_call, wait_for
+from stream_support import MediaStream, Server, Twilio, audio, korean_call, wait_for
+
+from ivr.speech.audio import rms_dbfs, ulaw_to_pcm16
 
 NOT_UNDERSTOOD = "잘 알아듣지 못했습니다"  # the Korean line's "Sorry, I didn't get that."
 TO_A_PERSON = "상담원에게 연결"
@@ -107,3 +111,45 @@ def test_a_date_said_aloud_fills_a_date_slot_through_twilios_recogniser(tmp_path
             media.stop()
     finally:
         server.close()
+
+
+def words_only(uid: str) -> bytes:
+    """A recording without the silence before and after its words."""
+    recording = audio(uid)
+    frames = [recording[i:i + 160] for i in range(0, len(recording), 160)]
+    loud = [i for i, f in enumerate(frames) if rms_dbfs(ulaw_to_pcm16(f)) > -45]
+    return b"".join(frames[loud[0]:loud[-1] + 1])
+
+
+def acted_on_after(media: MediaStream, twilio: Twilio, uid: str, pause: float, wait: float) -> bool:
+    """The caller says ``uid`` then is silent for ``pause`` seconds, and the line sends
+    nothing more for ``wait`` seconds: was the answer acted on (the call redirected)?"""
+    before = len(twilio.redirects())
+    media.silence(0.3)
+    media.play(words_only(uid))
+    media.silence(pause)
+    try:
+        wait_for(lambda: len(twilio.redirects()) > before, wait)
+    except AssertionError:
+        return False
+    return True
+
+
+def test_a_yes_no_answer_is_acted_on_after_a_shorter_silence_than_a_digit_string(server, twilio):
+    call = korean_call(server)
+    media = streaming(server, call)
+    call.press("1")  # the order number: a digits prompt
+    assert call.heard("주문 번호"), call.transcript
+    assert not acted_on_after(media, twilio, "digits_502", 0.45, 3.0)  # the caller may read on
+    media.silence(0.5)  # ... they do not: now it is acted on
+    wait_for(lambda: twilio.redirects(), what="the digits to be acted on")
+    twilio.follow(call)
+    media.stop()
+
+    call = korean_call(server)
+    media = streaming(server, call)
+    media.say("hours")
+    twilio.follow(call)
+    assert call.heard(YES_NO_QUESTION), call.transcript
+    assert acted_on_after(media, twilio, "yes", 0.45, 10.0)  # a yes/no answer: acted on already
+    media.stop()
