@@ -158,7 +158,7 @@ def languages_of(flow: Flow, ctx: Context) -> dict[str, Where]:
         whisper = getattr(node, "whisper_language", "")  # the agents' language at a transfer
         if whisper:
             found.setdefault(language_key(whisper), at(ctx, node, "whisper_language"))
-        elif getattr(node, "whisper", False):  # an agent pool's first language is its whisper's
+        if getattr(node, "whisper", False):  # an agent pool's first language is its whisper's
             for target in getattr(node, "targets", ()):
                 pool = AgentPool.of(target)
                 if pool is not None and pool.languages:

@@ -171,3 +171,17 @@ def test_the_whisper_quotes_what_the_caller_said_of_their_problem_not_a_bare_yes
     transfer = actions[-1]
     assert isinstance(transfer, Transfer)
     assert transfer.summary.endswith('고객 말씀: "기타 문의".'), transfer.summary
+
+
+def test_an_agent_pool_is_whispered_in_its_language_and_the_other_targets_in_the_transfers():
+    flow = loaded(KOREAN.replace('transfer: {to: [client:ann, "+15005550010"]}',
+                                 'transfer: {to: [{agents: {languages: [ko]}}, client:ann], whisper_language: en-US}'))
+    session, _ = step(flow, None, CallStarted(AT, "CApool", "+15551234567"))
+    session, actions = step(flow, session, DigitsPressed(AT, "0"))
+    korean_pool = actions[-1]
+    assert isinstance(korean_pool, Transfer) and korean_pool.target.startswith("agents:")
+    assert korean_pool.summary.startswith("끝자리 4 5 6 7번 고객") and not LATIN.search(korean_pool.summary)
+    session, actions = step(flow, session, TransferResult(AT, "unavailable", korean_pool.target))  # nobody free
+    ann = actions[-1]
+    assert isinstance(ann, Transfer) and ann.target == "client:ann"
+    assert ann.summary.startswith("Caller ending in 4 5 6 7, not verified.") and "Caller asked for a person" in ann.summary

@@ -55,7 +55,7 @@ class TransferNode(Node):
     timeout: int = 20
     prompt: Prompt = Prompt()
     fallback: str = ""
-    whisper_language: str = ""  # the agents' language ('' : the agent pool's, else the flow's)
+    whisper_language: str = ""  # the agents' language (an agent pool's own comes first; '': the flow's)
 
     kind = "transfer"
 
@@ -178,8 +178,9 @@ class TransferKind(NodeKind[TransferNode]):
                 "prompt": ref("prompt", "Said to the caller before dialling."),
                 "fallback": ref("nodeId", "When nobody answers (default: a voicemail)."),
                 "whisper_language": text("The language of the agents' whisper and of what the line says to "
-                                         "them, e.g. en-US (default: the agent pool's first language, else the "
-                                         "flow's); the caller's words are quoted as said.",
+                                         "them, e.g. en-US (default: the flow's); an agent pool that names "
+                                         "languages is whispered in its first one. The caller's words are quoted "
+                                         "as said.",
                                          pattern=r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$"),
             }, ("to",)),
         }
@@ -253,14 +254,13 @@ def _dial(node: TransferNode, call: Step, index: int) -> None:
 
 
 def whisper_language(node: TransferNode, flow: Flow, index: int) -> str:
-    """The language the agents of attempt ``index`` hear the whisper in: the transfer's
-    ``whisper_language``, else the agent pool's first language, else the flow's."""
-    if node.whisper_language:
-        return node.whisper_language
+    """The language the agents of attempt ``index`` hear the whisper in: the first
+    language of the agent pool rung (its agents speak it), else the transfer's
+    ``whisper_language``, else the flow's."""
     pool = AgentPool.of(node.targets[index]) if 0 <= index < len(node.targets) else None
     if pool is not None and pool.languages:
         return pool.languages[0]
-    return flow.language
+    return node.whisper_language or flow.language
 
 
 def whisper(node: TransferNode, flow: Flow, session: Session) -> tuple[str, str]:
