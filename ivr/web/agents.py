@@ -31,7 +31,7 @@ import getpass
 import logging
 import re
 import sys
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -131,9 +131,9 @@ def parse_agents(text: str, source: str = "agents file") -> Roster:
             problems.append(f"{where}: expected name, display_name, password_hash and targets")
             continue
         name = str(entry.get("name", "")).strip().lower()
-        where = f"{source}:{at[0]}: agent {name or '#' + str(index)!r}"
-        agent_problems = _check_entry(entry, name, where, agents)
-        agent_problems += _check_words(entry, f"agent {name or '#' + str(index)!r}", source, at[1])
+        who = f"agent {name or '#' + str(index)!r}"
+        agent_problems = _check_entry(entry, name, _where(source, at, who), agents)
+        agent_problems += _check_words(entry, who, source, at[1])
         problems += agent_problems
         if not agent_problems:
             targets = tuple(str(t).strip() for t in entry.get("targets") or ())
@@ -146,31 +146,39 @@ def parse_agents(text: str, source: str = "agents file") -> Roster:
     return Roster(agents, source)
 
 
-def _check_entry(entry: dict, name: str, where: str, seen: dict[str, Agent]) -> list[str]:
+def _check_entry(entry: dict, name: str, where: Callable[[str], str], seen: dict[str, Agent]) -> list[str]:
+    """The problems of one entry; ``where(key)`` names the file, the line of ``key`` (the
+    entry's when it is missing) and the agent."""
     problems = []
     if "password" in entry:
-        problems.append(f"{where}: plain passwords are not allowed; replace 'password' with 'password_hash' "
-                        f"made by: {HASH_COMMAND}")
-    unknown = sorted(set(entry) - AGENT_KEYS - {"password"})
+        problems.append(f"{where('password')}: plain passwords are not allowed; replace 'password' with "
+                        f"'password_hash' made by: {HASH_COMMAND}")
+    unknown = sorted((str(key) for key in set(entry) - AGENT_KEYS - {"password"}), key=str)
     if unknown:
-        problems.append(f"{where}: unknown key(s) {', '.join(unknown)}; allowed: {', '.join(sorted(AGENT_KEYS))}")
+        problems.append(f"{where(unknown[0])}: unknown key(s) {', '.join(unknown)}; "
+                        f"allowed: {', '.join(sorted(AGENT_KEYS))}")
     if not NAME.match(name):
-        problems.append(f"{where}: 'name' must be lower-case letters, digits, '.', '_' or '-'")
+        problems.append(f"{where('name')}: 'name' must be lower-case letters, digits, '.', '_' or '-'")
     elif name in seen:
-        problems.append(f"{where}: the name is used twice")
+        problems.append(f"{where('name')}: the name is used twice")
     digest = str(entry.get("password_hash") or "")
     if "password" not in entry and not (digest.startswith(HASH_METHODS) and "$" in digest):
-        problems.append(f"{where}: 'password_hash' is missing or not a password hash; make one with: {HASH_COMMAND}")
+        problems.append(f"{where('password_hash')}: 'password_hash' is missing or not a password hash; "
+                        f"make one with: {HASH_COMMAND}")
     targets = entry.get("targets")
     if not isinstance(targets, list) or not targets:
-        problems.append(f"{where}: 'targets' must list the transfer targets that ring this agent, "
+        problems.append(f"{where('targets')}: 'targets' must list the transfer targets that ring this agent, "
                         "e.g. [client:alice, \"+15005550010\"]")
     else:
         bad = [str(t) for t in targets if not TARGET.match(str(t).strip())]
         if bad:
-            problems.append(f"{where}: not a transfer target: {', '.join(bad)} "
+            problems.append(f"{where('targets')}: not a transfer target: {', '.join(bad)} "
                             "(use client:NAME, +E164 number, sip:USER@HOST or queue:NAME)")
     return problems
+
+
+def _where(source: str, at: tuple[int, dict[str, int]], who: str) -> Callable[[str], str]:
+    return lambda key: f"{source}:{at[1].get(key, at[0])}: {who}"
 
 
 def _lines(root: Any) -> list[tuple[int, dict[str, int]]]:

@@ -44,10 +44,12 @@ def test_languages_and_skills_are_read_and_pools_match_on_them():
     ("    languages: [ko, korean]", "agents.yaml:6: agent 'minji': not language codes (en, ko, pt-br): korean"),
     ("    languages: ko", "agents.yaml:6: agent 'minji': 'languages' must be a list like [en, ko]"),
     ("    skills: [Order Desk]", "agents.yaml:6: agent 'minji': not skill names"),
-    ("    skils: [orders]", "agents.yaml:2: agent 'minji': unknown key(s) skils"),
+    ("    skils: [orders]", "agents.yaml:6: agent 'minji': unknown key(s) skils"),
+    ("    password: hunter22", "agents.yaml:6: agent 'minji': plain passwords are not allowed"),
 ])
 def test_a_bad_language_skill_or_key_is_reported_with_its_line(line, expected):
     text = GOOD.replace("    languages: [ko, EN]\n    skills: [orders]", line)
+    assert text != GOOD
     with pytest.raises(AgentsError) as error:
         parse_agents(text, "agents.yaml")
     assert expected in str(error.value)
@@ -74,3 +76,10 @@ def test_ivr_agents_check_lists_languages_and_skills_and_names_the_bad_line(tmp_
     path.write_text(GOOD.replace("languages: [ko, EN]", "languages: [klingon-language-x]"))
     bad = subprocess.run(ivr, capture_output=True, text=True, cwd=ROOT)
     assert bad.returncode == 1 and f"{path}:6: agent 'minji'" in bad.stderr and "klingon" in bad.stderr
+
+
+def test_a_bad_target_is_reported_on_its_own_line():
+    text = GOOD.replace('targets: [client:minji, "+15005550011"]', "targets: [minji]")
+    with pytest.raises(AgentsError) as error:
+        parse_agents(text, "agents.yaml")
+    assert "agents.yaml:5: agent 'minji': not a transfer target: minji" in str(error.value)
