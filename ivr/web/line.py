@@ -42,7 +42,7 @@ from ivr.runtime import Lookup, Outcome, advance
 from ivr.store import SessionStore, Stored
 
 from .live import Answer, LiveCall, LookupClaim
-from .streams import next_stream
+from .streams import MAX_STREAMS, next_stream
 
 __all__ = ["Applied", "CONSOLE_CHANNEL", "Line", "call_card", "event_record", "now"]
 
@@ -251,7 +251,7 @@ class Line:
     def _starts_stream(self, live: LiveCall, flow: Flow, actions: list[Action]) -> bool:
         language = live.session.language or flow.language
         return (not live.streaming and live.phase != "ended" and self.streams_speech(language)
-                and any(isinstance(a, Listen) for a in actions))
+                and any(isinstance(a, Listen) for a in actions) and live.stream_gen < MAX_STREAMS)
 
     def _finished(self, call_sid: str, applied: Applied, token: str, at: datetime,
                   call_ended: bool = False) -> Applied | None:
@@ -364,8 +364,8 @@ class Line:
         actions = list(live.said_for(seq) or live.said_since(at_seq)) + list(actions)
         start_stream = self._starts_stream(live, flow, actions)
         if start_stream:  # decided here, before rendering: a stream that is not up starts again (streams.py)
-            live = next_stream(self.store, live.call_sid) or live
-            start_stream = not live.streaming
+            before, live = live.stream_gen, next_stream(self.store, live.call_sid) or live
+            start_stream = not live.streaming and live.stream_gen > before
         return Applied(live, actions, flow, stale=True, start_stream=start_stream)
 
 

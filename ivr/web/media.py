@@ -315,6 +315,10 @@ class LocalSpeech:
         during = " mid-utterance (what was being said is not taken)" if media.mid_utterance else ""
         if why == "silent":
             ws.close(reason=1000, message="no audio")
+        if live is not None and live.stream_gen >= streams.MAX_STREAMS:
+            log.warning("call %s: media stream %d %s without a stop%s; that was the call's last: Twilio's "
+                        "recogniser hears the rest of the call", call_sid, gen, how, during)
+            return
         if live is None or not live.listening or live.phase == "ended":
             log.warning("call %s: media stream %d %s without a stop%s; the next prompt starts another", call_sid,
                         gen, how, during)

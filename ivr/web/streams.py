@@ -19,6 +19,7 @@ may not have had its first answer (with the ``<Start>``) carried out. So:
   name it no longer knows, is not documented (TWILIO.md section 4), so neither is sent:
   the server alone decides which socket is heard, and closing the others ends them.
 * A socket that closes is down only if it is still the call's socket (``went_down``).
+* A call starts at most ``MAX_STREAMS`` streams; then Twilio's recogniser hears it.
 
 The call's channel on the store's bus (``channel(call_sid)``; Redis pub/sub across
 hosts, in-process queues on SQLite) carries two messages to the call's socket: the
@@ -36,10 +37,14 @@ from ivr.store import SessionStore, Stored
 
 from .live import LiveCall
 
-__all__ = ["STREAM_NAME", "Admission", "admit", "channel", "next_stream", "prompt_message", "socket_gen",
+__all__ = ["MAX_STREAMS", "STREAM_NAME", "Admission", "admit", "channel", "next_stream", "prompt_message", "socket_gen",
            "socket_id", "socket_message", "stream_name", "went_down"]
 
 STREAM_NAME = "ivr-speech"
+#: Streams a call may start. A line whose streams keep failing (a proxy that drops
+#: websockets, a host that refuses them) stops trying: Twilio's recogniser hears the rest
+#: of the call, and prompts are not repeated for every failed stream.
+MAX_STREAMS = 5
 
 
 def stream_name(gen: int) -> str:
@@ -65,10 +70,11 @@ def socket_message(socket: str) -> dict[str, Any]:
 def next_stream(store: SessionStore, call_sid: str) -> LiveCall | None:
     """Number the next stream of a call whose stream is not up (for a prompt that is
     answered again: a retried webhook, a replay); None if the call is unknown. If the
-    stream came up meanwhile the call is returned unchanged."""
+    stream came up meanwhile, or the call started ``MAX_STREAMS`` already, the call is
+    returned unchanged."""
     def change(current: Stored | None) -> dict[str, Any] | None:
         live = LiveCall.of(current)
-        if live is None or live.streaming:
+        if live is None or live.streaming or live.stream_gen >= MAX_STREAMS:
             return None
         return replace(live, stream_gen=live.stream_gen + 1).to_stored()
 

@@ -164,3 +164,27 @@ def test_sockets_the_call_does_not_want_are_closed_with_a_reason(server, twilio,
     assert any("stopped before it started" in m for m in said), said
     assert any("the call has ended" in m for m in said), said
     no_private_words(caplog)
+
+
+def test_a_call_whose_streams_keep_dropping_is_heard_by_twilio_after_the_last(server, twilio, caplog):
+    """A proxy that drops every websocket: the call starts a few streams, then stops
+    trying (the caller would hear the prompt again at every drop) and Twilio hears it."""
+    from ivr.web.streams import MAX_STREAMS
+
+    caplog.set_level(logging.INFO)
+    call = korean_call(server)
+    for n in range(1, MAX_STREAMS + 1):
+        assert call.streams[-1].name == f"ivr-speech-{n}"
+        media = MediaStream.of(server, call)
+        wait_for(lambda n=n: stream_up(server, call, f"ivr-speech-{n}"), what=f"stream {n} to be up")
+        media.drop()
+        if n < MAX_STREAMS:
+            twilio.follow(call)  # the prompt again, with the next stream
+    wait_for(lambda: not server.live(call.params["CallSid"]).streaming, what="the last stream to be down")
+    assert len(twilio.redirects()) == MAX_STREAMS - 1  # no redirect after the last stream dropped
+    assert any("that was the call's last" in r.getMessage() for r in caplog.records)
+
+    call.say("주문 상태")  # Twilio's recogniser hears the caller
+    assert call.heard("주문 번호"), call.transcript
+    assert len(call.streams) == MAX_STREAMS and call.gather.input == "dtmf speech"
+    assert not call.errors
