@@ -39,7 +39,7 @@ from typing import Any
 import yaml
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from ivr.model.targets import LANGUAGE, SKILL, AgentPool
+from ivr.model.targets import LANGUAGE, SKILL, AgentPool, rings_a_person
 from ivr.store.presence import AgentState
 
 log = logging.getLogger(__name__)
@@ -78,8 +78,9 @@ class Agent:
 
     @property
     def dial_target(self) -> str:
-        """What an agent pool rings to reach this agent: their first target."""
-        return self.targets[0] if self.targets else ""
+        """What an agent pool rings to reach this agent: their first target that rings a
+        person (a queue is no one's phone); '' for none, and then no pool offers them calls."""
+        return next((target for target in self.targets if rings_a_person(target)), "")
 
     def describe(self) -> str:
         """One line for ``ivr agents check``: name, targets, languages and skills."""
@@ -100,7 +101,7 @@ class Roster:
     def in_pool(self, pool: AgentPool) -> list[Agent]:
         """The agents an agent pool may offer a call to (whatever their presence)."""
         return [agent for agent in self.agents.values()
-                if agent.targets and pool.takes(agent.languages, agent.skills)]
+                if agent.dial_target and pool.takes(agent.languages, agent.skills)]
 
     def sign_in(self, name: str, password: str) -> Agent | None:
         """The agent when ``name`` and ``password`` match, else None (which part failed

@@ -83,3 +83,11 @@ def test_a_bad_target_is_reported_on_its_own_line():
     with pytest.raises(AgentsError) as error:
         parse_agents(text, "agents.yaml")
     assert "agents.yaml:5: agent 'minji': not a transfer target: minji" in str(error.value)
+
+
+def test_a_pool_rings_an_agents_first_phone_never_a_queue_and_skips_an_agent_with_only_a_queue():
+    roster = parse_agents(GOOD.replace('targets: [client:minji, "+15005550011"]',
+                                       'targets: [queue:desk, "+15005550011"]')
+                         .replace("targets: [client:sam]", "targets: [queue:sales]"))
+    assert roster.get("minji").dial_target == "+15005550011"
+    assert [a.name for a in roster.in_pool(AgentPool())] == ["minji"]
