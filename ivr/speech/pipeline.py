@@ -179,6 +179,8 @@ class MediaSession:
         self._kept = bytearray()  # PCM (at sample_rate) since the last decided utterance
         self._keep_bytes = 2 * sample_rate * KEEP_MS // 1000
         self.switches = 0  # grammars switched to after the start (for the shell's logs)
+        self._open_for: tuple[str, ...] | None = None
+        self._open = False
 
     # -- what the shell reads ------------------------------------------------
 
@@ -269,7 +271,10 @@ class MediaSession:
         stays out of it. A grammar of the operator phrase alone forces every answer onto
         it (a date said aloud came out as "상담원" 20 times in 20), and the small model's
         whole vocabulary did not hear one date in 20: such prompts are Twilio's to hear."""
-        return not [p for p in self._node_phrases if " ".join(p.split()) not in self.operator_phrases]
+        if self._open_for is not self._node_phrases:  # asked on every frame: worked out once per prompt
+            self._open_for = self._node_phrases
+            self._open = not [p for p in self._node_phrases if " ".join(p.split()) not in self.operator_phrases]
+        return self._open
 
     def _rebuild(self, keep_ms: int) -> list[Outcome]:
         """A recogniser for the grammar in force, fed the last ``keep_ms`` of kept audio."""
@@ -290,7 +295,7 @@ class MediaSession:
         self._kept += pcm
         if len(self._kept) > self._keep_bytes:
             del self._kept[: len(self._kept) - self._keep_bytes]
-        if self.open_prompt and self._phrases_for_call is not None:
+        if self._phrases_for_call is not None and self.open_prompt:
             return []  # kept for a switch, never decoded: Twilio's recogniser hears this prompt
         outcomes = self._results(self._recognizer.feed(pcm))
         outcomes += self._stable_operator()

@@ -50,6 +50,7 @@ import json
 import logging
 import threading
 import time
+from contextlib import suppress
 from typing import Any, Protocol
 
 from flask import Flask, Response, g, request
@@ -232,7 +233,13 @@ class LocalSpeech:
         socket = streams.socket_id(gen)
         subscription = self._subscribe(call_sid)  # before the call is read: no push is missed
         try:
-            admission = streams.admit(self.store, call_sid, gen, socket)
+            try:
+                admission = streams.admit(self.store, call_sid, gen, socket)
+            except Exception as exc:  # a store outage: the stream stays down, the next prompt tries again
+                log.warning("call %s: could not admit media stream %d (%s); Twilio's recogniser hears the caller",
+                            call_sid, gen, exc)
+                ws.close(reason=1011, message="try again")
+                return
             if admission.live is None:
                 log.warning("refused media stream %d of call %s from %s: %s", gen, call_sid, source,
                             admission.refusal)
@@ -242,7 +249,11 @@ class LocalSpeech:
             live = admission.live
             model = self.models.get(live.session.language) or next(iter(self.models.values()))
             media = MediaSession(model, self._prompt_of, operator_phrases=self.operator_phrases(live.session))
-            why = self._run(ws, media, call_sid, socket, subscription, start_text)
+            try:
+                why = self._run(ws, media, call_sid, socket, subscription, start_text)
+            except Exception:  # a bug or an outage must not leave the call with a stream marked up
+                log.exception("call %s: media stream %d failed", call_sid, gen)
+                why = "failed"
         finally:
             if subscription is not None:
                 subscription.close()
@@ -293,7 +304,8 @@ class LocalSpeech:
                 return "replaced"
             if event == "prompt" and isinstance(message.get("phrases"), list):
                 seq = message.get("seq")
-                elapsed = time.time() - float(message.get("at") or 0.0)
+                at = message.get("at")
+                elapsed = time.time() - at if isinstance(at, (int, float)) else 0.0
                 keep = min(max(int(elapsed * 1000), 0) + SWITCH_MARGIN_MS, KEEP_MS)
                 prompt = Prompt(tuple(str(p) for p in message["phrases"]), None, seq if isinstance(seq, int) else None)
                 log.debug("call %s: listening for prompt %s (pushed; %d ms of audio decoded again)", call_sid,
@@ -307,14 +319,20 @@ class LocalSpeech:
             log.info("call %s: media stream %d gave way to a newer socket of the call; closing it", call_sid, gen)
             ws.close(reason=1000, message="a newer stream feeds this call")
             return
-        live = streams.went_down(self.store, call_sid, socket)
+        try:
+            live = streams.went_down(self.store, call_sid, socket)
+        except Exception as exc:
+            log.warning("call %s: media stream %d ended (%s) but the store could not be told (%s); until a "
+                        "newer stream starts, the call's prompts take keys only", call_sid, gen, why, exc)
+            return
         if why == "stop":
             log.info("call %s: media stream %d stopped", call_sid, gen)
             return
-        how = "dropped" if why == "dropped" else f"sent nothing for {SILENT_STREAM_CLOSES:.0f} s"
+        how = {"dropped": "dropped", "failed": "failed"}.get(why, f"sent nothing for {SILENT_STREAM_CLOSES:.0f} s")
         during = " mid-utterance (what was being said is not taken)" if media.mid_utterance else ""
-        if why == "silent":
-            ws.close(reason=1000, message="no audio")
+        if why in ("silent", "failed"):
+            with suppress(Exception):  # the socket may be broken already
+                ws.close(reason=1000 if why == "silent" else 1011, message="no audio" if why == "silent" else "failed")
         if live is not None and live.stream_gen >= streams.MAX_STREAMS:
             log.warning("call %s: media stream %d %s without a stop%s; that was the call's last: Twilio's "
                         "recogniser hears the rest of the call", call_sid, gen, how, during)

@@ -188,3 +188,30 @@ def test_a_call_whose_streams_keep_dropping_is_heard_by_twilio_after_the_last(se
     assert call.heard("주문 번호"), call.transcript
     assert len(call.streams) == MAX_STREAMS and call.gather.input == "dtmf speech"
     assert not call.errors
+
+
+def test_a_socket_whose_handling_fails_takes_its_stream_down_and_the_prompt_starts_another(server, twilio, caplog):
+    """A bug or an outage in the socket's handler: the stream is not left marked up (the
+    call would be deaf), and the caller hears the prompt again with a new stream."""
+    from ivr.web.services import services
+
+    speech = services(server.app).speech
+    asked = []
+    prompt_of = speech._prompt_of
+
+    def failing(call_sid):
+        asked.append(call_sid)
+        if len(asked) > 1:  # the store fails after the stream started
+            raise RuntimeError("the store went away")
+        return prompt_of(call_sid)
+
+    speech._prompt_of = failing
+    call = korean_call(server)
+    media = MediaStream.of(server, call)
+    wait_for(lambda: stream_up(server, call, "ivr-speech-1"), what="the stream to be up")
+    media.say("hours")
+    assert media.closed_by_server()
+    assert twilio.follow(call).startswith("/twilio/resume")
+    assert [s.name for s in call.streams] == ["ivr-speech-1", "ivr-speech-2"]
+    assert call.gather.input == "dtmf speech"
+    assert any("media stream 1 failed" in r.getMessage() for r in caplog.records)
