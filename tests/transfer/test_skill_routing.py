@@ -143,3 +143,19 @@ def test_without_warm_transfer_an_agent_pool_has_nobody_and_the_next_target_is_d
     call.press("1")  # both pools need warm transfer; the number is dialled directly
     assert [t.address for t in call.dial.targets] == ["+15005550010"]
     assert services(app).warm is None
+
+
+def test_an_agent_who_becomes_available_while_the_caller_holds_is_offered_the_call_next(tmp_path, api):
+    clock = Clock()
+    app = make_app(tmp_path, clock)
+    leg_created(api, ["CAleg1", "CAleg2"])
+    call_updates_ok(api)
+    sign_in(app, clock, "jun")
+    call = caller(app)
+    call.dial()
+    call.press("3")
+    settled(app)
+    assert rung(api) == ["client:jun"]
+    sign_in(app, clock, "ann")  # ann signs in while jun's phone rings
+    leg_status(app, created_legs(api)[0], "no-answer")
+    assert rung(api) == ["client:jun", "client:ann"]  # chosen when the next offer is dialled
