@@ -121,6 +121,9 @@ def test_agent_hears_the_summary_accepts_and_joins_the_callers_conference(tmp_pa
     assert session_of(app, call)["phase"] == "connected"
 
     call.dial_result("completed", duration=60)  # the agent hung up: the conference ended
+    assert call.heard("please rate this call")  # the caller is still on the line: the survey
+    call.press("5")
+    call.record(duration=2)
     assert call.state == "ended" and not call.errors and not alice.errors
     assert services(app).store.list_calls(active=False)[0]["outcome"] == "transferred"
 
