@@ -64,9 +64,10 @@ def test_a_rating_said_aloud_counts(app):
     call.press("1")
     call.say("five")
     assert call.heard("After the tone")
-    call.hang_up()  # gone during the comment: the rating stays
+    call.hang_up()  # gone during the comment: Twilio still posts what was recorded, then the status
     row = record_row(app, call)
     assert row["csat"] == 5 and row["survey"]["status"] == "answered"
+    assert row["survey"]["comment"]["url"].startswith("https://api.twilio.com/")
 
 
 def test_silence_at_the_question_ends_the_call_politely_unrated(app):
