@@ -34,7 +34,8 @@ NODES_ALL = {
     "order_status": (1, 1, 0, 0, 0), "order_retry": (1, 1, 0, 0, 0), "order_lookup_again": (1, 1, 0, 0, 0),
     "order_help": (1, 1, 0, 0, 0), "leave_message": (1, 1, 0, 0, 0), "anything_else": (3, 3, 0, 0, 0),
     "goodbye": (3, 3, 0, 0, 0), "store_hours": (1, 1, 0, 0, 0), "hours_open": (1, 1, 0, 0, 0),
-    "account": (1, 1, 0, 0, 0), "pin": (1, 1, 0, 0, 0), "account_lookup": (1, 1, 0, 0, 0),
+    "account": (1, 1, 0, 0, 0), "account_check": (1, 1, 0, 0, 0), "pin": (1, 1, 0, 0, 0),
+    "account_lookup": (1, 1, 0, 0, 0),
     "balance_check": (1, 1, 0, 0, 0), "balance_clear": (1, 1, 0, 0, 0), "front_desk": (4, 4, 0, 0, 1),
 }
 
@@ -169,5 +170,6 @@ def test_the_purge_and_forget_commands(filled, records_url):
     out = io.StringIO()
     later = (T0 + timedelta(days=365, hours=12)).isoformat()
     assert run_purge_cli(["--url", records_url, "--now", later], out) == 0
-    assert out.getvalue().strip() == "deleted 5 call record(s) older than 365 days"
+    assert out.getvalue().strip().splitlines() == ["deleted 5 call record(s) older than 365 days",
+                                                   "deleted 0 caller profile(s) past their flow's memory retention"]
     assert filled.count() == 2
