@@ -14,13 +14,14 @@ call: the connection already has a thread of its own.
 Rules of this file: gevent is never imported here unless the process already imported
 it and patched ``threading`` (``gunicorn.conf.py`` does, before the app loads); the pool
 is made on first use in the process that uses it (never inherited across a fork), with
-one thread per core of the host (more would only make every stream's decoding wait
-longer for a core), each at a lower priority than the worker's loop (``nice`` +10): on a
-host short of CPU, recognition falls behind before webhooks do.
+one thread per core of the host: more would only make every stream's decoding wait
+longer for a core. The threads keep the default priority: a lower one (``nice``) was
+tried and withdrawn, because a pool thread holds the GIL between two calls into Vosk,
+and a thread the kernel deschedules while holding it stalls the worker's loop with it
+(webhooks of 1-9 s on a busy host).
 """
 from __future__ import annotations
 
-import contextlib
 import os
 import sys
 import threading
@@ -31,10 +32,6 @@ __all__ = ["green", "pool_size", "run"]
 
 T = TypeVar("T")
 
-#: How much lower than the worker's loop the recogniser's threads run (``nice`` steps).
-SPEECH_NICENESS = 10
-
-_niced: set[int] = set()
 _pool: Any = None
 _pool_pid = 0
 _pool_lock = threading.Lock()
@@ -58,19 +55,7 @@ def run(fn: Callable[..., T], *args: Any) -> T:
     """``fn(*args)``: on a native thread when this process is green, else right here."""
     if not green():
         return fn(*args)
-    return _native_pool().apply(_behind_webhooks, (fn, *args))
-
-
-def _behind_webhooks(fn: Callable[..., T], *args: Any) -> T:
-    """In a pool thread: lower this thread's priority once (Linux: nice is per thread), so
-    that when the cores are short the worker's loop (webhooks, sockets) runs first and
-    recognition waits, rather than a caller's keys waiting behind other callers' audio."""
-    tid = threading.get_native_id()
-    if tid not in _niced:
-        _niced.add(tid)
-        with contextlib.suppress(AttributeError, OSError):  # not Linux, or not allowed: the default priority
-            os.setpriority(os.PRIO_PROCESS, tid, min(19, os.getpriority(os.PRIO_PROCESS, tid) + SPEECH_NICENESS))
-    return fn(*args)
+    return _native_pool().apply(fn, args)
 
 
 def _native_pool() -> Any:
