@@ -15,10 +15,11 @@ Rules of this file: gevent is never imported here unless the process already imp
 it and patched ``threading`` (``gunicorn.conf.py`` does, before the app loads); the pool
 is made on first use in the process that uses it (never inherited across a fork), with
 one thread per core of the host: more would only make every stream's decoding wait
-longer for a core. The threads keep the default priority: a lower one (``nice``) was
-tried and withdrawn, because a pool thread holds the GIL between two calls into Vosk,
-and a thread the kernel deschedules while holding it stalls the worker's loop with it
-(webhooks of 1-9 s on a busy host).
+longer for a core. The threads keep the default priority: a lower one (``nice`` +10) was
+tried and withdrawn. On a host shared with other work it starved recognition (none of
+239 utterances heard in ``bench/streams.py``), and a pool thread holds the GIL between
+two calls into Vosk, so a low-priority thread descheduled while holding it can hold up
+the worker's loop too.
 """
 from __future__ import annotations
 
