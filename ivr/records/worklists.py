@@ -19,6 +19,7 @@ signed notification): never the number, the recording's URL or the transcript.
 """
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -38,6 +39,7 @@ __all__ = ["WorkItem", "Worklists", "items_from_call", "purge_items", "forget_it
 KINDS = ("voicemail", "callback")
 # How a call back went: the agent's leg never answered, or the caller's leg as Twilio's <Dial> reports it
 OUTCOMES = ("calling", "reached", "no-answer", "busy", "failed", "agent-missed")
+DIALLABLE = re.compile(r"\+[1-9][0-9]{6,14}")
 _ARRIVAL = ("flow", "caller", "line_number", "created_at", "due_at", "recording_url", "duration_s")
 
 
@@ -76,6 +78,11 @@ class WorkItem:
             if values[name] is not None:
                 values[name] = _utc(values[name])
         return cls(**values)
+
+    @property
+    def reachable(self) -> bool:
+        """Whether the caller's number can be dialled (E.164; not withheld or "anonymous")."""
+        return bool(DIALLABLE.fullmatch(self.caller))
 
     def overdue(self, now: datetime) -> bool:
         """An open callback whose due time has passed."""

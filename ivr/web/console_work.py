@@ -172,7 +172,7 @@ def _agents(item: WorkItem | None) -> twiml.Voice:
 @twilio_webhook
 def callback_agent() -> Response:
     item = _item()
-    if item is None or not item.caller:
+    if item is None or not item.reachable:
         voice = _agents(item)
         return xml(twiml.simple(voice.text("call_back_gone"), hangup=True, voice=voice))
     urls = services().urls()

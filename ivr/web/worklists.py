@@ -153,8 +153,9 @@ class WorklistDesk:
             raise CallBackRefused("Call backs need Twilio's REST API: set TWILIO_ACCOUNT_SID.")
         if item.status != "open":
             raise CallBackRefused("This item is done already.")
-        if not item.caller:
-            raise CallBackRefused("The caller's number is unknown (withheld), so they cannot be called back.")
+        if not item.reachable:
+            raise CallBackRefused("The caller's number is withheld or not a phone number, so they cannot be "
+                                  "called back.")
         if item.outcome == "calling" and item.attempt_at is not None and at - item.attempt_at < RINGING_FOR:
             raise CallBackRefused(f"A call back is already ringing ({item.attempt_by}, "
                                   f"{item.attempt_at:%H:%M:%S} UTC); wait for it to end.")

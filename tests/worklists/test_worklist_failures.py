@@ -72,3 +72,16 @@ def test_a_line_without_the_account_sid_fetches_no_recording(tmp_path, api):
     assert f'id="item-{item}"' in page and len(api.calls) == 1  # the notification only, no recording fetched
     line.check()
     services(line.app).store.close()
+
+
+def test_a_caller_who_withheld_their_number_cannot_be_called_back(work):
+    ask_for_call_back(work, caller="anonymous")
+    work.settle()
+    alice = work.agent()
+    page = alice.get("/console/work/callbacks").get_data(as_text=True)
+    item = work.taken()[0]["body"]["item"]["id"]
+    assert f'id="item-{item}"' in page and "number withheld" in page and "Call back</button>" not in page
+    reply = alice.post(f"/console/work/callbacks/{item}/call", data={"csrf_token": csrf_of(page)},
+                       follow_redirects=True)
+    assert "cannot be called back" in reply.get_data(as_text=True)
+    assert not [c for c in work.api.calls if "Calls.json" in c.request.url]
