@@ -29,7 +29,9 @@ def api():
 
 @pytest.fixture()
 def app(tmp_path, api, records_url):
-    return make_app(tmp_path, records_url)
+    line = make_app(tmp_path, records_url)
+    yield line
+    settled(line)  # no record is still being written when the test's database is dropped
 
 
 def a_call_ann_took_after_sam_passed(app, api):
