@@ -28,6 +28,10 @@ divided by the requests answered. Printed per round and as the median of the rou
 requests/s, server CPU ms per request, p50/p99 latency, and the ratios line/fair and
 line/bare of CPU per request and of throughput.
 
+``--baseline-tree DIR`` adds a fourth app, ``line-base``: the line from another checkout
+(say ``git worktree add /tmp/base <commit>``), served and measured the same way in the
+same rounds, and prints line/line-base: what a change did, measured in one run.
+
 ``bench/load.py`` reuses the serving and measuring parts of this file for whole calls.
 """
 from __future__ import annotations
@@ -268,14 +272,14 @@ def worker_class(server: Server, wait: float = 30.0) -> str:
 
 
 def serve(name: str, factory: str, env: dict[str, str], workers: int, threads: int, workdir: Path,
-          extra: Sequence[str] = ()) -> Server:
+          extra: Sequence[str] = (), tree: Path = ROOT) -> Server:
     """Start gunicorn in bench/ with the run's config (``bench_config``): every app is served the same way."""
     port = free_port()
     log = workdir / f"{name}.log"
     clean = {k: v for k, v in os.environ.items() if not k.startswith(("IVR_", "TWILIO_", "GUNICORN_"))}
     command = gunicorn_command(factory, port, workers, threads, extra, bench_config(workdir))
     proc = subprocess.Popen(command, cwd=str(BENCH),
-                            env={**clean, **env, "PYTHONPATH": f"{ROOT}:{BENCH}"},
+                            env={**clean, **env, "PYTHONPATH": f"{tree}:{BENCH}"},
                             stdout=log.open("ab"), stderr=subprocess.STDOUT)
     server = Server(name, proc, f"http://127.0.0.1:{port}", port, log)
     deadline = time.monotonic() + 60
@@ -526,7 +530,7 @@ def use_config(value: str) -> None:
 def served_as(server: Server, workers: int, threads: int) -> str:
     how = f"config {CONFIG.relative_to(ROOT) if CONFIG and CONFIG.is_relative_to(ROOT) else CONFIG}" if CONFIG \
         else "no config file"
-    kind = worker_class(server)
+    kind = worker_class(server) if CONFIG else "gthread (-k gthread)"
     per = f"{threads} threads" if "thread" in kind.lower() else "one event loop"
     return f"every app: gunicorn, {how}, worker class {kind}, {workers} workers x {per}, 127.0.0.1"
 
@@ -544,10 +548,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--wrk-threads", type=int, default=2)
     parser.add_argument("--max-rate", type=float, default=9000.0, help="signed requests prepared per second")
+    parser.add_argument("--baseline-tree", type=Path, default=None,
+                        help="another checkout of the line (e.g. a git worktree of an earlier commit): served as "
+                             "'line-base' in the same rounds, for line/line-base")
     add_config_option(parser)
     args = parser.parse_args(argv)
     use_config(args.config)
     wrk_available()
+    apps = dict(APPS)
+    if args.baseline_tree is not None:
+        if not (args.baseline_tree / "ivr" / "web" / "app.py").is_file():
+            raise SystemExit(f"--baseline-tree {args.baseline_tree}: no ivr/web/app.py there")
+        apps = {"line": APPS["line"], "line-base": APPS["line"], "fair": APPS["fair"], "bare": APPS["bare"]}
     workdir = Path(tempfile.mkdtemp(prefix="ivr-bench-webhooks-"))
     env = {"TWILIO_AUTH_TOKEN": TOKEN, "IVR_PUBLIC_URL": PUBLIC, "IVR_FLOWS_DIR": str(ROOT / "call_flows"),
            "IVR_AUDIO_DIR": str(ROOT / "audio"), "IVR_STORE": f"sqlite:///{workdir / 'calls.sqlite3'}",
@@ -557,15 +569,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     parts: list[Part] = []
     step_path = "/twilio/step?node=main&seq=1"
     try:
-        for name, factory in APPS.items():
-            servers[name] = serve(name, factory, env, args.workers, args.threads, workdir)
+        for name, factory in apps.items():
+            base = name == "line-base"
+            (workdir / name).mkdir()
+            own = {**env, "IVR_STORE": f"sqlite:///{workdir / name / 'calls.sqlite3'}", "IVR_VAR_DIR": str(workdir / name)}
+            servers[name] = serve(name, factory, own, args.workers, args.threads, workdir,
+                                  tree=args.baseline_tree.resolve() if base else ROOT)
         settle(servers.values())
         n_threads, conns = args.wrk_threads, args.connections
         print(served_as(servers["line"], args.workers, args.threads))
         print(f"wrk "
               f"{n_threads} threads x {conns // n_threads} connections; {args.rounds} interleaved rounds; "
               f"{os.cpu_count()} cores, shared and noisy: compare figures of this run only")
-        order = list(APPS)
+        order = list(apps)
         for rnd in range(args.rounds + 1):  # round 0 warms every app up and is not counted
             seconds = 2.0 if rnd == 0 else args.seconds
             print(f"round {rnd}{' (warm-up, not counted)' if rnd == 0 else ''}: {' '.join(order)}")
@@ -575,7 +591,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 folder = write_requests(workdir / f"r{rnd}-{name}-voice",
                                         spread([raw_request("/twilio/voice", call_params(s)) for s in sids], n_threads))
                 voice = run_wrk(server, "voice", folder, seconds, n_threads, conns, workdir,
-                                expect="seq=1" if name == "line" else "<Gather")
+                                expect="seq=1" if name.startswith("line") else "<Gather")
                 # steps for calls the voice part answered (the last few per connection may not have been)
                 created: list[str] = []
                 per_conn = conns // n_threads
@@ -590,14 +606,14 @@ def main(argv: Sequence[str] | None = None) -> int:
                 folder = write_requests(workdir / f"r{rnd}-{name}-step",
                                         spread([raw_request(step_path, p) for p in step_params], n_threads))
                 step = run_wrk(server, "step", folder, max(1.0, round(seconds * 0.6)), n_threads, conns, workdir,
-                               expect="node=order&amp;seq=2" if name == "line" else "<Gather")
+                               expect="node=order&amp;seq=2" if name.startswith("line") else "<Gather")
                 if rnd:
                     parts += [voice, step]
                     print(show(voice))
                     print(show(step))
             order = order[1:] + order[:1]
         print("median of the rounds:")
-        for name in APPS:
+        for name in apps:
             for kind in ("voice", "step"):
                 mine = [p for p in parts if p.app == name and p.kind == kind]
                 print(f"{name:>12s} {kind:6s} {median(p.rps for p in mine):8.0f} req/s  server CPU "
@@ -605,6 +621,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                       f"p99 {median(p.p99_ms for p in mine):6.1f} ms")
         print("ratios (median of the rounds, range in brackets):")
         for line in ratio_lines(parts, "line", ("fair", "bare"), ("voice", "step")):
+            print(line)
+        for line in ratio_lines(parts, "line-base", ("fair",), ("voice", "step")):
+            print(line)
+        for line in ratio_lines(parts, "line", ("line-base",), ("voice", "step")):
             print(line)
         print(client_check(parts))
         bad = sum(p.bad + p.errors for p in parts)
