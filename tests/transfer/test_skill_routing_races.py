@@ -113,3 +113,20 @@ def test_when_presence_cannot_be_saved_agents_still_sign_in_and_a_pooled_caller_
     assert "rescue=1" in redirect["Url"][0]  # an apology and a person dialled directly, never silence
     call.update(redirect["Url"][0])
     assert call.state == "dialing"
+
+
+def test_a_caller_who_hangs_up_while_a_pooled_agent_rings_frees_the_agent_and_stops_the_phone(tmp_path, api):
+    clock = Clock()
+    app = make_app(tmp_path, clock)
+    leg_created(api, ["CAleg1"])
+    call_updates_ok(api)
+    sign_in(app, clock, "sam")
+    call = caller(app)
+    call.dial()
+    call.press("3")
+    settled(app)
+    assert rung(api) == ["client:sam"] and presence(app)["sam"] == "busy"
+    call.hang_up()
+    settled(app)
+    assert presence(app)["sam"] == "available"
+    assert [body["Status"] for url, body in updates(api) if url.endswith("/Calls/CAleg1.json")] == [["canceled"]]
