@@ -53,6 +53,9 @@ def init_app(app: Flask) -> None:
                              parts.warm.rest if parts.warm is not None else _rest(parts.settings),
                              models=parts.speech.models)
         parts.keeper.worklists = found  # each finished call's voicemail and callback are filed
+        if parts.settings.voicemail_transcripts == "local" and not parts.speech.models:
+            log.warning("IVR_VOICEMAIL_TRANSCRIPTS=local, but no Vosk model is loaded (IVR_STREAM_SPEECH off, or no "
+                        "model for the flows' languages): voicemails get no transcript")
     app.extensions[EXTENSION] = found
     app.register_blueprint(hooks_bp)
 
