@@ -6,8 +6,8 @@ What it sets, and why:
   a small host) of gunicorn's gevent worker: every connection is a greenlet, so a media
   socket or a console board that stays open for minutes takes no request thread, and
   webhooks are answered beside hundreds of them (up to ``worker_connections`` = 1000
-  connections per worker). The recogniser's C code runs on a native thread pool (one
-  thread per core, ``ivr.speech.native``), never on a worker's event loop. gevent
+  connections per worker). The recogniser's C code runs on a native thread pool (cores /
+  workers threads in each worker, ``ivr.speech.native``), never on a worker's event loop. gevent
   replaces ``threading``, ``socket``, ``queue`` and ``time.sleep`` (``monkey.patch_all``)
   here, before the app is loaded, so that the app's locks, queues and threads are
   gevent's from the start. ``-k gthread`` (or ``--worker-class gthread`` in
@@ -138,6 +138,10 @@ def on_starting(server: Any) -> None:
             "start one worker (--workers 1: with gevent it holds every connection of the host).", count)
 
 
+def worker_class_of(worker: Any) -> str:
+    return GREEN if type(worker).__module__.endswith("ggevent") else "other"
+
+
 def pre_fork(server: Any, worker: Any) -> None:
     """In the master, before each fork of a preloaded app: ``ivr.web.app.before_fork`` (when
     the app offers it) lets go of what a worker must not inherit (the store's open
@@ -155,6 +159,10 @@ def post_worker_init(worker: Any) -> None:
 
     app = worker.wsgi
     requestlog.install(app)
+    if worker_class_of(worker) == GREEN:  # recognition's native threads: the host's cores shared by the workers
+        from ivr.speech import native
+
+        native.configure((os.cpu_count() or 1) // max(1, worker.cfg.workers))
     if worker.cfg.preload_app:
         after_fork = getattr(importlib.import_module("ivr.web.app"), "after_fork", None)
         if callable(after_fork):

@@ -14,12 +14,12 @@ call: the connection already has a thread of its own.
 Rules of this file: gevent is never imported here unless the process already imported
 it and patched ``threading`` (``gunicorn.conf.py`` does, before the app loads); the pool
 is made on first use in the process that uses it (never inherited across a fork), with
-one thread per core of the host: more would only make every stream's decoding wait
-longer for a core. The threads keep the default priority: a lower one (``nice`` +10) was
-tried and withdrawn. On a host shared with other work it starved recognition (none of
-239 utterances heard in ``bench/streams.py``), and a pool thread holds the GIL between
-two calls into Vosk, so a low-priority thread descheduled while holding it can hold up
-the worker's loop too.
+cores / workers threads (``configure``; one per core when not configured): more would
+only take cores from the workers' loops, which answer the webhooks. The threads keep the
+default priority: a lower one (``nice`` +10) was tried and withdrawn. On a host shared
+with other work it starved recognition (none of 239 utterances heard in
+``bench/streams.py``), and a pool thread holds the GIL between two calls into Vosk, so a
+low-priority thread descheduled while holding it can hold up the worker's loop too.
 """
 from __future__ import annotations
 
@@ -29,7 +29,7 @@ import threading
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-__all__ = ["green", "pool_size", "run"]
+__all__ = ["configure", "green", "pool_size", "run"]
 
 T = TypeVar("T")
 
@@ -47,9 +47,20 @@ def green() -> bool:
     return bool(monkey.is_module_patched("threading"))
 
 
+_size = 0  # threads of this process's pool (0: one per core of the host)
+
+
+def configure(threads: int) -> None:
+    """Size this process's pool (before its first use): gunicorn's config gives each of
+    its N workers cores / N threads, so that recognition on the whole host takes at most
+    every core and the workers' loops still get theirs."""
+    global _size
+    _size = max(1, threads)
+
+
 def pool_size() -> int:
-    """Native threads for the recogniser in this process: one per core of the host."""
-    return max(1, os.cpu_count() or 1)
+    """Native threads for the recogniser in this process (``configure``, else one per core)."""
+    return _size or max(1, os.cpu_count() or 1)
 
 
 def run(fn: Callable[..., T], *args: Any) -> T:
