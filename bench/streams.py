@@ -511,6 +511,7 @@ def measure(server: Server, args: argparse.Namespace) -> Result:
     time.sleep(2)
     until[0] = time.time()
     holder.join(60)
+    time.sleep(5)
     result.lag = lags(server.log, offset, result.streams.spoken)
     time.sleep(3)  # the threads model frees the threads of the closed sockets
 
@@ -526,8 +527,8 @@ def measure(server: Server, args: argparse.Namespace) -> Result:
     until[0] = time.time()
     holder.join(60)
     result.capacity_cpu = server.cpu() - cpu
+    time.sleep(5)  # results of the last utterances are logged after their streams stopped
     result.capacity_lag = lags(server.log, offset, result.capacity.spoken)
-    time.sleep(2)
     return result
 
 
