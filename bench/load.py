@@ -74,6 +74,7 @@ from webhooks import (
 )
 
 TEMPLATE_SID = "CA" + "7" * 32
+TEMPLATE_CALLER = "+15551230000"
 
 
 # ------------------------------------------------------------------ the call, recorded once
@@ -104,7 +105,7 @@ def record_call(env: Mapping[str, str]) -> list[tuple[str, dict[str, str]]]:
         services(app).clock = lambda: OPEN
         transport = Recording(FlaskTransport(app))
         call = Caller(transport, auth_token=TOKEN, public_url=PUBLIC, call_sid=TEMPLATE_SID,
-                      account_sid="AC" + "0" * 32, caller="+15551230000")
+                      account_sid="AC" + "0" * 32, caller=TEMPLATE_CALLER)
         call.dial()
         call.press("1")
         call.press("123456")
@@ -125,10 +126,14 @@ def record_call(env: Mapping[str, str]) -> list[tuple[str, dict[str, str]]]:
 
 
 def signed_calls(template: list[tuple[str, dict[str, str]]], sids: list[str]) -> list[list[bytes]]:
+    """The template call once per CallSid, each from a caller number of its own (one number
+    calling again and again would be a repeat caller: the line's memory would escalate it)."""
     calls = []
     for sid in sids:
+        number = f"+1555{int(sid[-12:], 16) % 10**7:07d}"
         calls.append([raw_request(path.replace(TEMPLATE_SID, sid),
-                                  {k: v.replace(TEMPLATE_SID, sid) for k, v in form.items()})
+                                  {k: v.replace(TEMPLATE_SID, sid).replace(TEMPLATE_CALLER, number)
+                                   for k, v in form.items()})
                       for path, form in template])
     return calls
 
@@ -320,7 +325,7 @@ def main(argv: Sequence[str] | None = None) -> int:
               f"({', '.join(p.split('?')[0] for p, _ in template)}); {args.rounds} interleaved rounds; "
               f"{os.cpu_count()} cores, shared and noisy: compare figures of this run only")
         order = list(apps)
-        helpers = {"line-redis": redis_pids(), "line-pgrec": postgres_pids()}
+        helpers = {"line-redis": redis_pids, "line-pgrec": postgres_pids}  # looked up per part: new backends count
         for rnd in range(args.rounds + 1):  # round 0 warms up and is not counted
             seconds = 1 if rnd == 0 else args.seconds
             print(f"round {rnd}{' (warm-up, not counted)' if rnd == 0 else ''}: {' '.join(order)}")
@@ -330,7 +335,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                 calls = signed_calls(template, sids)
                 threads = [[raw for call in calls[i::n] for raw in call] for i in range(n)]
                 folder = write_requests(workdir / f"r{rnd}-{name}", threads)
-                part = run_wrk(servers[name], "call", folder, seconds, n, n, workdir, extra_pids=helpers.get(name, ()))
+                part = run_wrk(servers[name], "call", folder, seconds, n, n, workdir,
+                               extra_pids=helpers[name]() if name in helpers else ())
+                part.helper = "redis-server" if name == "line-redis" else "postgres"
                 if name.startswith("line"):  # calls answered completely: whole calls per thread, less the last
                     done = [sid for i, sent in enumerate(part.sent) for sid in sids[i::n][:max(0, sent // per_call - 1)]]
                     lost += check_calls(stores[name], done)

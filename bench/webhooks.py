@@ -416,6 +416,7 @@ class Part:
     ran_out: int
     sent: list[int] = field(default_factory=list)
     extra_cpu: float = 0.0  # CPU of a helper process the app needs (redis-server), same window
+    helper: str = "redis"  # what that helper is
 
     @property
     def rps(self) -> float:
@@ -479,7 +480,7 @@ def show(part: Part) -> str:
         note.append(f"{part.bad} bad answers, {part.errors} socket errors")
     if part.ran_out:
         note.append("ran out of signed requests: throughput is a lower bound")
-    extra = f"  +redis {1000 * part.extra_cpu / part.requests:5.2f} ms" if part.extra_cpu else ""
+    extra = f"  +{part.helper} {1000 * part.extra_cpu / part.requests:5.2f} ms" if part.extra_cpu else ""
     return (f"{part.app:>12s} {part.kind:6s} {part.rps:8.0f} req/s  server CPU {part.cpu_ms:6.2f} ms/req{extra}  "
             f"p50 {part.p50_ms:6.1f} ms  p99 {part.p99_ms:6.1f} ms  client CPU {part.client_cpu:5.2f} s vs "
             f"server {part.server_cpu:5.2f} s  ({part.requests} req{'; ' + '; '.join(note) if note else ''})")
