@@ -16,6 +16,7 @@ from pathlib import Path
 EPILOG = """examples:
   ivr validate                       check every flow in call_flows/
   ivr validate call_flows/acme-support.yaml
+  ivr validate --agents agents.yaml  also check agent pools' skills and languages against the agents
   ivr schema > flow.schema.json      JSON Schema for editors
   ivr graph acme-support --png flow.png  draw a flow (--svg FILE; Mermaid text without)
   ivr simulate acme-support          call the flow from the terminal
@@ -57,6 +58,12 @@ def build_parser() -> argparse.ArgumentParser:
                        "Example: ivr validate call_flows/")
     p.add_argument("paths", nargs="*", metavar="PATH", help="flow files or directories (default: call_flows/)")
     p.add_argument("--audio", default=None, help=AUDIO_HELP)
+    p.add_argument("--agents", default=None, metavar="FILE",
+                   help="the agents file (default: IVR_AGENTS_FILE when set; '' for none): every agent pool "
+                   "({agents: {languages: [ko], skills: [orders]}}) must name languages and skills its agents "
+                   "have. Without an agents file, skill and language names are not checked (who is signed in "
+                   "is never checked: presence is live). A pool with nothing after it and no fallback is an "
+                   "error either way")
 
     p = sub.add_parser("schema", help="print the JSON Schema of the flow language",
                        description="Print a JSON Schema of the flow language for editors. Example: ivr schema > flow.schema.json")
@@ -179,7 +186,37 @@ def _validate(args) -> int:
     paths = args.paths or ["call_flows"]
     first = Path(paths[0])
     flows = first.parent if first.suffix in (".yaml", ".yml") else first
-    return run_validate(paths, sys.stdout, sys.stderr, audio_dir=audio_dir_for(args.audio, flows))
+    agents, status = _agents_on_file(args.agents)
+    if status:
+        return status
+    return run_validate(paths, sys.stdout, sys.stderr, audio_dir=audio_dir_for(args.audio, flows), agents=agents)
+
+
+def _agents_on_file(given: str | None):
+    """(the agents file's languages and skills for ``ivr validate``, 0), (None, 0) without
+    one, or (None, exit code) after saying why it cannot be read."""
+    import os
+
+    from ivr.model.targets import AgentsOnFile
+    from ivr.web.agents import AgentsError, parse_agents
+    name = (given if given is not None else os.environ.get("IVR_AGENTS_FILE", "")).strip()
+    if not name:
+        return None, 0
+    origin = "" if given is not None else " (IVR_AGENTS_FILE)"
+    try:
+        roster = parse_agents(Path(name).read_text(encoding="utf-8"), name, hashes=False)
+    except FileNotFoundError:
+        print(f"ivr validate: error: no such agents file{origin}: {name}", file=sys.stderr)
+        return None, 2
+    except (OSError, UnicodeDecodeError) as exc:
+        print(f"ivr validate: error: cannot read the agents file{origin} {name}: {exc}", file=sys.stderr)
+        return None, 2
+    except AgentsError as exc:
+        print(f"{exc}\nivr validate: error: the agents file{origin} is not valid; the flows were not checked "
+              "(ivr agents check FILE shows it alone)", file=sys.stderr)
+        return None, 1
+    dialled = [agent for agent in roster.agents.values() if agent.dial_target]
+    return AgentsOnFile(name, tuple((agent.languages, agent.skills) for agent in dialled)), 0
 
 
 def _schema(args) -> int:

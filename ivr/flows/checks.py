@@ -20,15 +20,17 @@ from contextlib import suppress
 from dataclasses import replace
 
 from ivr.model.flow import Flow, Node, template_fields
-from ivr.model.problems import did_you_mean
+from ivr.model.problems import Problem, Where, did_you_mean
+from ivr.model.targets import LANGUAGE, AgentPool
 
 from .graph import Edge, cycle_through, cycles, entry_points, successors
 from .nodes import KINDS
 from .nodes.base import LOOKUP_FOUND, FieldUse
-from .positions import find, in_text, node_where, ref_where, top_where
+from .positions import at, body, find, in_text, node_where, ref_where, top_where
 from .reader import Context
+from .yamlpos import Y
 
-__all__ = ["check_flow"]
+__all__ = ["check_flow", "memory_languages_across"]
 
 
 def check_flow(flow: Flow, ctx: Context) -> None:
@@ -40,6 +42,8 @@ def check_flow(flow: Flow, ctx: Context) -> None:
     for node in flow.nodes.values():
         KINDS.of(node).check(node, flow, ctx)
     _templates(flow, ctx, succ, reached)
+    _memory(flow, ctx)
+    _staffed(flow, ctx)
 
 
 # --- reachability and loops ----------------------------------------------------------
@@ -199,6 +203,116 @@ def _after_hours(flow: Flow, ctx: Context) -> None:
     if target is not None and not KINDS.of(target).stands_in:
         ctx.error(where, f"operator.after_hours '{target.id}' is a {target.kind}, not a voicemail or callback",
                   "while the line is closed nobody can take the call: name a voicemail or callback node")
+
+
+# --- the caller memory's settings ---------------------------------------------------------
+
+def _memory(flow: Flow, ctx: Context) -> None:
+    """What the ``memory:`` block's own reader cannot see alone: its windows against each
+    other, its words in the flow's language, its language codes.
+    (Ranges, remembered slots, topics and the languages' nodes: ``ivr.flows.memory``.)"""
+    memory = flow.memory
+    if memory is None:
+        return
+    block = find(ctx.root, "memory")
+
+    def where(key: str) -> Where:
+        y = find(block, key)
+        return y.where if y is not None else memory.where
+
+    if memory.repeat_hours > memory.retention_days * 24:
+        ctx.error(where("repeat_hours"), f"repeat_hours {memory.repeat_hours:g} is longer than the "
+                  f"{memory.retention_days} day{'s' if memory.retention_days != 1 else ''} a caller's calls are "
+                  "kept (retention_days)",
+                  "calls older than retention_days are forgotten and never count as repeats: shorten "
+                  "repeat_hours or raise retention_days")
+    for key, prompt in (("notice", memory.notice), ("welcome", memory.welcome)):
+        if prompt.variants and flow.language not in prompt.variants:
+            ctx.error(prompt.where if prompt.where.line else where(key),
+                      f"the memory's {key} is given in {', '.join(prompt.variants)} but not in the flow's language "
+                      f"{flow.language}", f"callers of this flow hear it in {flow.language}: add a {flow.language}: text")
+    written = find(block, "languages")
+    for code in memory.languages:
+        at_key = written.key_where.get(code, written.where) if written is not None else memory.where
+        if not LANGUAGE.fullmatch(code.lower()):
+            ctx.error(at_key, f"'{code}' in the memory's languages is not a language code",
+                      "name the language as the flow that speaks it writes its 'language:', e.g. ko-KR")
+        elif code.lower() == flow.language.lower():
+            ctx.warn(at_key, f"the memory's languages name this flow's own language {flow.language}",
+                     "a returning caller whose language was this one is already here; remove it")
+
+
+def memory_languages_across(flow: Flow, flows: dict[str, Flow]) -> list[Problem]:
+    """A returning caller's language is remembered as their last flow's ``language:``, as
+    written (ko-KR); a ``memory.languages`` code leading (``goto``) to a flow that speaks
+    it under another code would never match."""
+    memory = flow.memory
+    out: list[Problem] = []
+    if memory is None:
+        return out
+    for code, node_id in memory.languages.items():
+        target = flows.get(getattr(flow.nodes.get(node_id), "flow", "") or "")
+        if target is not None and target.language != code:
+            out.append(Problem(memory.where, f"the memory's languages send '{code}' to '{node_id}', a flow in "
+                               f"{target.language}: callers of '{target.name}' are remembered in {target.language}, "
+                               f"so '{code}' never matches", f"write it {target.language}: {node_id}"))
+    return out
+
+
+# --- agent pools against the agents file ----------------------------------------------
+
+def _staffed(flow: Flow, ctx: Context) -> None:
+    """With an agents file (``ivr validate --agents FILE``): each agent pool's languages
+    and skills are ones some agent of the file has (with a did-you-mean), and some agent
+    is in the pool. Presence is live and not checked here, only who could ever be rung."""
+    staff = ctx.agents
+    if staff is None:
+        return
+    name = staff.source.replace("\\", "/").rsplit("/", 1)[-1]
+    known = {"languages": staff.languages(), "skills": staff.skills()}
+    for node in flow.nodes.values():
+        for pool, item in _pools(ctx, node):
+            where = item.where if item is not None else at(ctx, node, "to")
+            unknown = False
+            for key, said in (("languages", "speaks"), ("skills", "has skill")):
+                have = known[key]
+                bases = {word.split("-")[0] for word in have} if key == "languages" else set(have)
+                words: list[str] = list(getattr(pool, key))
+                missing = [w for w in words if (w.split("-")[0] if key == "languages" else w) not in bases]
+                # A pool takes agents who speak ANY of its languages but have ALL of its skills:
+                # a language nobody speaks beside one somebody does leaves the pool working.
+                fatal = bool(missing) and (key == "skills" or len(missing) == len(words))
+                unknown = unknown or fatal
+                for word in missing:
+                    listed = f"agents' {key}: {', '.join(have)}" if have else f"no agent in it lists {key}"
+                    close = did_you_mean(word, have)
+                    hint = f"{close} ({listed})" if close else listed
+                    if fatal:
+                        ctx.error(_word_where(item, key, word) or where, f"no agent in {name} {said} '{word}'", hint)
+                    else:
+                        ctx.warn(_word_where(item, key, word) or where, f"no agent in {name} {said} '{word}'",
+                                 f"{hint}; the pool reaches only agents of its other languages")
+            if not unknown and not any(pool.takes(languages, skills) for languages, skills in staff.agents):
+                ctx.error(where, f"no agent in {name} belongs to this pool ({pool.describe()})",
+                          "each of its languages and skills is someone's, but nobody has them together: give "
+                          "them to an agent, or ask the pool for less")
+
+
+def _pools(ctx: Context, node: Node) -> list[tuple[AgentPool, Y | None]]:
+    """The agent pools among the node's transfer targets, each with where it is written."""
+    pools = [pool for target in getattr(node, "targets", ()) if (pool := AgentPool.of(target)) is not None]
+    to = find(body(ctx, node), "to")
+    items = [] if to is None else to.value if isinstance(to.value, list) else [to]
+    written = [item for item in items if isinstance(item.value, dict)]
+    places: list[Y | None] = list(written) if len(written) == len(pools) else [None] * len(pools)
+    return list(zip(pools, places, strict=True))
+
+
+def _word_where(item: Y | None, key: str, word: str) -> Where | None:
+    """Where ``word`` stands in the pool's ``languages`` or ``skills``."""
+    y = find(item, "agents", key)
+    values = [] if y is None else y.value if isinstance(y.value, list) else [y]
+    return next((v.where for v in values if str(v.value).strip().lower() == word), None)
 
 
 # --- templates: slots set on every path ----------------------------------------------

@@ -20,9 +20,10 @@ from pathlib import Path
 from ivr.model.escalation import DEFAULT_TOPICS, SIGNALS, EscalationSettings
 from ivr.model.flow import DEFAULT_MAX_HOLD, Flow, Node, Operator, RetryPolicy
 from ivr.model.problems import FlowError, Problem, Where, did_you_mean
+from ivr.model.targets import AgentsOnFile
 
 from .catalogues import catalogues_in, messages_for
-from .checks import check_flow, lookup_fields_used
+from .checks import check_flow, lookup_fields_used, memory_languages_across
 from .memory import read_memory, resolve_memory
 from .nodes import KINDS
 from .nodes.hours import parse_schedule
@@ -48,16 +49,18 @@ class Loaded:
         return [p for p in self.problems if p.severity == "error"]
 
 
-def load_text(text: str, file: str, audio_dir: Path | None = None, *,
-              limits: Limits = LIMITS) -> tuple[Flow | None, list[Problem]]:
+def load_text(text: str, file: str, audio_dir: Path | None = None, *, limits: Limits = LIMITS,
+              agents: AgentsOnFile | None = None) -> tuple[Flow | None, list[Problem]]:
     """One flow from the text of one file; (None, problems) when it has errors. The
     garbage collector rests for the whole load: what it builds lives on."""
     with gc_paused():
-        return _load_text(text, file, audio_dir, limits)
+        return _load_text(text, file, audio_dir, limits, agents)
 
 
-def _load_text(text: str, file: str, audio_dir: Path | None, limits: Limits) -> tuple[Flow | None, list[Problem]]:
+def _load_text(text: str, file: str, audio_dir: Path | None, limits: Limits,
+               agents: AgentsOnFile | None = None) -> tuple[Flow | None, list[Problem]]:
     ctx = Context(file, audio_dir)
+    ctx.agents = agents
     y = parse_yaml(text, file, ctx.problems, limits=limits)
     if y is None:
         return None, ctx.problems
@@ -113,13 +116,16 @@ def load_flow(path: str | Path, audio_dir: Path | None = None, *, limits: Limits
     return flow
 
 
-def load_paths(paths: Iterable[str | Path], audio_dir: Path | None = None, *, limits: Limits = LIMITS) -> Loaded:
-    """Every flow of ``paths``, with every problem of every file, read under ``limits``."""
+def load_paths(paths: Iterable[str | Path], audio_dir: Path | None = None, *, limits: Limits = LIMITS,
+               agents: AgentsOnFile | None = None) -> Loaded:
+    """Every flow of ``paths``, with every problem of every file, read under ``limits``;
+    agent pools are checked against ``agents`` (an agents file) when it is given."""
     with gc_paused():
-        return _load_paths(paths, audio_dir, limits)
+        return _load_paths(paths, audio_dir, limits, agents)
 
 
-def _load_paths(paths: Iterable[str | Path], audio_dir: Path | None, limits: Limits) -> Loaded:
+def _load_paths(paths: Iterable[str | Path], audio_dir: Path | None, limits: Limits,
+                agents: AgentsOnFile | None = None) -> Loaded:
     out = Loaded()
     reported: set[Problem] = set()
     names: dict[str, str] = {}
@@ -130,7 +136,7 @@ def _load_paths(paths: Iterable[str | Path], audio_dir: Path | None, limits: Lim
             continue
         out.sources[str(path)] = text.splitlines()
         try:
-            flow, problems = load_text(text, str(path), audio_dir, limits=limits)
+            flow, problems = load_text(text, str(path), audio_dir, limits=limits, agents=agents)
         except Exception as exc:  # a bug of ours must not hide the other files' problems
             out.problems.append(Problem(Where(str(path), 1, 1), f"internal error while checking this file: {exc!r}",
                                         "this is a bug in the IVR, not in your flow; please report it with the file"))
@@ -166,6 +172,9 @@ def _check_across(out: Loaded) -> None:
             problems = list(KINDS.of(node).check_loaded(node, out.flows))
             out.problems.extend(problems)
             bad = bad or bool(problems)
+        problems = memory_languages_across(flow, out.flows)
+        out.problems.extend(problems)
+        bad = bad or bool(problems)
         for number in flow.numbers:
             if number in claimed and claimed[number] != flow.name:
                 out.problems.append(Problem(Where(flow.path, 1, 1),

@@ -15,6 +15,7 @@ from typing import Any, overload
 
 from ivr.model.flow import Prompt, Ref, template_fields
 from ivr.model.problems import Problem, Where, did_you_mean
+from ivr.model.targets import AgentsOnFile
 
 from .yamlpos import Y
 
@@ -43,6 +44,7 @@ class Context:
         # node close to it): a node that nothing leads to may be the one it meant, so the
         # checks name such nodes in these errors instead of reporting them on their own.
         self.dangling: list[Problem] = []
+        self.agents: AgentsOnFile | None = None  # the agents file agent pools are checked against (ivr validate --agents)
 
     def error(self, where: Where, message: str, hint: str = "") -> Problem:
         problem = Problem(where, message, hint)

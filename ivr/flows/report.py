@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TextIO
 
 from ivr.model.problems import Problem, Where, format_problem
+from ivr.model.targets import AgentsOnFile
 
 from .loader import Loaded, load_paths
 
@@ -35,8 +36,10 @@ def flow_files(paths: Iterable[str]) -> tuple[list[Path], list[str]]:
     return list(dict.fromkeys(files)), missing
 
 
-def run_validate(paths: list[str] | None, out: TextIO, err: TextIO, audio_dir: Path | None = None) -> int:
-    """Validate ``paths`` (default: call_flows/); print problems to ``out``, usage errors to ``err``."""
+def run_validate(paths: list[str] | None, out: TextIO, err: TextIO, audio_dir: Path | None = None,
+                 agents: AgentsOnFile | None = None) -> int:
+    """Validate ``paths`` (default: call_flows/); print problems to ``out``, usage errors to ``err``;
+    agent pools are checked against ``agents`` (the agents file's languages and skills) when given."""
     files, missing = flow_files(paths or DEFAULT_PATHS)
     for text in missing:
         print(f"ivr validate: error: no such file or directory: {text}", file=err)
@@ -47,7 +50,7 @@ def run_validate(paths: list[str] | None, out: TextIO, err: TextIO, audio_dir: P
         print(f"ivr validate: error: no flow files (*.yaml, *.yml) in {', '.join(paths or DEFAULT_PATHS)}", file=err)
         return 2
     try:
-        loaded = load_paths(files, audio_dir)
+        loaded = load_paths(files, audio_dir, agents=agents)
     except Exception as exc:  # the loader catches per file; this is the last line of defence
         loaded = Loaded(problems=[Problem(Where(str(files[0]), 1, 1), f"internal error while checking flows: {exc!r}",
                                           "this is a bug in the IVR, not in your flows; please report it")])

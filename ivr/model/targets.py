@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-__all__ = ["AGENT_POOL_HINT", "AgentPool", "LANGUAGE", "SKILL", "TARGET_FORMS", "TARGET_HINT", "rings_a_person",
+__all__ = ["AGENT_POOL_HINT", "AgentPool", "AgentsOnFile", "LANGUAGE", "SKILL", "TARGET_FORMS", "TARGET_HINT", "rings_a_person",
            "target_kind"]
 
 LANGUAGE = re.compile(r"[a-z]{2,3}(-[a-z0-9]{2,8})?")  # en, ko, pt-br (lower case)
@@ -73,6 +73,22 @@ class AgentPool:
         if self.skills:
             words.append("with " + " and ".join(self.skills))
         return " ".join(words) if len(words) > 1 else "any agent"
+
+
+@dataclass(frozen=True)
+class AgentsOnFile:
+    """The agents of an agents file as ``ivr validate --agents FILE`` checks pools
+    against them: the file's name and each agent's (languages, skills), for the agents
+    a pool can ring. Presence is live and not checked; only who could ever take a call."""
+
+    source: str
+    agents: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...]
+
+    def languages(self) -> list[str]:
+        return sorted({language for languages, _ in self.agents for language in languages})
+
+    def skills(self) -> list[str]:
+        return sorted({skill for _, skills in self.agents for skill in skills})
 
 
 def target_kind(target: str) -> str | None:

@@ -113,14 +113,17 @@ class Roster:
         return agent if check_password_hash(agent.password_hash, password) else None
 
 
-def parse_agents(text: str, source: str = "agents file") -> Roster:
+def parse_agents(text: str, source: str = "agents file", *, hashes: bool = True) -> Roster:
     """A roster from the YAML text of an agents file; ``AgentsError`` lists every problem,
-    each with the line it stands on."""
+    each with the line it stands on. ``hashes=False`` (``ivr validate``, which reads only
+    who takes which calls) lets a placeholder stand for a password hash."""
     try:
         doc = yaml.safe_load(text)
         lines = _lines(yaml.compose(text))
     except yaml.YAMLError as exc:
-        raise AgentsError(f"{source}: not valid YAML: {exc}") from None
+        mark = getattr(exc, "problem_mark", None)  # where the parser gave up: the file's line and column
+        place = f":{mark.line + 1}:{mark.column + 1}" if mark is not None else ""
+        raise AgentsError(f"{source}{place}: not valid YAML: {getattr(exc, 'problem', None) or exc}") from None
     if not isinstance(doc, dict) or not isinstance(doc.get("agents"), list):
         raise AgentsError(f"{source}: expected a list under 'agents:', like this:\n{EXAMPLE}")
     problems: list[str] = []
@@ -133,7 +136,7 @@ def parse_agents(text: str, source: str = "agents file") -> Roster:
             continue
         name = str(entry.get("name", "")).strip().lower()
         who = f"agent {name or '#' + str(index)!r}"
-        agent_problems = _check_entry(entry, name, _where(source, at, who), agents)
+        agent_problems = _check_entry(entry, name, _where(source, at, who), agents, hashes)
         agent_problems += _check_words(entry, who, source, at[1])
         problems += agent_problems
         if not agent_problems:
@@ -147,7 +150,8 @@ def parse_agents(text: str, source: str = "agents file") -> Roster:
     return Roster(agents, source)
 
 
-def _check_entry(entry: dict, name: str, where: Callable[[str], str], seen: dict[str, Agent]) -> list[str]:
+def _check_entry(entry: dict, name: str, where: Callable[[str], str], seen: dict[str, Agent],
+                 hashes: bool = True) -> list[str]:
     """The problems of one entry; ``where(key)`` names the file, the line of ``key`` (the
     entry's when it is missing) and the agent."""
     problems = []
@@ -163,7 +167,7 @@ def _check_entry(entry: dict, name: str, where: Callable[[str], str], seen: dict
     elif name in seen:
         problems.append(f"{where('name')}: the name is used twice")
     digest = str(entry.get("password_hash") or "")
-    if "password" not in entry and not (digest.startswith(HASH_METHODS) and "$" in digest):
+    if hashes and "password" not in entry and not (digest.startswith(HASH_METHODS) and "$" in digest):
         problems.append(f"{where('password_hash')}: 'password_hash' is missing or not a password hash; "
                         f"make one with: {HASH_COMMAND}")
     targets = entry.get("targets")

@@ -36,7 +36,7 @@ from ivr.model.phases import Phase, TransferStatus
 from ivr.model.session import Session
 from ivr.model.targets import AGENT_POOL_HINT, LANGUAGE, SKILL, TARGET_FORMS, TARGET_HINT, AgentPool, target_kind
 
-from ..positions import at
+from ..positions import at, body, find
 from ..reader import Context, Reader, kind_name
 from ..schema_parts import integer, obj, ref, text
 from ..yamlpos import Y
@@ -142,7 +142,18 @@ class TransferKind(NodeKind[TransferNode]):
         message_taken(None, call, url, duration)
 
     def check(self, node: TransferNode, flow: Flow, ctx: Context) -> None:
-        if node.targets and not node.fallback and not any(target_kind(t) == "queue" for t in node.targets):
+        last = AgentPool.of(node.targets[-1]) if node.targets else None
+        if last is not None and not node.fallback:  # a pool with nothing after it
+            to = find(body(ctx, node), "to")
+            item = find(to, len(node.targets) - 1) if to is not None and isinstance(to.value, list) else to
+            who = "no agent" if last == AgentPool() else f"none of the {last.describe()}"
+            ctx.error(item.where if item is not None else at(ctx, node, "to"),
+                      f"when {who} is free, the caller has nowhere to go: transfer '{node.id}' names nothing after "
+                      "this agent pool",
+                      "agents sign out, step away or are on calls (then the built-in voicemail takes the call at "
+                      "once): add a target after the pool (a number, client:NAME or queue:NAME) or a 'fallback:' "
+                      "node such as a voicemail or a callback")
+        elif node.targets and not node.fallback and not any(target_kind(t) == "queue" for t in node.targets):
             ctx.warn(at(ctx, node, "to"), f"when nobody answers transfer '{node.id}', the caller is sent to voicemail",
                      "add a queue:NAME target or a 'fallback:' node if that is not what you want")
 
