@@ -585,8 +585,8 @@ def show(name: str, f: dict[str, float]) -> str:
             f"{f['refused_503']:.0f}), boards open {f['boards_open']:.0f}; {f['frames_per_stream_s']:.1f} frames per "
             f"stream-second (50 = real time); heard {f['heard']:.0f} of {f['spoken']:.0f} utterances, lag p50 "
             f"{f['lag_p50_s']:.2f} s, p95 {f['lag_p95_s']:.2f} s | capacity: {f['capacity_cpu_per_audio_s']:.3f} CPU s "
-            f"per audio s = {f['speaking_streams_per_core']:.1f} speaking streams per core (nan: recognition fell behind, "
-            f"heard {f['capacity_heard']:.0f} of {f['capacity_spoken']:.0f}), lag p50 "
+            f"per audio s = {f['speaking_streams_per_core']:.1f} speaking streams per core (nan: fewer than 9 in 10 "
+            f"heard or p95 lag over 2 s; heard {f['capacity_heard']:.0f} of {f['capacity_spoken']:.0f}), lag p50 "
             f"{f['capacity_lag_p50_s']:.2f} s, p95 {f['capacity_lag_p95_s']:.2f} s | memory (PSS, host): "
             f"{f['idle_mib']:.0f} MiB before the streams, {f['loaded_mib']:.0f} MiB with them open, "
             f"{f['mib_per_stream']:.2f} MiB per open stream")
