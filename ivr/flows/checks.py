@@ -28,7 +28,7 @@ from .nodes import KINDS
 from .nodes.base import LOOKUP_FOUND, FieldUse
 from .positions import at, body, find, in_text, node_where, ref_where, top_where
 from .reader import Context
-from .yamlpos import Y
+from .yamlpos import Y, parse_yaml
 
 __all__ = ["check_flow", "memory_languages_across"]
 
@@ -242,18 +242,23 @@ def _memory(flow: Flow, ctx: Context) -> None:
                      "a returning caller whose language was this one is already here; remove it")
 
 
-def memory_languages_across(flow: Flow, flows: dict[str, Flow]) -> list[Problem]:
+def memory_languages_across(flow: Flow, flows: dict[str, Flow], lines: list[str] | None = None) -> list[Problem]:
     """A returning caller's language is remembered as their last flow's ``language:``, as
     written (ko-KR); a ``memory.languages`` code leading (``goto``) to a flow that speaks
-    it under another code would never match."""
+    it under another code would never match. ``lines`` (the flow file's) place each
+    problem at its code; without them, at the memory block."""
     memory = flow.memory
     out: list[Problem] = []
     if memory is None:
         return out
+    written: Y | None = None
     for code, node_id in memory.languages.items():
         target = flows.get(getattr(flow.nodes.get(node_id), "flow", "") or "")
         if target is not None and target.language != code:
-            out.append(Problem(memory.where, f"the memory's languages send '{code}' to '{node_id}', a flow in "
+            if written is None and lines:
+                written = find(parse_yaml("\n".join(lines), flow.path, []), "memory", "languages")
+            where = written.key_where.get(code, memory.where) if written is not None else memory.where
+            out.append(Problem(where, f"the memory's languages send '{code}' to '{node_id}', a flow in "
                                f"{target.language}: callers of '{target.name}' are remembered in {target.language}, "
                                f"so '{code}' never matches", f"write it {target.language}: {node_id}"))
     return out

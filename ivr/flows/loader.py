@@ -172,7 +172,7 @@ def _check_across(out: Loaded) -> None:
             problems = list(KINDS.of(node).check_loaded(node, out.flows))
             out.problems.extend(problems)
             bad = bad or bool(problems)
-        problems = memory_languages_across(flow, out.flows)
+        problems = memory_languages_across(flow, out.flows, out.sources.get(flow.path))
         out.problems.extend(problems)
         bad = bad or bool(problems)
         for number in flow.numbers:

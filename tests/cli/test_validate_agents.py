@@ -272,7 +272,7 @@ def test_a_memory_language_must_be_written_as_the_flow_it_leads_to_speaks_it(tmp
     memory_line(tmp_path, languages="ko: korean")
     out = validate(".", cwd=tmp_path, code=1)
     assert problems(out) == [
-        "line.yaml:4:3: error: the memory's languages send 'ko' to 'korean', a flow in ko-KR: callers of "
+        "line.yaml:8:15: error: the memory's languages send 'ko' to 'korean', a flow in ko-KR: callers of "
         "'remembering-ko' are remembered in ko-KR, so 'ko' never matches",
     ]
     assert "    hint: write it ko-KR: korean" in out
