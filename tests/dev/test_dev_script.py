@@ -138,6 +138,27 @@ def test_the_demo_token_is_made_once_private_and_kept(tmp_path):
     assert run(TWILIO_AUTH_TOKEN="a-real-one") == "|"  # a real token: no demo token at all
 
 
+def test_the_demo_secret_key_is_made_once_private_and_kept(tmp_path):
+    """Console sign-ins that survive a restart and the caller memory of the demo line need a stable key."""
+    script = f'source ./dev; VENV={REPO / ".venv"}; demo_secret; echo "${{IVR_SECRET_KEY_FILE:-}}"'
+    env = {k: v for k, v in os.environ.items() if not k.startswith("IVR_SECRET_KEY")}
+    env["IVR_VAR_DIR"] = str(tmp_path / "var")
+
+    def run(**extra: str) -> str:
+        done = subprocess.run(["bash", "-c", script], cwd=REPO, env={**env, **extra}, capture_output=True, text=True,
+                              timeout=60)
+        assert done.returncode == 0, done.stderr
+        return done.stdout.strip()
+
+    key = Path(run())
+    assert key == tmp_path / "var" / "demo-secret-key"
+    assert stat.S_IMODE(key.stat().st_mode) == 0o600 and len(key.read_text().strip()) == 64
+    first = key.read_text()
+    run()
+    assert key.read_text() == first  # the same key at every start: sign-ins and remembered callers survive
+    assert run(IVR_SECRET_KEY="ops-own") == ""  # a key of the operator's: nothing made
+
+
 @pytest.mark.parametrize("installed, wanted, reinstalls", [
     ("run", "run", False), ("run", "demo", True), ("demo", "run", False), ("demo", "demo", False),
     ("test", "demo", False), ("demo", "test", True), ("", "demo", True)])
