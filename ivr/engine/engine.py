@@ -166,8 +166,10 @@ def _on_start(call: Call, event: CallStarted) -> None:
     flow = call.flow
     now = flow.hours.status(event.at) if flow.hours is not None else "open"
     if now == "holiday" and flow.holiday_start:
+        _memory.greet(call, event.memory, at_start=True, open_line=False)  # the notice, the call in the profile
         call.goto(flow.holiday_start)
     elif now != "open" and flow.after_hours:
+        _memory.greet(call, event.memory, at_start=True, open_line=False)
         call.goto(flow.after_hours)
     elif not _memory.greet(call, event.memory, at_start=True):  # a caller the line remembers
         call.goto(flow.start)

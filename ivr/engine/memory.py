@@ -36,10 +36,14 @@ from .call import Call
 __all__ = ["greet", "offer_again", "shortcut_answer", "chose", "spaced"]
 
 
-def greet(call: Call, profile: Mapping[str, Any] | None, at_start: bool) -> bool:
+def greet(call: Call, profile: Mapping[str, Any] | None, at_start: bool, open_line: bool = True) -> bool:
     """What the caller's memory changes at the start of ``call.flow``; True when the
     caller has been placed (a language's node, the start menu with the shortcut), False
-    when the call goes on to its start node as usual (after the notice, if any)."""
+    when the call goes on to its start node as usual (after the notice, if any).
+
+    Outside the line's hours (``open_line`` False) the call goes to the flow's closed
+    start whatever the profile says: a new caller still hears the notice and the call
+    still counts in their profile, but no shortcut into menus that are closed is offered."""
     settings = call.flow.memory
     if settings is None or not isinstance(profile, Mapping) or is_withheld(call.session.caller):
         return False
@@ -53,6 +57,11 @@ def greet(call: Call, profile: Mapping[str, Any] | None, at_start: bool) -> bool
         call.update(verified=True, slots={**call.session.slots, **got.verified_slots},
                     memory={**call.session.memory, "verified_before": True})
     language = call.language
+    if not open_line:
+        if not got.known and not call.session.memory.get("noticed"):
+            call.speak(settings.notice)
+            call.update(memory={**call.session.memory, "noticed": True})
+        return False
     if at_start and got.language and got.language != language and got.language in settings.languages:
         call.update(memory={**call.session.memory, "greeted": ""})  # the flow of that language greets them
         call.goto(settings.languages[got.language])

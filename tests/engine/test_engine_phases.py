@@ -27,7 +27,7 @@ def test_every_phase_equals_its_plain_word():
 
 def test_every_transfer_status_equals_twilios_word():
     assert [str(s) for s in TransferStatus] == ["answered", "declined", "busy", "no-answer", "failed", "canceled",
-                                                "completed", "timeout"]
+                                                "completed", "timeout", "unavailable"]
     assert TransferStatus.read("no-answer") is TransferStatus.NO_ANSWER
     assert TransferStatus.read("something new") is TransferStatus.FAILED
 
