@@ -90,7 +90,7 @@ def test_one_model_per_host_two_workers_on_redis(tmp_path: Path) -> None:
     flows = tmp_path / "flows"
     shutil.copytree(ROOT / "call_flows", flows)
     env = line_env(tmp_path, IVR_SECRET_KEY=SECRET, IVR_ADMIN_TOKEN=ADMIN, IVR_FLOWS_DIR=str(flows),
-                   IVR_STORE=f"redis://127.0.0.1:6379/0?prefix={prefix}", IVR_STREAM_SPEECH="true",
+                   IVR_VAR_DIR=str(tmp_path / "var"), IVR_STORE=f"redis://127.0.0.1:6379/0?prefix={prefix}", IVR_STREAM_SPEECH="true",
                    IVR_VOSK_MODELS=f"ko-KR={model}", PYTHONUNBUFFERED="1")
     port, log = free_port(), tmp_path / "gunicorn.log"
     base = f"http://127.0.0.1:{port}"

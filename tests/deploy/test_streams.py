@@ -122,7 +122,7 @@ def test_webhooks_and_speech_go_on_with_more_open_streams_than_threads(tmp_path:
         f" password_hash: '{generate_password_hash(f'pw-{i}', method='pbkdf2:sha256:1000')}'}}\n"
         for i in range(BOARDS)))
     env = line_env(tmp_path, IVR_SECRET_KEY=SECRET, IVR_FLOWS_DIR=str(flows), IVR_AGENTS_FILE=str(agents),
-                   IVR_STORE=f"redis://127.0.0.1:6379/0?prefix={prefix}", IVR_STREAM_SPEECH="true",
+                   IVR_VAR_DIR=str(tmp_path / "var"), IVR_STORE=f"redis://127.0.0.1:6379/0?prefix={prefix}", IVR_STREAM_SPEECH="true",
                    IVR_VOSK_MODELS=f"ko-KR={model}", IVR_MEDIA_SOCKETS="100", PYTHONUNBUFFERED="1")
     port, log = free_port(), tmp_path / "gunicorn.log"
     base = f"http://127.0.0.1:{port}"

@@ -17,7 +17,7 @@ ROOT = Path(__file__).resolve().parents[2]
 def _line(tmp_path: Path):
     flows = tmp_path / "flows"
     shutil.copytree(ROOT / "call_flows", flows)
-    app = create_app({"TWILIO_AUTH_TOKEN": "t", "IVR_STORE": f"sqlite:///{tmp_path}/c.sqlite3", "IVR_SECRET_KEY": "k",
+    app = create_app({"TWILIO_AUTH_TOKEN": "t", "IVR_VAR_DIR": str(tmp_path / "var"), "IVR_STORE": f"sqlite:///{tmp_path}/c.sqlite3", "IVR_SECRET_KEY": "k",
                       "IVR_FLOWS_DIR": str(flows), "IVR_AUDIO_DIR": str(ROOT / "audio"), "IVR_STREAM_SPEECH": "false"})
     return app, flows
 

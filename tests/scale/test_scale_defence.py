@@ -20,7 +20,7 @@ from ivr.web.services import services
 def make_app(tmp_path, flows_dir, store: str | None = None, **extra):
     return create_app({"TWILIO_AUTH_TOKEN": AUTH_TOKEN, "IVR_PUBLIC_URL": PUBLIC_URL, "IVR_ADMIN_TOKEN": ADMIN_TOKEN,
                        "IVR_FLOWS_DIR": str(flows_dir), "IVR_AUDIO_DIR": str(tmp_path),
-                       "IVR_STORE": store or f"sqlite:///{tmp_path}/calls.db", "IVR_STREAM_SPEECH": "false",
+                       "IVR_VAR_DIR": str(tmp_path / "var"), "IVR_STORE": store or f"sqlite:///{tmp_path}/calls.db", "IVR_STREAM_SPEECH": "false",
                        "IVR_SECRET_KEY": "scale-secret-key", **extra})
 
 

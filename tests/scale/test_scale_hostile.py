@@ -139,7 +139,7 @@ def line(tmp_path):
     audio = ROOT / "audio"
     app = create_app({"TWILIO_AUTH_TOKEN": AUTH_TOKEN, "IVR_PUBLIC_URL": PUBLIC_URL, "IVR_ADMIN_TOKEN": ADMIN_TOKEN,
                       "IVR_FLOWS_DIR": str(flows), "IVR_AUDIO_DIR": str(audio if audio.is_dir() else tmp_path),
-                      "IVR_STORE": f"sqlite:///{tmp_path}/calls.db", "IVR_STREAM_SPEECH": "false",
+                      "IVR_VAR_DIR": str(tmp_path / "var"), "IVR_STORE": f"sqlite:///{tmp_path}/calls.db", "IVR_STREAM_SPEECH": "false",
                       "IVR_SECRET_KEY": "k", "IVR_MAX_BODY_BYTES": str(MAX_BODY),
                       "IVR_FAILED_SIGNATURE_BLOCK": "5"})
     return app

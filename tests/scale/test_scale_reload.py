@@ -134,7 +134,7 @@ def test_admin_is_off_without_a_token(tmp_path, flows_dir):
     from ivr.web.app import create_app
 
     app = create_app({"TWILIO_AUTH_TOKEN": AUTH_TOKEN, "IVR_FLOWS_DIR": str(flows_dir),
-                      "IVR_AUDIO_DIR": str(tmp_path), "IVR_STORE": f"sqlite:///{tmp_path}/calls.db",
+                      "IVR_AUDIO_DIR": str(tmp_path), "IVR_VAR_DIR": str(tmp_path / "var"), "IVR_STORE": f"sqlite:///{tmp_path}/calls.db",
                       "IVR_ADMIN_TOKEN": ""})
     reply = app.test_client().post("/admin/reload", headers={"Authorization": "Bearer "})
     assert reply.status_code in (401, 403)
@@ -147,7 +147,7 @@ def test_the_file_watcher_reloads_a_changed_flow(tmp_path, flows_dir):
 
     app = create_app({"TWILIO_AUTH_TOKEN": AUTH_TOKEN, "IVR_PUBLIC_URL": PUBLIC_URL,
                       "IVR_FLOWS_DIR": str(flows_dir), "IVR_AUDIO_DIR": str(tmp_path),
-                      "IVR_STORE": f"sqlite:///{tmp_path}/calls.db", "IVR_STREAM_SPEECH": "false",
+                      "IVR_VAR_DIR": str(tmp_path / "var"), "IVR_STORE": f"sqlite:///{tmp_path}/calls.db", "IVR_STREAM_SPEECH": "false",
                       "IVR_WATCH_FLOWS": "1", "IVR_WATCH_INTERVAL": "0.1"})
     try:
         live = caller(FlaskTransport(app))

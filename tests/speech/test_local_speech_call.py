@@ -32,7 +32,7 @@ FRAME = 160
 
 @pytest.fixture()
 def line(tmp_path):
-    app = create_app({"TWILIO_AUTH_TOKEN": TOKEN, "TWILIO_ACCOUNT_SID": ACCOUNT, "IVR_STORE": f"sqlite:///{tmp_path}/c.sqlite3",
+    app = create_app({"TWILIO_AUTH_TOKEN": TOKEN, "TWILIO_ACCOUNT_SID": ACCOUNT, "IVR_VAR_DIR": str(tmp_path / "var"), "IVR_STORE": f"sqlite:///{tmp_path}/c.sqlite3",
                       "IVR_FLOWS_DIR": str(ROOT / "call_flows"), "IVR_AUDIO_DIR": str(ROOT / "audio"),
                       "IVR_PUBLIC_URL": "http://127.0.0.1:1"})  # fixed below, once the port is known
     server = make_server("127.0.0.1", 0, app, threaded=True)

@@ -63,7 +63,7 @@ def make_app(tmp_path: Path, clock: Clock | None = None, store: str = "", warm: 
     if not agents.exists():
         agents_file(agents)
     config = {"TWILIO_AUTH_TOKEN": TOKEN, "IVR_PUBLIC_URL": public,
-              "IVR_STORE": store or f"sqlite:///{tmp_path}/calls.sqlite3", "IVR_FLOWS_DIR": str(flows),
+              "IVR_VAR_DIR": str(tmp_path / "var"), "IVR_STORE": store or f"sqlite:///{tmp_path}/calls.sqlite3", "IVR_FLOWS_DIR": str(flows),
               "IVR_AUDIO_DIR": str(ROOT / "audio"), "IVR_STREAM_SPEECH": "false", "IVR_SECRET_KEY": "k",
               "IVR_AGENTS_FILE": str(agents)}
     if warm:

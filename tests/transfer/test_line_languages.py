@@ -193,7 +193,7 @@ def test_ops_change_a_message_in_the_flows_folder_and_the_next_call_hears_it(tmp
     flows.mkdir()
     (flows / "hangul.yaml").write_text(KOREAN, encoding="utf-8")
     app = create_app({"TWILIO_AUTH_TOKEN": TOKEN, "IVR_PUBLIC_URL": PUBLIC, "IVR_FLOWS_DIR": str(flows),
-                      "IVR_STORE": f"sqlite:///{tmp_path}/calls.sqlite3", "IVR_STREAM_SPEECH": "false",
+                      "IVR_VAR_DIR": str(tmp_path / "var"), "IVR_STORE": f"sqlite:///{tmp_path}/calls.sqlite3", "IVR_STREAM_SPEECH": "false",
                       "IVR_WATCH_FLOWS": "1", "IVR_WATCH_INTERVAL": "0.1", "IVR_SECRET_KEY": "k"})
 
     def silence_says(text: str) -> bool:

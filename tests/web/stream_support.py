@@ -11,6 +11,7 @@ import base64
 import contextlib
 import json
 import re
+import tempfile
 import threading
 import time
 import uuid
@@ -63,8 +64,9 @@ class Server:
         config = {"TWILIO_AUTH_TOKEN": TOKEN, "TWILIO_ACCOUNT_SID": ACCOUNT, "IVR_STORE": store_url,
                   "IVR_FLOWS_DIR": str(flows_dir), "IVR_AUDIO_DIR": str(ROOT / "audio"),
                   "IVR_PUBLIC_URL": "http://127.0.0.1:1"}
-        if var_dir is not None:
-            config["IVR_VAR_DIR"] = str(var_dir)
+        # the call records of a test's own (never the checkout's var/, where calls of earlier
+        # tests would make a caller a repeat caller)
+        config["IVR_VAR_DIR"] = str(var_dir if var_dir is not None else tempfile.mkdtemp(prefix="ivr-var-"))
         self.app = create_app(config)
         self.http = make_server("127.0.0.1", 0, self.app, threaded=True)
         self.port = self.http.server_port
