@@ -3,6 +3,8 @@ never decides the current offer, a lost call end does not leave an agent busy fo
 and an agent rung directly (not through a pool) is busy while it rings."""
 from __future__ import annotations
 
+import uuid
+
 from handoff_line import (
     Clock,
     _path,
@@ -118,7 +120,8 @@ def test_when_presence_cannot_be_saved_agents_still_sign_in_and_a_pooled_caller_
 def test_a_caller_who_hangs_up_while_a_pooled_agent_rings_frees_the_agent_and_stops_the_phone(tmp_path, api):
     clock = Clock()
     app = make_app(tmp_path, clock)
-    leg_created(api, ["CAleg1"])
+    leg = f"CA{uuid.uuid4().hex}"  # this test's own leg: hold sweeps of earlier tests' apps may still cancel theirs
+    leg_created(api, [leg])
     call_updates_ok(api)
     sign_in(app, clock, "sam")
     call = caller(app)
@@ -129,4 +132,4 @@ def test_a_caller_who_hangs_up_while_a_pooled_agent_rings_frees_the_agent_and_st
     call.hang_up()
     settled(app)
     assert presence(app)["sam"] == "available"
-    assert [body["Status"] for url, body in updates(api) if url.endswith("/Calls/CAleg1.json")] == [["canceled"]]
+    assert [body["Status"] for url, body in updates(api) if url.endswith(f"/Calls/{leg}.json")] == [["canceled"]]

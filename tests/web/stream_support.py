@@ -105,18 +105,22 @@ class Twilio:
                  json={"sid": "CA0", "status": "in-progress"}, status=200)
         rsps.add(responses.POST, re.compile(r"https://api\.twilio\.com/.*/Calls\.json"),
                  json={"sid": "CAagent", "status": "queued"}, status=201)  # agent legs
-        self.followed = 0
+        self.followed: dict[str, int] = {}  # per call: how many of its redirects were carried out
 
-    def redirects(self) -> list[str]:
-        """The URLs our server redirected the call to, in order."""
+    def redirects(self, call_sid: str = "") -> list[str]:
+        """The URLs our server redirected the call to, in order (only ``call_sid``'s when
+        given: background work of an earlier test's server may still redirect its calls)."""
+        own = f"/Calls/{call_sid}.json" if call_sid else "/Calls/"
         return [parse_qs(c.request.body)["Url"][0] for c in self.rsps.calls
-                if "/Calls/" in c.request.url and c.request.method == "POST" and "Url=" in (c.request.body or "")]
+                if own in c.request.url and c.request.method == "POST" and "Url=" in (c.request.body or "")]
 
     def follow(self, call: Caller, timeout: float = 20.0) -> str:
         """Wait for the server's next redirect of the call and carry it out, as Twilio does."""
-        wait_for(lambda: len(self.redirects()) > self.followed, timeout, "a redirect of the call")
-        url = self.redirects()[self.followed]
-        self.followed += 1
+        sid = call.params["CallSid"]
+        done = self.followed.get(sid, 0)
+        wait_for(lambda: len(self.redirects(sid)) > done, timeout, "a redirect of the call")
+        url = self.redirects(sid)[done]
+        self.followed[sid] = done + 1
         call.update(url)
         return urlsplit(url).path + "?" + urlsplit(url).query
 

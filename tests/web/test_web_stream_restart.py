@@ -153,7 +153,7 @@ def test_sockets_the_call_does_not_want_are_closed_with_a_reason(server, twilio,
         media.play(audio("order_status"))  # frames after the stop are not heard
     assert media.closed_by_server()
     wait_for(lambda: not server.live(sid).streaming, what="the stream to be down")
-    assert twilio.redirects() == []  # a stream that stopped is not restarted mid-prompt
+    assert twilio.redirects(sid) == []  # a stream that stopped is not restarted mid-prompt
 
     call.hang_up()
     after_the_end = MediaStream(server.port, parameters, sid)
@@ -181,7 +181,7 @@ def test_a_call_whose_streams_keep_dropping_is_heard_by_twilio_after_the_last(se
         if n < MAX_STREAMS:
             twilio.follow(call)  # the prompt again, with the next stream
     wait_for(lambda: not server.live(call.params["CallSid"]).streaming, what="the last stream to be down")
-    assert len(twilio.redirects()) == MAX_STREAMS - 1  # no redirect after the last stream dropped
+    assert len(twilio.redirects(call.params["CallSid"])) == MAX_STREAMS - 1  # no redirect after the last stream dropped
     assert any("that was the call's last" in r.getMessage() for r in caplog.records)
 
     call.say("주문 상태")  # Twilio's recogniser hears the caller

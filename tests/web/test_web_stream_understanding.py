@@ -104,7 +104,7 @@ def test_a_date_said_aloud_fills_a_date_slot_through_twilios_recogniser(tmp_path
             assert len(call.streams) == 1  # and no other stream was started
             media.say("hours")  # our recogniser stays out of this prompt: nothing is delivered
             media.silence(1.0)
-            assert twilio.redirects() == []
+            assert twilio.redirects(call.params["CallSid"]) == []
             call.say("삼월 삼일")
             day = server.live(call.params["CallSid"]).session.slots.get("day", "")
             assert day.endswith("-03-03"), (day, call.transcript)  # March 3rd, the next one to come
@@ -124,12 +124,12 @@ def words_only(uid: str) -> bytes:
 def acted_on_after(media: MediaStream, twilio: Twilio, uid: str, pause: float, wait: float) -> bool:
     """The caller says ``uid`` then is silent for ``pause`` seconds, and the line sends
     nothing more for ``wait`` seconds: was the answer acted on (the call redirected)?"""
-    before = len(twilio.redirects())
+    before = len(twilio.redirects(media.call_sid))
     media.silence(0.3)
     media.play(words_only(uid))
     media.silence(pause)
     try:
-        wait_for(lambda: len(twilio.redirects()) > before, wait)
+        wait_for(lambda: len(twilio.redirects(media.call_sid)) > before, wait)
     except AssertionError:
         return False
     return True
@@ -142,7 +142,7 @@ def test_a_yes_no_answer_is_acted_on_after_a_shorter_silence_than_a_digit_string
     assert call.heard("주문 번호"), call.transcript
     assert not acted_on_after(media, twilio, "digits_502", 0.45, 3.0)  # the caller may read on
     media.silence(0.5)  # ... they do not: now it is acted on
-    wait_for(lambda: twilio.redirects(), what="the digits to be acted on")
+    wait_for(lambda: twilio.redirects(call.params["CallSid"]), what="the digits to be acted on")
     twilio.follow(call)
     media.stop()
 
