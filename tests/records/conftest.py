@@ -8,9 +8,7 @@ PostgreSQL half skips with a reason when no server answers; with ``CI=true`` it 
 """
 from __future__ import annotations
 
-import os
 import sys
-import uuid
 from pathlib import Path
 
 import pytest
@@ -19,37 +17,14 @@ for _path in (Path(__file__).resolve().parents[2], Path(__file__).resolve().pare
     if str(_path) not in sys.path:
         sys.path.insert(0, str(_path))
 
+from databases import records_at  # noqa: E402
+
 from ivr.records import open_records  # noqa: E402
-
-POSTGRES_URL = os.environ.get("IVR_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
-
-
-def _postgres():
-    import psycopg
-
-    try:
-        return psycopg.connect(POSTGRES_URL, autocommit=True, connect_timeout=3)
-    except psycopg.OperationalError as exc:
-        reason = f"PostgreSQL is not reachable at {POSTGRES_URL}: {exc}".strip()
-        if os.environ.get("CI", "").strip().lower() in ("true", "1", "yes"):
-            pytest.fail(f"{reason} CI=true, so the PostgreSQL tests must run.", pytrace=False)
-        pytest.skip(reason)
-
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 def records_url(request, tmp_path):
     """The URL of an empty records database of this test's own."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path}/records.sqlite3"
-        return
-    admin = _postgres()
-    schema = f"ivrtest_{uuid.uuid4().hex[:12]}"
-    admin.execute(f'CREATE SCHEMA "{schema}"')
-    try:
-        yield f"{POSTGRES_URL}?options=-csearch_path%3D{schema}"
-    finally:
-        admin.execute(f'DROP SCHEMA "{schema}" CASCADE')
-        admin.close()
+    yield from records_at(request.param, tmp_path)
 
 
 @pytest.fixture

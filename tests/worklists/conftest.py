@@ -14,6 +14,7 @@ for _path in (Path(__file__).resolve().parent, Path(__file__).resolve().parents[
     if str(_path) not in sys.path:
         sys.path.insert(0, str(_path))
 
+from databases import records_at  # noqa: E402
 from worklist_support import WorkLine, make_app  # noqa: E402
 
 from ivr.web.services import services  # noqa: E402
@@ -36,31 +37,9 @@ def work(tmp_path, api):
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 def records_url(request, tmp_path):
-    """The URL of an empty records database of this test's own: a SQLite file, and a schema
-    of its own on the real PostgreSQL (``IVR_TEST_POSTGRES_URL``; skipped when none
-    answers, failed with CI=true)."""
-    import os
-    import uuid
-
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path}/records.sqlite3"
-        return
-    import psycopg
-
-    base = os.environ.get("IVR_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
-    try:
-        admin = psycopg.connect(base, autocommit=True, connect_timeout=3)
-    except psycopg.OperationalError as exc:
-        if os.environ.get("CI", "").strip().lower() in ("true", "1", "yes"):
-            pytest.fail(f"PostgreSQL is not reachable at {base}: {exc}")
-        pytest.skip(f"PostgreSQL is not reachable at {base}: {exc}")
-    schema = f"ivrwork_{uuid.uuid4().hex[:12]}"
-    admin.execute(f'CREATE SCHEMA "{schema}"')
-    try:
-        yield f"{base}?options=-csearch_path%3D{schema}"
-    finally:
-        admin.execute(f'DROP SCHEMA "{schema}" CASCADE')
-        admin.close()
+    """The URL of an empty records database of this test's own (SQLite, or a schema of its
+    own on the real PostgreSQL)."""
+    yield from records_at(request.param, tmp_path)
 
 
 @pytest.fixture
