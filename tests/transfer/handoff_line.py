@@ -75,10 +75,17 @@ def make_app(tmp_path: Path, warm: bool, flow: str = FLOW, clock: Clock | None =
         f"  - name: {name}\n    display_name: {name.title()}\n"
         f"    password_hash: \"{generate_password_hash(PASSWORD)}\"\n    targets: [\"client:{name}\"]\n"
         for name in ("sam", "ann")))
+    return serve(tmp_path, flows, agents, warm=warm, clock=clock, public=public, store=store)
+
+
+def serve(tmp_path: Path, flows: Path, agents: Path, *, warm: bool, clock: Clock | None = None, public: str = PUBLIC,
+          store: str = ""):
+    """The line of ``flows`` with the console's agents in ``agents``, on a store and records
+    of the test's own; ``warm``: warm transfer through the (mocked) REST API, retried at once."""
     config = {"TWILIO_AUTH_TOKEN": TOKEN, "IVR_PUBLIC_URL": public,
-              "IVR_VAR_DIR": str(tmp_path / "var"), "IVR_STORE": store or f"sqlite:///{tmp_path}/calls.sqlite3", "IVR_FLOWS_DIR": str(flows),
-              "IVR_AUDIO_DIR": str(ROOT / "audio"), "IVR_STREAM_SPEECH": "false", "IVR_SECRET_KEY": "k",
-              "IVR_AGENTS_FILE": str(agents)}
+              "IVR_VAR_DIR": str(tmp_path / "var"), "IVR_STORE": store or f"sqlite:///{tmp_path}/calls.sqlite3",
+              "IVR_FLOWS_DIR": str(flows), "IVR_AUDIO_DIR": str(ROOT / "audio"), "IVR_STREAM_SPEECH": "false",
+              "IVR_SECRET_KEY": "k", "IVR_AGENTS_FILE": str(agents)}
     if warm:
         config["TWILIO_ACCOUNT_SID"] = ACCOUNT
     app = create_app(config)

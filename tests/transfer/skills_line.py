@@ -6,10 +6,9 @@ from __future__ import annotations
 from datetime import timedelta
 from pathlib import Path
 
-from handoff_line import ACCOUNT, PUBLIC, ROOT, TOKEN, Clock, console, created_legs
+from handoff_line import PUBLIC, Clock, console, created_legs, serve
 from werkzeug.security import generate_password_hash
 
-from ivr import create_app
 from ivr.web.services import services
 
 FLOW = """
@@ -62,17 +61,7 @@ def make_app(tmp_path: Path, clock: Clock | None = None, store: str = "", warm: 
     agents = tmp_path / "agents.yaml"
     if not agents.exists():
         agents_file(agents)
-    config = {"TWILIO_AUTH_TOKEN": TOKEN, "IVR_PUBLIC_URL": public,
-              "IVR_VAR_DIR": str(tmp_path / "var"), "IVR_STORE": store or f"sqlite:///{tmp_path}/calls.sqlite3", "IVR_FLOWS_DIR": str(flows),
-              "IVR_AUDIO_DIR": str(ROOT / "audio"), "IVR_STREAM_SPEECH": "false", "IVR_SECRET_KEY": "k",
-              "IVR_AGENTS_FILE": str(agents)}
-    if warm:
-        config["TWILIO_ACCOUNT_SID"] = ACCOUNT
-    app = create_app(config)
-    services(app).clock = clock or Clock()
-    if warm:
-        services(app).warm.rest.sleep = lambda s: None
-    return app
+    return serve(tmp_path, flows, agents, warm=warm, clock=clock, public=public, store=store)
 
 
 def sign_in(app, clock: Clock, *names: str, gap: float = 5.0):
