@@ -133,7 +133,7 @@ class SQLiteStore(SessionStore):
         self.finished_ttl = finished_ttl
         self._swept = 0.0
         self._local = _per_thread()
-        self._all: list[sqlite3.Connection] = []
+        self._all: list[tuple[sqlite3.Connection, threading.RLock]] = []  # every thread's, with its in-use lock
         self._all_lock = threading.Lock()
         self._bus: LocalBus | None = None
         self._shared: SQLiteShared | None = None
@@ -166,14 +166,19 @@ class SQLiteStore(SessionStore):
                 db.execute("PRAGMA journal_mode = WAL")
             db.execute("PRAGMA synchronous = NORMAL")
             self._local.db = db
+            self._local.busy = threading.RLock()
             with self._all_lock:
-                self._all.append(db)
+                self._all.append((db, self._local.busy))
         return db
 
     @contextmanager
     def _db(self) -> Iterator[sqlite3.Connection]:
+        db = self._connect()
         try:
-            yield self._connect()
+            with self._local.busy:  # close() from another thread waits until this use is over
+                if self._closed:
+                    raise RuntimeError("the session store is closed")
+                yield db
         except sqlite3.OperationalError as exc:
             if any(word in str(exc).lower() for word in _TRANSIENT):
                 raise StoreUnavailable(f"SQLite store {self.path}: {exc}") from exc
@@ -368,8 +373,7 @@ class SQLiteStore(SessionStore):
             self._pid = os.getpid()
             self._local = _per_thread()
         if not inherited:  # a connection made by the parent is left to the parent
-            for db in connections:
-                db.close()
+            _close_all(connections)
 
     def _forget(self) -> None:
         with self._all_lock:
@@ -382,11 +386,18 @@ class SQLiteStore(SessionStore):
         self._closed = True
         with self._all_lock:
             connections, self._all = self._all, []
-        for db in connections:
-            db.close()
+        _close_all(connections)
 
     def __repr__(self) -> str:
         return f"SQLiteStore({self.path!r})"
+
+
+def _close_all(connections: list[tuple[sqlite3.Connection, threading.RLock]]) -> None:
+    """Close each connection once its thread is done with it: sqlite3 crashes the process
+    when a connection is closed under a statement another thread is running."""
+    for db, busy in connections:
+        with busy:
+            db.close()
 
 
 class SQLiteShared(Shared):

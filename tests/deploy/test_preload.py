@@ -168,7 +168,7 @@ def test_a_sqlite_store_is_used_again_after_release(tmp_path: Path) -> None:
         other = threading.Thread(target=lambda: seen.append(store.save("CA2", {"flow": "demo"}, None)))
         other.start()
         other.join()
-        opened = list(store._all)
+        opened = [db for db, _ in store._all]
         assert len(opened) == 2
         store.release()
         assert store._all == []
