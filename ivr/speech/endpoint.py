@@ -111,10 +111,20 @@ _MIN_MARGIN = 6.0  # dB a frame must stand above the floor to count as speech
 _SHARE = 0.35  # of the way from the floor to the utterance's loudest frame
 _RECENT = 50  # frames (1 s): the line's level lately, for noise that starts with the words
 _UNDER_WORDS = 12.0  # dB under the utterance's loudest frame that still counts as quiet
+#: A frame louder than this is never "still" (``QuietMeter.still_ms``), whatever the line's
+#: floor: telephone speech sits around -30 to -15 dBFS, a quiet line's noise under -50.
+_STILL_CEILING = -45.0
 
 
 class QuietMeter:
-    """Feed the caller's 16-bit PCM; ``quiet_ms`` is how long they have been quiet."""
+    """Feed the caller's 16-bit PCM; ``quiet_ms`` is how long they have been quiet.
+
+    ``still_ms`` is the stricter measure the recogniser uses to leave audio out of the
+    decoder (``recognizer.CallRecognizer``): how long every frame has stayed within
+    ``_MIN_MARGIN`` of the line's noise floor and under ``_STILL_CEILING``, whatever the
+    utterance before was. Soft speech counts as quiet after loud words (``quiet_ms``, to
+    end an utterance) but never as still.
+    """
 
     def __init__(self, sample_rate: int) -> None:
         self._frame_bytes = 2 * sample_rate * _FRAME_MS // 1000
@@ -122,6 +132,8 @@ class QuietMeter:
         self._levels: deque[float] = deque(maxlen=_FLOOR_WINDOW)
         self._loudest = _LOWEST_FLOOR
         self.quiet_ms = 0
+        self.still_ms = 0
+        self.sounds = 0  # frames so far that were not still (whatever the line's history)
 
     def feed(self, pcm: bytes) -> None:
         self._pending += pcm
@@ -144,6 +156,10 @@ class QuietMeter:
         line = recent[int(_FLOOR_PERCENTILE * (len(recent) - 1))]  # noise that came with the words
         threshold = max(threshold, min(line + _MIN_MARGIN, self._loudest - _UNDER_WORDS))
         self.quiet_ms = self.quiet_ms + _FRAME_MS if level < threshold else 0
+        hushed = level < min(floor + _MIN_MARGIN, _STILL_CEILING)
+        self.sounds += not hushed
+        still = hushed and len(ordered) > _RECENT  # a second of the line first, to know its floor
+        self.still_ms = self.still_ms + _FRAME_MS if still else 0
 
 
 def _level(pcm: bytes | bytearray) -> float:

