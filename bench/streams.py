@@ -342,6 +342,7 @@ class Streams:
     stream_seconds: float = 0.0
     boards_open: int = 0
     spoken: dict[str, list[float]] = field(default_factory=dict)  # CallSid -> ends of its utterances (epoch)
+    cut: dict[str, float] = field(default_factory=dict)  # CallSid -> when its stream stopped mid-utterance
 
 
 class Talk:
@@ -350,21 +351,22 @@ class Talk:
     def __init__(self, utterances: list[bytes], pause: float, first: float) -> None:
         self.utterances, self.pause, self.first = utterances, pause, first
 
-    def frames(self, k: int) -> Iterator[tuple[bytes, bool]]:
-        """20 ms frames from the start of the stream, each with whether it ends an utterance."""
+    def frames(self, k: int) -> Iterator[tuple[bytes, str]]:
+        """20 ms frames from the start of the stream, each with what it is: ``words``,
+        ``end`` (the last frame of an utterance) or ``""`` (silence)."""
         silence = b"\xff" * FRAME
         for _ in range(int(self.first / 0.02)):
-            yield silence, False
+            yield silence, ""
         i = 0
         while True:
             if self.utterances:
                 words = self.utterances[(k + i) % len(self.utterances)]
                 last = (len(words) - 1) // FRAME * FRAME
                 for at in range(0, len(words), FRAME):
-                    yield words[at:at + FRAME].ljust(FRAME, b"\xff"), at == last
+                    yield words[at:at + FRAME].ljust(FRAME, b"\xff"), "end" if at == last else "words"
                 i += 1
             for _ in range(max(1, int(self.pause / 0.02))):
-                yield silence, False
+                yield silence, ""
 
 
 async def one_stream(port: int, sid: str, params: dict[str, str], talk: Talk | None, k: int, until: list[float],
@@ -391,16 +393,18 @@ async def one_stream(port: int, sid: str, params: dict[str, str], talk: Talk | N
     try:
         await ws.send(json.dumps({"event": "connected", "protocol": "Call", "version": "1.0.0"}))
         await ws.send(start_text(sid, params))
-        for n, (frame, ends_words) in enumerate((talk or Talk([], 3600.0, 0.0)).frames(k)):
+        for n, (frame, what) in enumerate((talk or Talk([], 3600.0, 0.0)).frames(k)):
             due = began + n * 0.02
             now = time.time()
             if now >= until[0]:
+                if what == "words":  # stopped mid-utterance: what the server makes of it is no answer's lag
+                    report.cut[sid] = now
                 return
             if due > now:
                 await asyncio.sleep(due - now)
             await ws.send(media_text(sid, n, frame))
             report.frames += 1
-            if ends_words:
+            if what == "end":
                 report.spoken.setdefault(sid, []).append(time.time())
     except ConnectionClosed:
         report.closed_early += 1
@@ -457,12 +461,17 @@ def hold(port: int, calls: list[tuple[str, dict[str, str]]], talkers: int, cooki
     asyncio.run(main())
 
 
-def lags(log: Path, offset: int, spoken: dict[str, list[float]]) -> list[float]:
-    """Seconds from the end of each utterance to the log line that says the server heard that caller."""
+def lags(log: Path, offset: int, spoken: dict[str, list[float]], cut: dict[str, float] | None = None) -> list[float]:
+    """Seconds from the end of each utterance to the log line that says the server heard that caller.
+    A line after a stream was stopped mid-utterance (``cut``) is that unfinished utterance, flushed
+    by the stop: it is not counted against the utterance before it."""
     found: list[float] = []
+    cut = cut or {}
     text = log.read_bytes()[offset:].decode("utf-8", "replace")
     for stamp, sid in HEARD.findall(text):
         when = datetime.strptime(stamp, "%Y-%m-%d %H:%M:%S,%f").timestamp()
+        if sid in cut and when >= cut[sid]:
+            continue
         ends = [e for e in spoken.get(sid, []) if e <= when + 0.02]
         if ends:
             found.append(when - max(ends))
@@ -512,7 +521,7 @@ def measure(server: Server, args: argparse.Namespace) -> Result:
     until[0] = time.time()
     holder.join(60)
     time.sleep(5)
-    result.lag = lags(server.log, offset, result.streams.spoken)
+    result.lag = lags(server.log, offset, result.streams.spoken, result.streams.cut)
     time.sleep(3)  # the threads model frees the threads of the closed sockets
 
     talkers = korean_calls(server.base, args.capacity)
@@ -528,7 +537,7 @@ def measure(server: Server, args: argparse.Namespace) -> Result:
     holder.join(60)
     result.capacity_cpu = server.cpu() - cpu
     time.sleep(5)  # results of the last utterances are logged after their streams stopped
-    result.capacity_lag = lags(server.log, offset, result.capacity.spoken)
+    result.capacity_lag = lags(server.log, offset, result.capacity.spoken, result.capacity.cut)
     return result
 
 

@@ -43,6 +43,7 @@ from typing import Any
 from flask import (
     Blueprint,
     Flask,
+    Request,
     Response,
     abort,
     current_app,
@@ -55,6 +56,8 @@ from flask import (
     stream_with_context,
     url_for,
 )
+from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
+from itsdangerous import URLSafeTimedSerializer
 
 from ivr.model.context import build_context
 from ivr.settings import Settings
@@ -76,7 +79,31 @@ SAFE_EVENT_FIELDS = ("status", "target", "attempt", "by", "outcome", "reason", "
 CSP = "default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'"
 
 
+class CookieSessions(SecureCookieSessionInterface):
+    """Flask's signed-cookie sessions, without their cost on requests that carry no cookie.
+
+    Flask builds a signing serializer on every request before it looks for the cookie;
+    Twilio's webhooks, media sockets and health checks never carry one (the cookie's path
+    is ``/console``). Here a request without the cookie gets an empty session at once, and
+    the serializer is made once per set of keys."""
+
+    def __init__(self) -> None:
+        self._signer: tuple[tuple[object, ...], URLSafeTimedSerializer | None] | None = None
+
+    def get_signing_serializer(self, app: Flask) -> URLSafeTimedSerializer | None:
+        keys = (app.secret_key, *(app.config.get("SECRET_KEY_FALLBACKS") or ()))
+        if self._signer is None or self._signer[0] != keys:
+            self._signer = (keys, super().get_signing_serializer(app))
+        return self._signer[1]
+
+    def open_session(self, app: Flask, request: Request) -> SecureCookieSession | None:
+        if app.secret_key and not request.cookies.get(self.get_cookie_name(app)):
+            return self.session_class()
+        return super().open_session(app, request)
+
+
 def init_app(app: Flask, settings: Settings) -> None:
+    app.session_interface = CookieSessions()
     app.config.update(SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax", SESSION_COOKIE_PATH="/console",
                       SESSION_COOKIE_SECURE=settings.public_url.startswith("https://"))
     app.config.setdefault("IVR_CONSOLE_HEARTBEAT", 15.0)
@@ -460,11 +487,8 @@ def _caller_history(number: str | None, call_sid: str) -> list[dict[str, Any]] |
     keeper = services().keeper
     if keeper is None:
         return None
-    from ivr.records.memory import caller_key
-
     try:
-        key = caller_key(number, keeper.memory_secret) if number is not None else keeper.memory.key_of_call(call_sid)
-        return keeper.memory.history(key, limit=10, before=call_sid)
+        return keeper.history(number, call_sid)  # off the worker's loop (ivr.records.native)
     except Exception as exc:  # the history is a help; a records outage must not hide the call
         log.warning("console: the earlier calls of %s could not be read (%s)", call_sid, type(exc).__name__)
         return None
