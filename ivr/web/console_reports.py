@@ -10,26 +10,31 @@ Signed-in agents only (the console's blueprint; the agents file has no roles, an
 figures hold no caller's number or words). ``from`` and ``to`` are UTC days, both
 included (the report's window is [from 00:00, to + 1 day 00:00) UTC); by default the
 last 30 days. Every figure comes from ``ivr.records`` (the same queries as ``ivr
-report``); the heat map is drawn by Graphviz from plain numbers (``ivr.flows.graph``).
+report``), read through ``ivr.records.native`` (off a gevent worker's loop); the heat
+map is drawn by Graphviz from plain numbers (``ivr.flows.graph``).
 """
 from __future__ import annotations
 
 import logging
 import subprocess
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flask import Flask, Response, abort, render_template, request
 from markupsafe import Markup
 
 from ivr.flows import graph
 from ivr.model.flow import Flow
+from ivr.records import native
 from ivr.records.pictures import Heat, csat_scores, daily, heat
 from ivr.records.record import REASON_KINDS
 
 from .charts import Series, bars, rates_over_days
 from .console import bp
 from .services import services
+
+if TYPE_CHECKING:
+    from ivr.records import Records
 
 __all__ = ["init_app", "heat_figures", "heat_svg"]
 
@@ -91,18 +96,27 @@ def _flow_choice() -> tuple[list[str], str]:
     return names, chosen or (names[0] if names else "*")
 
 
+def _figures(records: Records, start: datetime, end: datetime, flow: str | None) -> tuple[
+        dict[str, Any], list[dict[str, Any]], dict[int, int], Heat | None]:
+    """The page's figures, read in one go: the report, the days, the scores, the heat."""
+    figures = records.report(since=start, until=end, flow=flow)
+    with records.engine.connect() as conn:
+        return (figures, daily(conn, start, end, flow), csat_scores(conn, start, end, flow),
+                heat(conn, flow, start, end) if flow else None)
+
+
+def _heat_of(records: Records, flow: str, start: datetime, end: datetime) -> Heat:
+    with records.engine.connect() as conn:
+        return heat(conn, flow, start, end)
+
+
 @bp.get("/reports")
 def reports():
     names, chosen = _flow_choice()
     since, until = _period()
     start, end = _bounds(since, until)
     flow_filter = None if chosen == "*" else chosen
-    records = _records()
-    figures = records.report(since=start, until=end, flow=flow_filter)
-    with records.engine.connect() as conn:
-        days = daily(conn, start, end, flow_filter)
-        scores = csat_scores(conn, start, end, flow_filter)
-        found = heat(conn, flow_filter, start, end) if flow_filter else None
+    figures, days, scores, found = native.run(_figures, _records(), start, end, flow_filter)
     charts = {
         "days": rates_over_days("chart-days", "Containment and abandonment", [d["day"] for d in days], [
             Series("contained", "#1a8f5a", [d["containment_rate"] for d in days]),
@@ -137,8 +151,7 @@ def heat_map_svg():
         abort(400, "A heat map is of one flow: choose it with ?flow=NAME.")
     since, until = _period()
     start, end = _bounds(since, until)
-    with _records().engine.connect() as conn:
-        found = heat(conn, chosen, start, end)
+    found = native.run(_heat_of, _records(), chosen, start, end)
     try:
         svg = heat_svg(services().library.flows[chosen], found, f"{since} to {until}")
     except graph.GraphvizMissing as exc:

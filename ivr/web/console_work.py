@@ -18,7 +18,8 @@ Twilio webhooks (signed like every other):
 
 Every signed-in agent sees the worklists (the agents file has no roles): a voicemail or a
 callback is work for whoever is free. The caller's number is on these pages and nowhere
-else: not in the log, not in the notification.
+else: not in the log, not in the notification. The worklists are read and written
+through ``ivr.records.native`` (off a gevent worker's loop).
 """
 from __future__ import annotations
 
@@ -28,6 +29,7 @@ from typing import Any
 from flask import Blueprint, Flask, Response, abort, current_app, flash, g, redirect, render_template, request, url_for
 
 from ivr import twiml
+from ivr.records import native
 from ivr.records.worklists import WorkItem, Worklists, outcome_of_dial
 
 from .console import bp
@@ -84,15 +86,15 @@ def _desk_or_503() -> WorklistDesk:
 def voicemails():
     work = _desk_or_503()
     show = "done" if request.args.get("show") == "done" else "open"
-    items = work.worklists.items("voicemail", show)
+    items = native.run(work.worklists.items, "voicemail", show)
     return render_template("console/voicemails.html", items=items, show=show,
-                           counts=work.worklists.counts(services().now()))
+                           counts=native.run(work.worklists.counts, services().now()))
 
 
 @bp.get("/work/voicemails/<int:item_id>/audio")
 def voicemail_audio(item_id: int):
     work = _desk_or_503()
-    item = work.worklists.get(item_id)
+    item = native.run(work.worklists.get, item_id)
     if item is None or item.kind != "voicemail" or not item.recording_url:
         abort(404, "No such voicemail.")
     try:
@@ -110,12 +112,12 @@ def callbacks():
     work = _desk_or_503()
     show = "done" if request.args.get("show") == "done" else "open"
     now = services().now()
-    items = work.worklists.items("callback", show)
+    items = native.run(work.worklists.items, "callback", show)
     if show == "open":  # overdue first (longest overdue at the top), then by due time
         items.sort(key=lambda i: (not i.overdue(now), i.due_at or i.created_at))
     agent = g.get("agent")
     return render_template("console/callbacks.html", items=items, show=show, now=now,
-                           counts=work.worklists.counts(now),
+                           counts=native.run(work.worklists.counts, now),
                            ring_on=dialable_target(agent.targets) if agent else "",
                            can_call=work.rest is not None)
 
@@ -123,10 +125,10 @@ def callbacks():
 @bp.post("/work/items/<int:item_id>/done")
 def item_done(item_id: int):
     work = _desk_or_503()
-    item = work.worklists.get(item_id)
+    item = native.run(work.worklists.get, item_id)
     if item is None:
         abort(404, "No such item.")
-    if work.worklists.mark_done(item_id, g.agent.name, services().now()):
+    if native.run(work.worklists.mark_done, item_id, g.agent.name, services().now()):
         flash(f"Marked done: the {item.kind} of {item.created_at:%d %b %H:%M}.")
     else:
         flash(f"That {item.kind} was done already.")
@@ -136,7 +138,7 @@ def item_done(item_id: int):
 @bp.post("/work/callbacks/<int:item_id>/call")
 def call_back(item_id: int):
     work = _desk_or_503()
-    item = work.worklists.get(item_id)
+    item = native.run(work.worklists.get, item_id)
     if item is None or item.kind != "callback":
         abort(404, "No such callback.")
     try:
@@ -157,7 +159,7 @@ def _list_of(item: WorkItem) -> str:
 def _item() -> WorkItem | None:
     work = desk()
     value = request.args.get("item", "")
-    return work.worklists.get(int(value)) if work is not None and value.isdigit() else None
+    return native.run(work.worklists.get, int(value)) if work is not None and value.isdigit() else None
 
 
 def _voice(item: WorkItem | None) -> twiml.Voice:
@@ -201,7 +203,7 @@ def callback_dialed() -> Response:
     work, sid = desk(), request.form.get("CallSid", "")
     outcome = outcome_of_dial(request.form.get("DialCallStatus", ""))
     if work is not None and sid:
-        work.worklists.attempt_ended(sid, outcome)
+        native.run(work.worklists.attempt_ended, sid, outcome)
     voice = _agents(_item())
     said = {"reached": "call_back_ended", "busy": "call_back_busy", "no-answer": "call_back_no_answer"}
     return xml(twiml.simple(voice.text(said.get(outcome, "call_back_failed")), hangup=True, voice=voice))
@@ -215,7 +217,7 @@ def callback_status() -> Response:
         # the agent never answered: no caller was dialled. Answered and ended: the caller's
         # leg reported already (kept); if it never did, the call back did not get through.
         outcome = "failed" if status == "completed" else "agent-missed"
-        work.worklists.attempt_ended(sid, outcome, only_if_calling=True)
+        native.run(work.worklists.attempt_ended, sid, outcome, only_if_calling=True)
     return Response(status=204)
 
 
@@ -225,5 +227,5 @@ def transcription() -> Response:
     work, form = desk(), request.form
     sid, text = form.get("CallSid", ""), form.get("TranscriptionText", "")
     if work is not None and sid and form.get("TranscriptionStatus", "completed") == "completed" and text.strip():
-        work.worklists.set_transcript(sid, text[:5000], "twilio", services().now())
+        native.run(work.worklists.set_transcript, sid, text[:5000], "twilio", services().now())
     return Response(status=204)

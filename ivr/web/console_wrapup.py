@@ -11,21 +11,27 @@ Rules of this file: the answer goes to the call's event log first (``WrapUp``: c
 agent, yes/no, time; nothing the caller said), then onto the call's record if it is
 written already. A call still in its survey has no record yet: the record keeper reads
 the event log when it writes the record, and looks again once it has written it
-(``RecordKeeper.keep``), so an answer given at any moment reaches the record.
+(``RecordKeeper.keep``), so an answer given at any moment reaches the record. Every
+read and write of the records here runs through ``ivr.records.native`` (off a gevent
+worker's loop).
 """
 from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flask import abort, flash, g, redirect, request, url_for
 
 from ivr.model.flow import DEFAULT_WRAP_UP
+from ivr.records import native
 
 from .console import bp
 from .live import LiveCall
 from .services import services
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Engine
 
 __all__ = ["wrap_up_of", "offered_targets"]
 
@@ -47,13 +53,15 @@ def offered_targets(call_sid: str) -> list[str]:
             targets.append(listed[session.transfer_attempt - 1])
         return [t for t in targets if t]
     keeper = parts.keeper
-    if keeper is None:
-        return []
+    return [] if keeper is None else native.run(_targets_on_record, keeper.records.engine, call_sid)
+
+
+def _targets_on_record(engine: Engine, call_sid: str) -> list[str]:
     from sqlalchemy import select
 
     from ivr.records.schema import call_transfers, calls
 
-    with keeper.records.engine.connect() as conn:
+    with engine.connect() as conn:
         rows = conn.execute(select(call_transfers.c.agent).join(calls, calls.c.id == call_transfers.c.call_id)
                             .where(calls.c.call_sid == call_sid))
         return [str(r.agent) for r in rows]
@@ -73,13 +81,15 @@ def _codes(call_sid: str) -> tuple[str, ...]:
 
 def _flow_on_record(call_sid: str) -> str:
     keeper = services().keeper
-    if keeper is None:
-        return ""
+    return "" if keeper is None else native.run(_flow_of, keeper.records.engine, call_sid)
+
+
+def _flow_of(engine: Engine, call_sid: str) -> str:
     from sqlalchemy import select
 
     from ivr.records.schema import calls
 
-    with keeper.records.engine.connect() as conn:
+    with engine.connect() as conn:
         return str(conn.execute(select(calls.c.flow).where(calls.c.call_sid == call_sid)).scalar() or "")
 
 
@@ -89,14 +99,16 @@ def _last_answer(call_sid: str) -> dict[str, Any] | None:
     if found is not None:
         return found
     keeper = services().keeper
-    if keeper is None:
-        return None
+    return None if keeper is None else native.run(_answer_on_record, keeper.records.engine, call_sid)
+
+
+def _answer_on_record(engine: Engine, call_sid: str) -> dict[str, Any] | None:
     from sqlalchemy import select
 
     from ivr.records.schema import calls
 
     c = calls.c
-    with keeper.records.engine.connect() as conn:
+    with engine.connect() as conn:
         row = conn.execute(select(c.disposition, c.disposition_by, c.needed_person, c.disposition_at)
                            .where(c.call_sid == call_sid)).first()
     if row is None or row.disposition is None:
@@ -142,7 +154,7 @@ def wrap_up(call_sid: str):
     on_record = False
     if parts.keeper is not None:
         try:
-            on_record = parts.keeper.records.wrap_up(call_sid, code, agent.name, needed, at)
+            on_record = native.run(parts.keeper.records.wrap_up, call_sid, code, agent.name, needed, at)
         except Exception as exc:  # kept in the event log: the record keeper files it when it can
             log.warning("console: the wrap-up of %s could not reach the records (%s)", call_sid, type(exc).__name__)
     log.info("console: %s wrapped up call %s as %r (needed a person: %s)%s", agent.name, call_sid, code,

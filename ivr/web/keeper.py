@@ -9,19 +9,22 @@ the call id and the hot store keeps the call's state until it expires.
 The keeper also holds the callers' memory (``ivr.records.memory``): ``profile`` reads a
 caller's profile when a call starts (under a short deadline, outside any store update),
 and the same background work that writes a call's record adds the call to the profile.
+
+Every read and write of the records runs through ``ivr.records.native``: under gevent
+workers on native threads, so a records database that waits (a lock, a stalled disk or
+server) holds only the greenlet that asked, never the worker's other connections, and the
+profile's deadline can cut the wait.
 """
 from __future__ import annotations
 
 import logging
-import os
-from concurrent.futures import ThreadPoolExecutor
-from concurrent.futures import TimeoutError as FutureTimeout
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from ivr.model.flow import Flow
 from ivr.model.memory import remembered
 from ivr.model.session import Session
+from ivr.records import native
 from ivr.records.memory import caller_key
 from ivr.store import SessionStore
 
@@ -44,8 +47,6 @@ class RecordKeeper:
         self.records, self.store, self.background = records, store, background
         self.memory = CallerMemory(records.engine)
         self.memory_secret = memory_secret  # IVR_MEMORY_KEY (else IVR_SECRET_KEY): "" turns caller memory off
-        self._pool: ThreadPoolExecutor | None = None
-        self._pool_pid = 0
         self.worklists: WorklistDesk | None = None  # files the call's voicemail and callback promise
 
     def call_ended(self, call_sid: str, flow: Flow, session: Session, at: datetime) -> None:
@@ -56,14 +57,14 @@ class RecordKeeper:
         no record yet): put the last one on the record now."""
         answer = next((e for e in reversed(self.store.events(call_sid)) if e.get("type") == "WrapUp"), None)
         if answer is not None and answer.get("at"):
-            self.records.wrap_up(call_sid, str(answer.get("code", "")), str(answer.get("by", "")),
-                                 bool(answer.get("needed_person")), datetime.fromisoformat(str(answer["at"])))
+            native.run(self.records.wrap_up, call_sid, str(answer.get("code", "")), str(answer.get("by", "")),
+                       bool(answer.get("needed_person")), datetime.fromisoformat(str(answer["at"])))
 
     def keep(self, call_sid: str, flow: Flow, session: Session, at: datetime) -> None:
         from ivr.records import build_record
 
         try:
-            self.records.write(build_record(flow, session, self.store.events(call_sid), at))
+            native.run(self.records.write, build_record(flow, session, self.store.events(call_sid), at))
             self._wrap_up_meanwhile(call_sid)
         except Exception:  # the records are a report: a failure must not touch the call
             log.exception("call %s: its record could not be kept", call_sid)
@@ -84,8 +85,8 @@ class RecordKeeper:
         if not key:
             return None
         try:
-            return self._readers().submit(self.memory.profile, key, at).result(timeout=MEMORY_DEADLINE)
-        except FutureTimeout:
+            return native.run_within(MEMORY_DEADLINE, self.memory.profile, key, at)
+        except TimeoutError:
             log.warning("caller memory: the records took longer than %.1f s; this call starts without memory",
                         MEMORY_DEADLINE)
         except Exception as exc:
@@ -102,21 +103,24 @@ class RecordKeeper:
             return
         kept = session.memory
         if not kept or "profile" not in kept:
-            self.memory.mark_call(key, call_sid, session.topic)
+            native.run(self.memory.mark_call, key, call_sid, session.topic)
             return
         fresh = session.verified and not kept.get("verified_before")  # verified on this call, not by memory
         entry = remembered(tuple(kept.get("remember") or ()), flow.secrets, session.slots, topic=session.topic,
                            outcome=session.outcome, language=session.language or flow.language, verified=fresh,
                            callback_due=str(session.callback.get("due_by", "")) if session.callback else "")
-        self.memory.remember(key, entry, call_sid=call_sid, flow=session.flow, at=at,
-                             retention_days=int(kept.get("retention_days") or 90))
+        native.run(self.memory.remember, key, entry, call_sid=call_sid, flow=session.flow, at=at,
+                   retention_days=int(kept.get("retention_days") or 90))
 
-    def _readers(self) -> ThreadPoolExecutor:
-        """Threads that read profiles under a deadline; made in the process that uses them
-        (a pool made before gunicorn forks has no threads in the workers)."""
-        if self._pool is None or self._pool_pid != os.getpid():
-            self._pool, self._pool_pid = ThreadPoolExecutor(max_workers=4, thread_name_prefix="caller-memory"), os.getpid()
-        return self._pool
+    def history(self, number: str | None, call_sid: str, limit: int = 10) -> list[dict[str, Any]]:
+        """The caller's other calls on record, newest first, for the console: found by the
+        caller's number, or (``number`` None: the call's live state expired) by the key on
+        the call's record; [] for a withheld number."""
+        def read() -> list[dict[str, Any]]:
+            key = caller_key(number, self.memory_secret) if number is not None else self.memory.key_of_call(call_sid)
+            return self.memory.history(key, limit=limit, before=call_sid)
+
+        return native.run(read)
 
 
 def open_keeper(url: str, store: SessionStore, background: Background, memory_secret: str = "") -> RecordKeeper | None:

@@ -12,7 +12,8 @@ are joined. How it went comes back from Twilio (``ivr.web.console_work``'s webho
 Rules of this file: filing never raises into the keeper (a failure is logged with the
 call id, never the number); a notification is sent only for an item that is new (a
 call's end reported twice files it once); nothing here logs a caller's number, a
-recording URL or a transcript.
+recording URL or a transcript; every read and write of the worklists goes through
+``ivr.records.native`` (off a gevent worker's loop).
 """
 from __future__ import annotations
 
@@ -28,6 +29,7 @@ import requests
 
 from ivr.model.session import Session
 from ivr.model.targets import target_kind
+from ivr.records import native
 from ivr.records.worklists import WorkItem, Worklists, items_from_call
 from ivr.settings import Settings
 from ivr.telephony.notify import WorklistNotifier
@@ -80,7 +82,7 @@ class WorklistDesk:
         new: list[WorkItem] = []
         for entry in items_from_call(session, at):
             try:
-                item, created = self.worklists.add(entry)
+                item, created = native.run(self.worklists.add, entry)
             except Exception:
                 log.exception("call %s: its %s could not be filed", session.call_sid, entry["kind"])
                 continue
@@ -130,7 +132,7 @@ class WorklistDesk:
         """Transcribe a voicemail with the line's own Vosk model for ``language`` (or its
         only model); '' when there is none or nothing was understood."""
         model = self.models.get(language) or (next(iter(self.models.values())) if len(self.models) == 1 else None)
-        item = self.worklists.get(item_id)
+        item = native.run(self.worklists.get, item_id)
         if model is None or item is None:
             return ""
         try:
@@ -140,7 +142,7 @@ class WorklistDesk:
             return ""
         text = transcribe_wav(model, audio)
         if text:
-            self.worklists.set_transcript(item.call_sid, text, "local", item.created_at)
+            native.run(self.worklists.set_transcript, item.call_sid, text, "local", item.created_at)
         return text
 
     # ------------------------------------------------------------ call backs
@@ -171,7 +173,7 @@ class WorklistDesk:
         except (RestUnavailable, CallGone) as exc:
             log.warning("call back of item %s could not be placed: %s", item.id, exc)
             raise CallBackRefused("Twilio did not place the call back; try again in a minute.") from None
-        self.worklists.attempt_started(item.id, sid, agent_name, at)
+        native.run(self.worklists.attempt_started, item.id, sid, agent_name, at)
         return sid
 
 
