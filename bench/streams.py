@@ -343,6 +343,8 @@ class Streams:
     boards_open: int = 0
     spoken: dict[str, list[float]] = field(default_factory=dict)  # CallSid -> ends of its utterances (epoch)
     cut: dict[str, float] = field(default_factory=dict)  # CallSid -> when its stream stopped mid-utterance
+    began: dict[str, list[float]] = field(default_factory=dict)  # CallSid -> starts of its utterances (epoch)
+    holder_cpu: float = 0.0  # CPU seconds of the thread that sent the frames and read the boards
 
 
 class Talk:
@@ -393,6 +395,7 @@ async def one_stream(port: int, sid: str, params: dict[str, str], talk: Talk | N
     try:
         await ws.send(json.dumps({"event": "connected", "protocol": "Call", "version": "1.0.0"}))
         await ws.send(start_text(sid, params))
+        in_words = False
         for n, (frame, what) in enumerate((talk or Talk([], 3600.0, 0.0)).frames(k)):
             due = began + n * 0.02
             now = time.time()
@@ -404,6 +407,9 @@ async def one_stream(port: int, sid: str, params: dict[str, str], talk: Talk | N
                 await asyncio.sleep(due - now)
             await ws.send(media_text(sid, n, frame))
             report.frames += 1
+            if what == "words" and not in_words:
+                report.began.setdefault(sid, []).append(time.time())
+            in_words = what == "words"
             if what == "end":
                 report.spoken.setdefault(sid, []).append(time.time())
     except ConnectionClosed:
@@ -458,22 +464,33 @@ def hold(port: int, calls: list[tuple[str, dict[str, str]]], talkers: int, cooki
         ready.set()
         await asyncio.gather(*tasks)
 
-    asyncio.run(main())
+    cpu = time.thread_time()
+    try:
+        asyncio.run(main())
+    finally:
+        report.holder_cpu += time.thread_time() - cpu
 
 
-def lags(log: Path, offset: int, spoken: dict[str, list[float]], cut: dict[str, float] | None = None) -> list[float]:
+def lags(log: Path, offset: int, report: Streams) -> list[float]:
     """Seconds from the end of each utterance to the log line that says the server heard that caller.
-    A line after a stream was stopped mid-utterance (``cut``) is that unfinished utterance, flushed
-    by the stop: it is not counted against the utterance before it."""
+
+    A line is the answer to the caller's latest utterance begun before it: after that
+    utterance's end, the lag is the time since; while it is still being said (a person asked
+    for, or words heard before a pause inside the recording), 0. A line after a stream was
+    stopped mid-utterance is that unfinished utterance, flushed by the stop: not counted.
+    The loaded part's callers pause 3 s between utterances, so a lag longer than that is
+    taken for an early answer to the next one: read its p95 with that in mind."""
     found: list[float] = []
-    cut = cut or {}
     text = log.read_bytes()[offset:].decode("utf-8", "replace")
     for stamp, sid in HEARD.findall(text):
         when = datetime.strptime(stamp, "%Y-%m-%d %H:%M:%S,%f").timestamp()
-        if sid in cut and when >= cut[sid]:
+        if sid in report.cut and when >= report.cut[sid]:
             continue
-        ends = [e for e in spoken.get(sid, []) if e <= when + 0.02]
-        if ends:
+        ends = [e for e in report.spoken.get(sid, []) if e <= when + 0.02]
+        starts = [b for b in report.began.get(sid, []) if b <= when]
+        if starts and (not ends or max(starts) > max(ends)):
+            found.append(0.0)  # heard while the utterance was still being said
+        elif ends:
             found.append(when - max(ends))
     return found
 
@@ -521,7 +538,7 @@ def measure(server: Server, args: argparse.Namespace) -> Result:
     until[0] = time.time()
     holder.join(60)
     time.sleep(5)
-    result.lag = lags(server.log, offset, result.streams.spoken, result.streams.cut)
+    result.lag = lags(server.log, offset, result.streams)
     time.sleep(3)  # the threads model frees the threads of the closed sockets
 
     talkers = korean_calls(server.base, args.capacity)
@@ -537,7 +554,7 @@ def measure(server: Server, args: argparse.Namespace) -> Result:
     holder.join(60)
     result.capacity_cpu = server.cpu() - cpu
     time.sleep(5)  # results of the last utterances are logged after their streams stopped
-    result.capacity_lag = lags(server.log, offset, result.capacity.spoken, result.capacity.cut)
+    result.capacity_lag = lags(server.log, offset, result.capacity)
     return result
 
 
@@ -567,6 +584,7 @@ def figures(r: Result) -> dict[str, float]:
         "server_cores": r.loaded_cpu / max(r.loaded_seconds, 1e-9),
         "server_cpu_ms_per_webhook": 1000 * r.loaded_cpu / max(1, answered),
         "client_cpu_s": r.client_cpu,
+        "holder_cores": s.holder_cpu / max(1e-9, s.stream_seconds / max(1, s.opened)),
         "streams_open": s.opened - s.closed_early, "streams_failed": s.failed, "refused_503": s.refused,
         "boards_open": s.boards_open,
         "frames_per_stream_s": s.frames / max(s.stream_seconds, 1e-9),
@@ -590,7 +608,8 @@ def show(name: str, f: dict[str, float]) -> str:
             f"loaded: {f['answered']:.0f}/{f['webhooks']:.0f} webhooks answered, p50 {f['p50_ms']:.0f} ms, "
             f"p99 {f['p99_ms']:.0f} ms, max {f['max_ms']:.0f} ms; server {f['server_cores']:.2f} cores busy "
             f"({f['server_cpu_ms_per_webhook']:.1f} ms per webhook, streams included), clients {f['client_cpu_s']:.1f} s "
-            f"CPU; streams open {f['streams_open']:.0f} (never opened {f['streams_failed']:.0f}, 503s retried "
+            f"CPU, streams' and boards' client {f['holder_cores']:.2f} cores; "
+            f"streams open {f['streams_open']:.0f} (never opened {f['streams_failed']:.0f}, 503s retried "
             f"{f['refused_503']:.0f}), boards open {f['boards_open']:.0f}; {f['frames_per_stream_s']:.1f} frames per "
             f"stream-second (50 = real time); heard {f['heard']:.0f} of {f['spoken']:.0f} utterances, lag p50 "
             f"{f['lag_p50_s']:.2f} s, p95 {f['lag_p95_s']:.2f} s | capacity: {f['capacity_cpu_per_audio_s']:.3f} CPU s "

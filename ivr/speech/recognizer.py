@@ -266,11 +266,11 @@ class CallRecognizer:
         if len(self._pending) >= self._chunk_bytes and self._still():
             self._hold_pending()
         elif len(self._pending) >= self._chunk_bytes:
-            vosk_ended = self._decode_pending()
-            self._since_partial += self._chunk_bytes // 2
-            if not vosk_ended and self._since_partial >= self._partial_samples:
+            self._since_partial += len(self._pending) // 2
+            vosk_ended, raw = self._decode_pending(partial=self._since_partial >= self._partial_samples)
+            if raw is not None:
                 self._since_partial = 0
-                results += self._partial()
+                results += self._partial(raw)
         if self._utterance_over(vosk_ended):
             if vosk_ended:
                 final = self._final(native.run(self._rec.Result))
@@ -279,8 +279,7 @@ class CallRecognizer:
                 # FinalResult() decodes the frames still in the feature pipeline, which
                 # Result() would leave to start the next utterance (a phantom one-frame
                 # "예" in the silence after "예").
-                self._decode_pending()
-                final = self._final(native.run(self._rec.FinalResult))
+                final = self._final(native.run(_finish, self._rec, self._decode_held()))
             results += [final] if final else []
         return results
 
@@ -292,8 +291,7 @@ class CallRecognizer:
     def flush(self) -> list[Final]:
         """End the utterance in progress now (the stream stopped, or the caller is
         done): its result. Audio fed afterwards starts the next utterance."""
-        self._decode_pending()
-        final = self._final(native.run(self._rec.FinalResult))
+        final = self._final(native.run(_finish, self._rec, self._decode_held()))
         return [final] if final else []
 
     # -- private -------------------------------------------------------------
@@ -315,11 +313,23 @@ class CallRecognizer:
             del self._held[: len(self._held) - self._held_max]
         self._start_utterance()  # nothing of the utterance so far is worth keeping
 
-    def _decode_pending(self) -> bool:
-        """Feed Vosk what is pending (after any held-back pre-roll); True when Vosk would
-        end the utterance there."""
+    def _decode_pending(self, partial: bool = False) -> tuple[bool, str | None]:
+        """Feed Vosk what is pending (after any held-back pre-roll): whether Vosk would end
+        the utterance there, and (``partial``, when it would not) its partial result, in
+        one trip to the native thread."""
+        pcm = self._decode_held()
+        if not pcm:
+            return False, None
+        vosk_ended, raw = native.run(_accept, self._rec, pcm, partial)
+        chunk_ms = len(pcm) * 500 // self.sample_rate
+        self._vosk_end_ms = self._vosk_end_ms + chunk_ms if vosk_ended else 0
+        return vosk_ended, raw
+
+    def _decode_held(self) -> bytes:
+        """Take what is pending for Vosk (after any held-back pre-roll) and count it;
+        the PCM to feed it (empty: nothing pending)."""
         if not self._pending:
-            return False
+            return b""
         pcm, self._pending = bytes(self._pending), bytearray()
         fed = pcm
         if self._held:  # resuming after held-back audio: Vosk's count meets ours at the pre-roll
@@ -334,13 +344,10 @@ class CallRecognizer:
         self._samples_fed += len(pcm) // 2
         self._vosk_fed += len(fed) // 2
         self._trim_buffer()
-        vosk_ended = bool(native.run(self._rec.AcceptWaveform, fed))
-        chunk_ms = len(pcm) * 500 // self.sample_rate
-        self._vosk_end_ms = self._vosk_end_ms + chunk_ms if vosk_ended else 0
-        return vosk_ended
+        return fed
 
-    def _partial(self) -> list[Partial]:
-        raw = json.loads(native.run(self._rec.PartialResult)).get("partial", "")
+    def _partial(self, result: str) -> list[Partial]:
+        raw = json.loads(result).get("partial", "")
         self._words_heard = bool(raw.split())
         text = self._clean(raw)
         if text and text != self._last_partial:
@@ -417,3 +424,17 @@ class CallRecognizer:
         finally:
             self._settled, self._sounds_settled = True, self._quiet.sounds
             self._start_utterance()
+
+
+def _accept(rec: Any, pcm: bytes, partial: bool) -> tuple[bool, str | None]:
+    """On the native thread: decode ``pcm``; the partial result too when asked and Vosk
+    would not end the utterance here."""
+    ended = bool(rec.AcceptWaveform(pcm))
+    return ended, (rec.PartialResult() if partial and not ended else None)
+
+
+def _finish(rec: Any, pcm: bytes) -> str:
+    """On the native thread: decode the last of the utterance, then its final result."""
+    if pcm:
+        rec.AcceptWaveform(pcm)
+    return str(rec.FinalResult())
