@@ -37,6 +37,7 @@ from __future__ import annotations
 import math
 import sys
 from array import array
+from bisect import bisect_left, insort
 from collections import deque
 from dataclasses import dataclass
 from operator import mul
@@ -130,6 +131,10 @@ class QuietMeter:
         self._frame_bytes = 2 * sample_rate * _FRAME_MS // 1000
         self._pending = bytearray()
         self._levels: deque[float] = deque(maxlen=_FLOOR_WINDOW)
+        # the same levels kept in order (the last 5 s, the last second): the floor is a
+        # percentile of each, read on every frame of every call, so no sort per frame
+        self._ordered: list[float] = []
+        self._recent: list[float] = []
         self._loudest = _LOWEST_FLOOR
         self.quiet_ms = 0
         self.still_ms = 0
@@ -147,12 +152,17 @@ class QuietMeter:
         self._loudest = _LOWEST_FLOOR
 
     def _hear(self, level: float) -> None:
-        self._levels.append(level)
-        ordered = sorted(self._levels)
+        levels, ordered, recent = self._levels, self._ordered, self._recent
+        if len(levels) == _FLOOR_WINDOW:
+            del ordered[bisect_left(ordered, levels[0])]
+        if len(levels) >= _RECENT:
+            del recent[bisect_left(recent, levels[-_RECENT])]
+        levels.append(level)
+        insort(ordered, level)
+        insort(recent, level)
         floor = max(ordered[int(_FLOOR_PERCENTILE * (len(ordered) - 1))], _LOWEST_FLOOR)
         self._loudest = max(self._loudest, level)
         threshold = floor + max(_MIN_MARGIN, _SHARE * (self._loudest - floor))
-        recent = sorted(list(self._levels)[-_RECENT:])
         line = recent[int(_FLOOR_PERCENTILE * (len(recent) - 1))]  # noise that came with the words
         threshold = max(threshold, min(line + _MIN_MARGIN, self._loudest - _UNDER_WORDS))
         self.quiet_ms = self.quiet_ms + _FRAME_MS if level < threshold else 0
