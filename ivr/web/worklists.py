@@ -32,6 +32,7 @@ from ivr.model.targets import target_kind
 from ivr.records import native
 from ivr.records.worklists import WorkItem, Worklists, items_from_call
 from ivr.settings import Settings
+from ivr.speech import native as speech_native
 from ivr.telephony.notify import WorklistNotifier
 from ivr.telephony.rest import CallGone, RestUnavailable, TwilioRest
 
@@ -140,7 +141,8 @@ class WorklistDesk:
         except RecordingUnavailable as exc:
             log.warning("call %s: its voicemail was not transcribed: %s", item.call_sid, exc)
             return ""
-        text = transcribe_wav(model, audio)
+        # seconds of Vosk: on the recogniser's native threads, never on a gevent worker's loop
+        text = speech_native.run(transcribe_wav, model, audio)
         if text:
             native.run(self.worklists.set_transcript, item.call_sid, text, "local", item.created_at)
         return text
