@@ -382,6 +382,11 @@ class SQLiteStore(SessionStore):
                 self._local = _per_thread()
                 self._pid = os.getpid()
 
+    @property
+    def closed(self) -> bool:
+        """The store was closed (the app is shutting down): background work stops."""
+        return self._closed
+
     def close(self) -> None:
         self._closed = True
         with self._all_lock:

@@ -431,6 +431,8 @@ class Sweeper:
     def _run(self, stopped: threading.Event) -> None:
         failing = False
         while not stopped.wait(self.every):
+            if getattr(self.warm.line.store, "closed", False):  # the app shut down without stopping us
+                return
             try:
                 self.warm.sweep(self.now())
                 failing = False
