@@ -251,34 +251,20 @@ class MediaSession:
 
     def feed_message(self, text: str | bytes) -> list[Outcome]:
         """One websocket text frame in; what happened out."""
-        return self.feed_messages((text,))
-
-    def feed_messages(self, texts: Iterable[str | bytes]) -> list[Outcome]:
-        """Several websocket text frames in, in order (a socket that fell behind hands over
-        what has piled up): their caller audio goes to the recogniser in one piece, so
-        it is decoded in one call instead of one per 100 ms, and the socket catches up."""
         outcomes: list[Outcome] = []
-        audio = bytearray()
-        for text in texts:
-            for event in self._decoder.feed(text):
-                if isinstance(event, Media):
-                    if event.track in _INBOUND and self._recognizer is not None:
-                        audio += event.payload
-                    continue
-                if audio:
-                    outcomes += self._hear(bytes(audio))
-                    audio.clear()
-                if isinstance(event, Started):
-                    self._current_prompt()
-                    self._recognizer = self._new_recognizer()
-                elif isinstance(event, Stopped):
-                    if self._recognizer is not None:
-                        outcomes += self._results(self._recognizer.flush(), checked=True)
-                    outcomes.append(Ended())
-                elif isinstance(event, ProtocolError):
-                    outcomes.append(StreamProblem(event.reason))
-        if audio:
-            outcomes += self._hear(bytes(audio))
+        for event in self._decoder.feed(text):
+            if isinstance(event, Media):
+                if event.track in _INBOUND and self._recognizer is not None:
+                    outcomes += self._hear(event.payload)
+            elif isinstance(event, Started):
+                self._current_prompt()
+                self._recognizer = self._new_recognizer()
+            elif isinstance(event, Stopped):
+                if self._recognizer is not None:
+                    outcomes += self._results(self._recognizer.flush(), checked=True)
+                outcomes.append(Ended())
+            elif isinstance(event, ProtocolError):
+                outcomes.append(StreamProblem(event.reason))
         return outcomes
 
     # -- private ---------------------------------------------------------------

@@ -79,7 +79,6 @@ WAITING_PER_PROCESS = 4  # sockets of one process still waiting for their start 
 SILENT_STREAM_CLOSES = 30.0  # seconds without a message: the stream is gone (Twilio sends 50 a second)
 REFUSAL_LOG_EVERY = 10.0  # seconds between two "refused a media stream" lines
 NEWS_EVERY = 5  # messages (100 ms of audio) between two looks at the call's bus channel
-BATCH_MAX = 25  # messages (500 ms of audio) a socket that fell behind hands the recogniser at once
 SWITCH_MARGIN_MS = 200  # audio kept at a grammar switch beyond the time since the prompt was decided
 
 
@@ -266,22 +265,12 @@ class LocalSpeech:
         ``silent`` or ``replaced``."""
         from simple_websocket import ConnectionClosed
 
-        messages = news_at = 0
+        messages = 0
         while True:
-            batch = [text]
-            while len(batch) < BATCH_MAX:  # what has piled up while the recogniser worked
-                try:
-                    more = ws.receive(timeout=0)
-                except ConnectionClosed:
-                    break  # said by the next blocking receive
-                if more is None:
-                    break
-                batch.append(more)
-            if not self._outcomes(call_sid, media.feed_messages(batch), socket):
+            if not self._feed(media, call_sid, text, socket):
                 return "stop"
-            messages += len(batch)
-            if subscription is not None and messages >= news_at + NEWS_EVERY:
-                news_at = messages
+            messages += 1
+            if subscription is not None and messages % NEWS_EVERY == 0:
                 news = self._news(media, call_sid, socket, subscription)
                 if news == "replaced":
                     return news
@@ -416,6 +405,10 @@ class LocalSpeech:
                     source, START_WITHIN, dropped)
         ws.close(reason=1008, message="no start message in time")
         return None
+
+    def _feed(self, media: Any, call_sid: str, text: str | bytes, socket: str = "") -> bool:
+        """One message of an admitted stream into the recogniser; False when the stream ended."""
+        return self._outcomes(call_sid, media.feed_message(text), socket)
 
     def _outcomes(self, call_sid: str, outcomes: list[Any], socket: str = "") -> bool:
         """Act on the recogniser's outcomes (heard on ``socket``); False when the stream ended."""
