@@ -52,6 +52,12 @@ def test_an_answer_in_noise_goes_where_it_says_never_to_a_person(server, twilio,
     media = streaming(server, call)
     media.say(uid)
     twilio.follow(call)
+    if not call.heard(YES_NO_QUESTION) and call.heard(NOT_UNDERSTOOD):
+        # Vosk does not decode a noisy recording the same way every time in one process
+        # ("영업 시간" or "영업 영업 시간" for hours_phone): the line asked again, and a caller
+        # says it again
+        media.say(uid)
+        twilio.follow(call)
     assert call.heard(YES_NO_QUESTION), call.transcript  # the hours, then "anything else?"
     assert not call.heard(TO_A_PERSON) and call.state != "dialing"
     media.say("no_thanks_noise")  # "아니요 괜찮습니다" in noise: its partials pass through 상담원
