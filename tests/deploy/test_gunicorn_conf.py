@@ -15,7 +15,6 @@ import sys
 import time
 from pathlib import Path
 
-import pytest
 import requests
 from twilio.request_validator import RequestValidator
 
@@ -40,9 +39,24 @@ def line_env(tmp_path: Path, **extra: str) -> dict[str, str]:
     return env
 
 
-def gunicorn(port: int, env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
+def gunicorn(port: int, env: dict[str, str], log: Path, workers: int = 2) -> subprocess.Popen[bytes]:
     return subprocess.Popen([GUNICORN, "-c", str(ROOT / "gunicorn.conf.py"), "--bind", f"127.0.0.1:{port}",
-                             "--workers", "2"], cwd=str(ROOT), env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT)
+                             "--workers", str(workers)], cwd=str(ROOT), env=env, stdout=log.open("wb"),
+                            stderr=subprocess.STDOUT)
+
+
+def answering(proc: subprocess.Popen[bytes], base: str, log: Path, within: float = 60.0) -> None:
+    """Wait until the server answers /healthz; fail with its log if it exits or never does."""
+    deadline = time.monotonic() + within
+    while True:
+        assert proc.poll() is None, log.read_text()
+        try:
+            if requests.get(base + "/healthz", timeout=1).ok:
+                return
+        except requests.RequestException:
+            pass
+        assert time.monotonic() < deadline, log.read_text()
+        time.sleep(0.2)
 
 
 def stop(proc: subprocess.Popen[bytes]) -> None:
@@ -73,16 +87,7 @@ def test_starts_warns_about_the_in_process_bus_and_logs_the_call(tmp_path: Path)
     proc = gunicorn(port, line_env(tmp_path, IVR_SECRET_KEY="deploy-test-secret-key-0123456789"), log)
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            assert proc.poll() is None, log.read_text()
-            try:
-                if requests.get(base + "/healthz", timeout=1).ok:
-                    break
-            except requests.RequestException:
-                pass
-            assert time.monotonic() < deadline, log.read_text()
-            time.sleep(0.2)
+        answering(proc, base, log)
         form = {"CallSid": CALL_SID, "AccountSid": "AC" + "0" * 32, "From": "+15551230000", "To": "+15005550006",
                 "CallStatus": "ringing", "Direction": "inbound"}
         signature = RequestValidator(TOKEN).compute_signature(PUBLIC + "/twilio/voice", form)
@@ -106,19 +111,9 @@ def test_one_worker_needs_no_secret_key(tmp_path: Path) -> None:
     """The refusal is about several processes: one worker (its threads) may make up its key."""
     port, log = free_port(), tmp_path / "gunicorn.log"
     env = line_env(tmp_path)
-    proc = subprocess.Popen([GUNICORN, "-c", str(ROOT / "gunicorn.conf.py"), "--bind", f"127.0.0.1:{port}",
-                             "--workers", "1"], cwd=str(ROOT), env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT)
+    proc = gunicorn(port, env, log, workers=1)
     try:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            assert proc.poll() is None, log.read_text()
-            try:
-                if requests.get(f"http://127.0.0.1:{port}/healthz", timeout=1).ok:
-                    break
-            except requests.RequestException:
-                time.sleep(0.2)
-        else:
-            pytest.fail(log.read_text())
+        answering(proc, f"http://127.0.0.1:{port}", log)
     finally:
         stop(proc)
     assert "share the SQLite store" not in log.read_text()

@@ -21,7 +21,6 @@ PostgreSQL as well.
 from __future__ import annotations
 
 import sqlite3
-import subprocess
 import sys
 import threading
 import time
@@ -32,7 +31,7 @@ from typing import Any
 
 import pytest
 import requests
-from test_gunicorn_conf import GUNICORN, PUBLIC, ROOT, TOKEN, free_port, line_env, stop
+from test_gunicorn_conf import PUBLIC, ROOT, TOKEN, answering, free_port, gunicorn, line_env, stop
 from twilio.request_validator import RequestValidator
 
 sys.path.insert(0, str(ROOT / "tests" / "records"))
@@ -96,22 +95,11 @@ def test_a_waiting_records_database_stops_no_connection(tmp_path: Path, records_
     port, log = free_port(), tmp_path / "gunicorn.log"
     base = f"http://127.0.0.1:{port}"
     env = line_env(tmp_path, IVR_RECORDS_URL=records_url, IVR_MEMORY_KEY=MEMORY_KEY, PYTHONUNBUFFERED="1")
-    proc = subprocess.Popen([GUNICORN, "-c", str(ROOT / "gunicorn.conf.py"), "--bind", f"127.0.0.1:{port}",
-                             "--workers", "1"], cwd=str(ROOT), env=env, stdout=log.open("wb"),
-                            stderr=subprocess.STDOUT)
+    proc = gunicorn(port, env, log, workers=1)
     lock: RecordsLock | None = None
     letting_go: threading.Timer | None = None
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            assert proc.poll() is None, log.read_text()
-            try:
-                if requests.get(base + "/healthz", timeout=1).ok:
-                    break
-            except requests.RequestException:
-                pass
-            assert time.monotonic() < deadline, log.read_text()
-            time.sleep(0.2)
+        answering(proc, base, log)
         lock = RecordsLock(records_url)
         ended, new = "CA" + uuid.uuid4().hex, "CA" + uuid.uuid4().hex
         reply = signed(base, "/twilio/voice", call(ended, "ringing"))
