@@ -24,11 +24,12 @@ loop) is a plain call.
 from __future__ import annotations
 
 import os
-import sys
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
+
+from ivr.native import NativePool, green
 
 __all__ = ["THREADS", "green", "run", "run_within"]
 
@@ -36,19 +37,9 @@ T = TypeVar("T")
 THREADS = 4  # native threads per process: enough for a few slow statements at once
 
 _lock = threading.Lock()
-_green_pool: Any = None  # gevent's ThreadPool of this process, with the native id of its owning thread
-_green_owner = (0, 0)  # (pid, native thread id) that made _green_pool
+_green = NativePool(lambda: THREADS)  # under gevent
 _threads: ThreadPoolExecutor | None = None  # run_within's pool when the process is not green
 _threads_pid = 0
-
-
-def green() -> bool:
-    """True in a process whose threads are gevent's greenlets (``monkey.patch_all``)."""
-    if "gevent.monkey" not in sys.modules:
-        return False
-    from gevent import monkey  # type: ignore[import-untyped]
-
-    return bool(monkey.is_module_patched("threading"))
 
 
 def run(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
@@ -56,7 +47,7 @@ def run(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
     calling greenlet waits), else right here."""
     if not green():
         return fn(*args, **kwargs)
-    pool = _native_pool()
+    pool = _green.pool()
     if pool is None:  # already on one of the pool's threads, or on another native thread
         return fn(*args, **kwargs)
     return pool.spawn(fn, *args, **kwargs).get()
@@ -82,10 +73,10 @@ def run_within(seconds: float, fn: Callable[..., T], *args: Any, **kwargs: Any) 
                 raise
             given_up.flag = True
             raise expired from None
-    pool = _native_pool()
+    pool = _green.pool()
     if pool is None:
         return fn(*args, **kwargs)
-    from gevent import Timeout
+    from gevent import Timeout  # type: ignore[import-untyped]
 
     try:
         with Timeout(seconds, expired):
@@ -101,23 +92,6 @@ class _GivenUp:
     (the GIL orders it), never one of gevent's locks across threads."""
 
     flag = False
-
-
-def _native_pool() -> Any:
-    """This process's gevent ThreadPool, or None when the caller is not on the thread
-    that owns it (a pool thread itself: run the work where it is)."""
-    global _green_pool, _green_owner
-    from gevent import monkey
-
-    native_id = monkey.get_original("threading", "get_native_id")()
-    here = (os.getpid(), native_id)
-    if _green_pool is None or _green_owner[0] != here[0]:
-        with _lock:
-            if _green_pool is None or _green_owner[0] != here[0]:
-                from gevent.threadpool import ThreadPool  # type: ignore[import-untyped]
-
-                _green_pool, _green_owner = ThreadPool(THREADS), here
-    return _green_pool if _green_owner == here else None
 
 
 def _thread_pool() -> ThreadPoolExecutor:

@@ -24,28 +24,14 @@ low-priority thread descheduled while holding it can hold up the worker's loop t
 from __future__ import annotations
 
 import os
-import sys
-import threading
 from collections.abc import Callable
 from typing import Any, TypeVar
+
+from ivr.native import NativePool, green
 
 __all__ = ["configure", "green", "pool_size", "run"]
 
 T = TypeVar("T")
-
-_pool: Any = None
-_pool_pid = 0
-_pool_lock = threading.Lock()
-
-
-def green() -> bool:
-    """True in a process whose threads are gevent's greenlets (``monkey.patch_all``)."""
-    if "gevent.monkey" not in sys.modules:
-        return False
-    from gevent import monkey  # type: ignore[import-untyped]
-
-    return bool(monkey.is_module_patched("threading"))
-
 
 _size = 0  # threads of this process's pool (0: one per core of the host)
 
@@ -63,20 +49,15 @@ def pool_size() -> int:
     return _size or max(1, os.cpu_count() or 1)
 
 
+_pool = NativePool(pool_size)
+
+
 def run(fn: Callable[..., T], *args: Any) -> T:
-    """``fn(*args)``: on a native thread when this process is green, else right here."""
+    """``fn(*args)``: on a native thread when this process is green, else right here (and
+    right here on a native thread already)."""
     if not green():
         return fn(*args)
-    return _native_pool().apply(fn, args)
-
-
-def _native_pool() -> Any:
-    global _pool, _pool_pid
-    pid = os.getpid()
-    if _pool is None or _pool_pid != pid:
-        with _pool_lock:
-            if _pool is None or _pool_pid != pid:
-                from gevent.threadpool import ThreadPool  # type: ignore[import-untyped]
-
-                _pool, _pool_pid = ThreadPool(pool_size()), pid
-    return _pool
+    pool = _pool.pool()
+    if pool is None:
+        return fn(*args)
+    return pool.apply(fn, args)

@@ -30,10 +30,11 @@ LOWER = {
     # leaves the shells use: no knowledge of calls beyond the nouns
     "settings": set(),
     "logs": set(),
+    "native": set(),
     "store": set(),
-    "speech": set(),
+    "speech": {"native"},
     "telephony": {"model"},
-    "records": {"model"},
+    "records": {"model", "native"},
 }
 SHELLS = {"web", "cli", "callcli", "simulate", "evaluation", "doctor", "testing"}
 BELOW_SHELLS = set(LOWER)
