@@ -15,7 +15,13 @@ is shared and noisy, so only figures of the same run are compared):
 * ``fair``: a Flask handler in the style of Twilio's samples that also checks the
   signature (twilio's ``RequestValidator``) and writes one SQLite row per request;
 * ``bare``: the same handler without the check and the write: builds a ``<Gather>``
-  with ``VoiceResponse`` and returns it.
+  with ``VoiceResponse`` and returns it;
+* ``floor``: what any line that keeps the product's other rules must do per webhook and
+  nothing more (``floor_app``): ``fair``'s signature check, the call's state read and
+  written back through the line's SQLite store (version check, its event in the same
+  transaction) and the prompt's ``<Gather>`` as the line renders it. ``floor/fair`` is
+  the part of the line's cost over ``fair`` that no engine could win back; ``line/floor``
+  is what the flow, the engine and the rest of the line add.
 
 Every round runs two kinds of request at each app: the incoming-call webhook
 (``POST /twilio/voice``) for distinct CallSids, then a menu step (``POST /twilio/step``,
@@ -136,6 +142,88 @@ def fair_app() -> Flask:
         db().execute("INSERT INTO hits (call_sid, at, form) VALUES (?, ?, ?)",
                      (request.form.get("CallSid", ""), time.time(), json.dumps(request.form.to_dict())))
         return Response(_sample_twiml(name), mimetype="text/xml")
+
+    return app
+
+
+def _floor_state(sid: str) -> dict:
+    """A call's state as the line keeps it at the order prompt (the same keys and about the
+    same 1.4 KB of JSON), for the ``floor`` handler."""
+    memory = {"profile": {}, "greeted": "acme-support", "known": False, "language": "", "repeats": {},
+              "verified_slots": {}, "calls": [], "callbacks": [], "noticed": True,
+              "remember": ["order_id", "account_number"], "retention_days": 90}
+    session = {"call_sid": sid, "flow": "acme-support", "flow_version": "e0d403fa9e12",
+               "started_at": OPEN.isoformat(), "caller": "+15551230000", "to": DEMO_NUMBER, "language": "en-US",
+               "node": "main", "phase": "listening", "t": 0.0, "slots": {}, "lookup": {}, "lookups": [],
+               "no_input": 0, "no_match": 0, "pending": "", "path": ["main"], "turns": [], "score": 0.0,
+               "reasons": [], "offered": False, "transfer_reason": "", "transfer_attempt": 0, "transfers": [],
+               "hold_from": "", "attempt_from": "", "outcome": "", "verified": False, "recording": {},
+               "callback": {}, "survey": {}, "memory": memory, "topic": "", "shortcut": {}}
+    return {"session": session, "seq": 1, "stream_secret": "v9_HE6tOrX_fdPqsuXDYbK7X", "streaming": False,
+            "listen_phrases": HINTS.split(", "), "listening": True, "flow": "acme-support", "node": "main",
+            "phase": "listening", "score": 0.0, "caller": "+15551230000", "outcome": "",
+            "answer": {"for_seq": 0, "at_seq": 1, "said": []}}
+
+
+HINTS = ("zero, oh, one, two, three, four, five, six, seven, eight, nine, agent, representative, operator, "
+         "human, a person, someone, customer service")
+
+
+def floor_app() -> Flask:
+    """The least a line with the product's other requirements must do per webhook, and
+    nothing else: the signature check (twilio's ``RequestValidator``, as ``fair``); the
+    call's state read from and written back to the line's own SQLite store with a version
+    check and its event in the same transaction (``SQLiteStore.load`` and ``save``, the
+    no-lost-update rule of DESIGN.md); the prompt's ``<Gather>`` as the line renders it
+    (``VoiceResponse``, same attributes, ``<Say>`` and ``<Redirect>``). No flow, engine,
+    escalation check, caller memory, console or log of its own. What this costs over
+    ``fair`` no engine can win back."""
+    from flask import Response, request
+    from twilio.request_validator import RequestValidator
+    from twilio.twiml.voice_response import Gather, VoiceResponse
+
+    from ivr.store.sqlite import SQLiteStore
+
+    store = SQLiteStore(os.environ["BENCH_FLOOR_DB"])
+    validator = RequestValidator(os.environ["TWILIO_AUTH_TOKEN"])
+    public = os.environ["IVR_PUBLIC_URL"]
+    app = Flask("floor")
+
+    def prompt(node: str, seq: int, text: str) -> str:
+        response = VoiceResponse()
+        step = f"{public}/twilio/step?{urlencode({'node': node, 'seq': seq})}"
+        gather = Gather(action=step, method="POST", timeout=5, action_on_empty_result=True, language="en-US",
+                        input="dtmf speech", speech_timeout=2, hints=HINTS, num_digits=6, finish_on_key="#")
+        gather.say(text, language="en-US", voice="Polly.Joanna")
+        response.append(gather)
+        response.redirect(f"{public}/twilio/step?{urlencode({'node': node, 'seq': seq, 'silence': 1})}",
+                          method="POST")
+        return str(response)
+
+    @app.post("/twilio/<path:name>")
+    def hook(name: str) -> Response:
+        query = request.query_string.decode("latin-1")
+        url = f"{public}{request.path}" + (f"?{query}" if query else "")
+        if not validator.validate(url, request.form, request.headers.get("X-Twilio-Signature", "")):
+            return Response("invalid signature\n", status=403, mimetype="text/plain")
+        sid = request.form.get("CallSid", "")
+        at = datetime.now(UTC).isoformat()
+        if name == "voice":
+            store.save(sid, _floor_state(sid), None, [{"type": "CallStarted", "at": at, "call_sid": sid,
+                                                      "caller": request.form.get("From", ""),
+                                                      "to": request.form.get("To", ""), "caller_name": ""}])
+            return Response(prompt("main", 1, "Welcome to Acme Outfitters."), mimetype="text/xml")
+        current = store.load(sid)
+        if current is None:
+            return Response(prompt("main", 1, "Welcome to Acme Outfitters."), mimetype="text/xml")
+        data = current.data
+        data["seq"] += 1
+        data["node"] = data["session"]["node"] = "order"
+        data["session"]["path"].append("order")
+        data["session"]["turns"].append({"t": 0.0, "node": "main", "kind": "keys", "text": "1", "confidence": 1.0,
+                                         "result": "matched", "intent": "order status"})
+        store.save(sid, data, current.version, [{"type": "DigitsPressed", "at": at, "digits": "1"}])
+        return Response(prompt("order", data["seq"], PROMPT), mimetype="text/xml")
 
     return app
 
@@ -515,7 +603,8 @@ def client_check(parts: list[Part]) -> str:
 
 # ------------------------------------------------------------------ this benchmark
 
-APPS: dict[str, str] = {"line": "webhooks:ivr_app()", "fair": "webhooks:fair_app()", "bare": "webhooks:bare_app()"}
+APPS: dict[str, str] = {"line": "webhooks:ivr_app()", "floor": "webhooks:floor_app()", "fair": "webhooks:fair_app()",
+                        "bare": "webhooks:bare_app()"}
 
 
 def add_config_option(parser: argparse.ArgumentParser) -> None:
@@ -560,12 +649,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.baseline_tree is not None:
         if not (args.baseline_tree / "ivr" / "web" / "app.py").is_file():
             raise SystemExit(f"--baseline-tree {args.baseline_tree}: no ivr/web/app.py there")
-        apps = {"line": APPS["line"], "line-base": APPS["line"], "fair": APPS["fair"], "bare": APPS["bare"]}
+        apps = {"line": APPS["line"], "line-base": APPS["line"], "floor": APPS["floor"], "fair": APPS["fair"],
+                "bare": APPS["bare"]}
     workdir = Path(tempfile.mkdtemp(prefix="ivr-bench-webhooks-"))
     env = {"TWILIO_AUTH_TOKEN": TOKEN, "IVR_PUBLIC_URL": PUBLIC, "IVR_FLOWS_DIR": str(ROOT / "call_flows"),
            "IVR_AUDIO_DIR": str(ROOT / "audio"), "IVR_STORE": f"sqlite:///{workdir / 'calls.sqlite3'}",
            "IVR_VAR_DIR": str(workdir), "IVR_STREAM_SPEECH": "false", "IVR_MODEL_CACHE": str(workdir / "models"),
-           "IVR_SECRET_KEY": "bench-secret-key", "BENCH_FAIR_DB": str(workdir / "fair.sqlite3")}
+           "IVR_SECRET_KEY": "bench-secret-key", "BENCH_FAIR_DB": str(workdir / "fair.sqlite3"),
+           "BENCH_FLOOR_DB": str(workdir / "floor.sqlite3")}
     servers: dict[str, Server] = {}
     parts: list[Part] = []
     step_path = "/twilio/step?node=main&seq=1"
@@ -592,7 +683,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 folder = write_requests(workdir / f"r{rnd}-{name}-voice",
                                         spread([raw_request("/twilio/voice", call_params(s)) for s in sids], n_threads))
                 voice = run_wrk(server, "voice", folder, seconds, n_threads, conns, workdir,
-                                expect="seq=1" if name.startswith("line") else "<Gather")
+                                expect="seq=1" if name.startswith("line") or name == "floor" else "<Gather")
                 # steps for calls the voice part answered (the last few per connection may not have been)
                 created: list[str] = []
                 per_conn = conns // n_threads
@@ -607,7 +698,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 folder = write_requests(workdir / f"r{rnd}-{name}-step",
                                         spread([raw_request(step_path, p) for p in step_params], n_threads))
                 step = run_wrk(server, "step", folder, max(1.0, round(seconds * 0.6)), n_threads, conns, workdir,
-                               expect="node=order&amp;seq=2" if name.startswith("line") else "<Gather")
+                               expect="node=order&amp;seq=2" if name.startswith("line") or name == "floor"
+                               else "<Gather")
                 if rnd:
                     parts += [voice, step]
                     print(show(voice))
@@ -622,6 +714,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                       f"p99 {median(p.p99_ms for p in mine):6.1f} ms")
         print("ratios (median of the rounds, range in brackets):")
         for line in ratio_lines(parts, "line", ("fair", "bare"), ("voice", "step")):
+            print(line)
+        for line in ratio_lines(parts, "floor", ("fair",), ("voice", "step")):
+            print(line)
+        for line in ratio_lines(parts, "line", ("floor",), ("voice", "step")):
             print(line)
         for line in ratio_lines(parts, "line-base", ("fair",), ("voice", "step")):
             print(line)

@@ -94,7 +94,9 @@ def open_records(url: str | None = None, *, days: int | None = None,
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
     # a PostgreSQL host that does not answer must not hold a starting server for minutes
     connect_args = {"connect_timeout": 5} if parsed.get_backend_name() == "postgresql" else {}
-    engine = create_engine(target, pool_pre_ping=True, connect_args=connect_args)
+    # a server's connection can be dropped while it idles in the pool (pinged before use); a
+    # SQLite file's cannot, and the ping would be a statement more on every incoming call
+    engine = create_engine(target, pool_pre_ping=parsed.get_backend_name() != "sqlite", connect_args=connect_args)
     if parsed.get_backend_name() == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
     upgrade(engine)

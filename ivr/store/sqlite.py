@@ -236,7 +236,6 @@ class SQLiteStore(SessionStore):
         if now - self._swept > _SWEEP_EVERY:
             self._expire(db)
         if expected_version is None:
-            self._expire(db, call_sid)
             try:
                 db.execute(
                     "INSERT INTO calls (call_sid, data, version, flow, node, phase, score,"
@@ -246,7 +245,9 @@ class SQLiteStore(SessionStore):
                      fields["score"], fields["caller"], fields["outcome"], now, now),
                 )
             except sqlite3.IntegrityError:
-                # created again after its hot state expired: continue from its version
+                # the call has a row: created again after its hot state expired (perhaps not
+                # yet swept), continue from its version; a live one is a conflict
+                self._expire(db, call_sid)
                 row = db.execute(
                     "UPDATE calls SET data = ?, version = version + 1, flow = ?, node = ?, phase = ?,"
                     " score = ?, caller = ?, updated_at = ?,"

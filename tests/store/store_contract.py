@@ -497,6 +497,21 @@ class ExpiryContract:
             store.save(sid, session(node="stale"), 1)  # ...holding version 1 cannot win
         store.close()
 
+    def test_a_call_created_again_once_expired_with_no_read_between(self, expiring_url):
+        store = open_store(expiring_url(0.2))
+        sid = new_sid()
+        store.save(sid, session(), None)
+        store.finish(sid, "contained")
+        time.sleep(0.5)  # past its expiry; nothing has read or swept the call since
+        assert store.save(sid, session(node="again"), None, [{"type": "again"}]) == 2
+        assert store.load(sid).data == session(node="again")
+        assert store.events(sid) == [{"type": "again"}]
+        live = new_sid()
+        store.save(live, session(), None)
+        with pytest.raises(VersionConflict):  # a call that has not expired is never created twice
+            store.save(live, session(node="twice"), None)
+        store.close()
+
     def test_none_keeps_the_hot_state(self, expiring_url):
         store = open_store(expiring_url("none"))
         sid = new_sid()
