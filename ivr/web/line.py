@@ -37,6 +37,7 @@ from ivr.model.actions import Action, DataLookup, Listen, Speak
 from ivr.model.context import MASK, build_context, summary
 from ivr.model.events import CallEnded, CallStarted, Event, LookupResult, TransferResult
 from ivr.model.flow import Flow
+from ivr.model.plain import evolved
 from ivr.model.session import Session
 from ivr.runtime import Lookup, Outcome, advance
 from ivr.store import SessionStore, Stored
@@ -162,8 +163,8 @@ class Line:
                 return None
             flow = self.library.pinned(live.session.flow, live.session.flow_version)
             outcome = advance(self.library, live.session, event)
-            moved = replace(live, seq=live.seq + 1, pending_speech=None, lookup_claim=None,
-                            ended_status=ended_status or live.ended_status)
+            moved = evolved(live, {"seq": live.seq + 1, "pending_speech": None, "lookup_claim": None,
+                                   "ended_status": ended_status or live.ended_status})
             saved, applied = self._decided(moved, outcome, -1 if seq is None else seq, token, ())
             holder.update(applied=applied, secret=answers_secret(flow, live.session))
             return saved.to_stored()
@@ -240,12 +241,12 @@ class Line:
         lookup = outcome.lookup
         if lookup is not None:
             claim = LookupClaim(token, time.time() + lookup.timeout * 2 + 2.0, for_seq, heard)
-            live = replace(live, lookup_claim=claim, answer=None)
+            live = evolved(live, {"lookup_claim": claim, "answer": None})
             return live, Applied(live, [], outcome.flow, lookup=lookup)
         actions = list(said) + list(outcome.actions)
         start_stream = self._starts_stream(live, outcome.flow, actions)
-        live = replace(live, lookup_claim=None, answer=Answer(for_seq, live.seq, heard),
-                       stream_gen=live.stream_gen + 1 if start_stream else live.stream_gen)
+        live = evolved(live, {"lookup_claim": None, "answer": Answer(for_seq, live.seq, heard),
+                              "stream_gen": live.stream_gen + 1 if start_stream else live.stream_gen})
         return live, Applied(live, actions, outcome.flow, start_stream=start_stream)
 
     def _starts_stream(self, live: LiveCall, flow: Flow, actions: list[Action]) -> bool:

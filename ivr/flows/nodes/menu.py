@@ -122,15 +122,14 @@ class Menu(NodeKind[MenuNode]):
         reprompt, for a menu without keys): more direction each time, never three
         messages back to back."""
         prompts: list[Prompt | str] = []
-        help_ = _key_help(node, call)
-        if attempt == 0:
+        if attempt == 0:  # the key help is spelled out only when the caller needs it
             prompts.append(node.prompt)
         elif attempt == 1:
             if sorry:
                 prompts.append(sorry)
-            prompts.append(node.reprompt or help_ or node.prompt)
+            prompts.append(node.reprompt or _key_help(node, call) or node.prompt)
         else:
-            prompts.append(help_ or node.reprompt or node.prompt)
+            prompts.append(_key_help(node, call) or node.reprompt or node.prompt)
         call.listen(node.id, prompts, node.phrases, max_digits=max((len(o.keys) for o in node.options), default=1) or 1,
                     finish_on_key="", timeout=node.timeout)
 
