@@ -9,9 +9,11 @@ Usage::
     call.press("1")
 
 Modules: ``caller`` (the test API), ``leg`` (runs TwiML), ``twiml`` (parses it),
-``signing`` (X-Twilio-Signature), ``transport`` (in-process or real HTTP).
+``signing`` (X-Twilio-Signature), ``transport`` (in-process or real HTTP), ``clock`` (a
+line whose clock the script moves by hand).
 """
 from .caller import AgentLeg, Caller, CallLeg
+from .clock import hand_clock
 from .leg import APPLICATION_ERROR, CallError, CallStateError, Played
 from .signing import Forgery, compute_signature, sign_request
 from .transport import FlaskTransport, HttpTransport, Reply, Transport, TransportError
@@ -19,5 +21,5 @@ from .transport import FlaskTransport, HttpTransport, Reply, Transport, Transpor
 __all__ = [
     "APPLICATION_ERROR", "AgentLeg", "CallError", "CallLeg", "CallStateError", "Caller",
     "FlaskTransport", "Forgery", "HttpTransport", "Played", "Reply", "Transport",
-    "TransportError", "compute_signature", "sign_request",
+    "TransportError", "compute_signature", "hand_clock", "sign_request",
 ]

@@ -16,7 +16,7 @@ from typing import Any
 
 from werkzeug.security import generate_password_hash
 
-from ivr.testing import Caller, FlaskTransport
+from ivr.testing import Caller, FlaskTransport, hand_clock
 from ivr.web.app import create_app
 from ivr.web.services import services
 
@@ -75,7 +75,7 @@ def config(tmp_path: Path, *, agents: bool = True, public_url: str = PUBLIC_URL,
 
 def make_app(tmp_path: Path, clock: Clock | None = None, **kwargs: Any):
     app = create_app(config(tmp_path, **kwargs))
-    services(app).clock = clock or Clock()
+    hand_clock(app, clock or Clock())  # the hold sweep, on real time, is left to the tests
     app.config.update(IVR_CONSOLE_HEARTBEAT=0.2, IVR_CONSOLE_STREAM_SECONDS=5.0)
     return app
 

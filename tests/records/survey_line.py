@@ -21,7 +21,7 @@ from werkzeug.security import generate_password_hash
 from ivr import create_app
 from ivr.records import open_records
 from ivr.records.schema import calls
-from ivr.testing import Caller, FlaskTransport
+from ivr.testing import Caller, FlaskTransport, hand_clock
 from ivr.web.services import services
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -97,7 +97,7 @@ def make_app(tmp_path: Path, records_url: str, warm: bool = True, flow: str = FL
     if warm:
         config["TWILIO_ACCOUNT_SID"] = ACCOUNT
     app = create_app(config)
-    services(app).clock = clock or Clock()
+    hand_clock(app, clock or Clock())  # the hold sweep, on real time, is left to the tests
     if warm:
         services(app).warm.rest.sleep = lambda s: None
     return app

@@ -12,7 +12,7 @@ import responses
 from werkzeug.security import generate_password_hash
 
 from ivr import create_app
-from ivr.testing import Caller, FlaskTransport
+from ivr.testing import Caller, FlaskTransport, hand_clock
 from ivr.web.services import services
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -89,7 +89,7 @@ def serve(tmp_path: Path, flows: Path, agents: Path, *, warm: bool, clock: Clock
     if warm:
         config["TWILIO_ACCOUNT_SID"] = ACCOUNT
     app = create_app(config)
-    services(app).clock = clock or Clock()
+    hand_clock(app, clock or Clock())  # the hold sweep, on real time, is left to the tests
     if warm:
         services(app).warm.rest.sleep = lambda s: None
     return app

@@ -19,7 +19,7 @@ import responses
 from werkzeug.security import generate_password_hash
 
 from ivr.telephony.crm import verify
-from ivr.testing import Caller, FlaskTransport
+from ivr.testing import Caller, FlaskTransport, hand_clock
 from ivr.web.app import create_app
 from ivr.web.services import services
 
@@ -78,7 +78,7 @@ def config(tmp_path: Path, **extra: Any) -> dict[str, Any]:
 
 def make_app(tmp_path: Path, clock: Clock | None = None, **extra: Any):
     app = create_app(config(tmp_path, **extra))
-    services(app).clock = clock or Clock()
+    hand_clock(app, clock or Clock())  # the hold sweep, on real time, is left to the tests
     desk = app.extensions["ivr-worklists"]
     if desk is not None and desk.notifier is not None:
         desk.notifier.sleep = lambda seconds: None  # retries without waiting
