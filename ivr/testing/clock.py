@@ -6,7 +6,7 @@ from datetime import datetime
 
 from flask import Flask
 
-from ivr.web.forking import SWEEPER, STOP_WITHIN
+from ivr.web.forking import STOP_WITHIN, SWEEPER
 from ivr.web.services import services
 
 __all__ = ["hand_clock"]
