@@ -43,6 +43,10 @@ def line(tmp_path):
     thread.start()
     yield app, port
     server.shutdown()
+    from ivr.web.forking import before_fork
+
+    services(app).background.wait_idle(10)
+    before_fork(app)  # the app's own threads (flow reload, hold sweep) stop, as before a fork
 
 
 def _redirects(rsps):
