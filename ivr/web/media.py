@@ -267,7 +267,7 @@ class LocalSpeech:
 
         messages = 0
         while True:
-            if not self._feed(media, call_sid, text, socket):
+            if not self._outcomes(call_sid, media.feed_message(text), socket):
                 return "stop"
             messages += 1
             if subscription is not None and messages % NEWS_EVERY == 0:
@@ -405,10 +405,6 @@ class LocalSpeech:
                     source, START_WITHIN, dropped)
         ws.close(reason=1008, message="no start message in time")
         return None
-
-    def _feed(self, media: Any, call_sid: str, text: str | bytes, socket: str = "") -> bool:
-        """One message of an admitted stream into the recogniser; False when the stream ended."""
-        return self._outcomes(call_sid, media.feed_message(text), socket)
 
     def _outcomes(self, call_sid: str, outcomes: list[Any], socket: str = "") -> bool:
         """Act on the recogniser's outcomes (heard on ``socket``); False when the stream ended."""
